@@ -1,0 +1,82 @@
+/**
+ * The one error type of pulsar-tunnel. Every failure a user can meet carries a stable code; the CLI
+ * and the UI switch on the code, never on message text, and every code has a sentence a user can
+ * act on. Plain TypeScript: used by the engine, the shells and the renderer alike.
+ */
+
+/** Stable error codes and the default sentence for each (what happened and what to do). */
+export const errorCatalog = {
+  PROFILE_INVALID: 'The profile is not valid; fix the field named in the message.',
+  PROFILE_UNREADABLE: 'The profile file cannot be read; check the path and its permissions.',
+  PROFILE_NOT_FOUND: 'No profile has that name; `pulsar-tunnel profiles list` shows the ones that exist.',
+  PROFILE_SECRET_UNAVAILABLE: 'A credential the profile refers to cannot be read; check the file or environment variable it names.',
+  TUNNEL_LISTEN_IN_USE: 'The local port is already in use; stop the program holding it or choose another listen port.',
+  TUNNEL_LISTEN_FAILED: 'The local listener could not be opened; check listen.host and listen.port.',
+  PROXY_DNS_FAILED: 'The proxy host name does not resolve; check proxyServiceUrl and your DNS or VPN.',
+  PROXY_UNREACHABLE: 'The proxy refused the TCP connection; check proxyServiceUrl (host and port) and that the proxy is running.',
+  PROXY_CONNECT_TIMEOUT: 'The proxy did not accept the TCP connection in time; check the address, your VPN and any firewall.',
+  PROXY_NO_ROUTE: 'The proxy rejected the TLS handshake for this server name (TLS alert 40): it has no route for it; add the host to the proxy\'s SNI routes (ATS sni.yaml tunnel_route).',
+  PROXY_ROUTE_DEAD: 'The proxy accepted the connection and closed it without a TLS answer: its route for this server name points to a port where nothing listens; check the tunnel_route target and the broker.',
+  PROXY_ANSWERED_PLAINTEXT: 'The proxy answered in plain text (an HTTP error page) instead of TLS: for ATS the route host does not resolve or its port is missing from proxy.config.http.connect_ports.',
+  TUNNEL_TLS_HANDSHAKE_TIMEOUT: 'The TLS handshake got no answer in time: a firewall, a proxy that hangs on the ClientHello, or a wrong port; check the proxy address and its logs.',
+  TUNNEL_TLS_UNTRUSTED: 'The broker\'s certificate is not signed by a trusted CA; set tlsTrustCertsFilePath to the CA that issued it.',
+  TUNNEL_TLS_HOSTNAME_MISMATCH: 'The broker\'s certificate does not name the host the tunnel connected to; fix the service URL or the certificate, or set tlsHostnameVerificationEnable to false.',
+  TUNNEL_TLS_CERT_EXPIRED: 'The broker\'s certificate has expired or is not yet valid; renew it, or check this computer\'s clock.',
+  TUNNEL_TLS_CLIENT_CERT_REJECTED: 'The broker rejected the client certificate; check tlsCertificateFilePath and tlsKeyFilePath and that the broker trusts their CA.',
+  TUNNEL_TLS_FAILED: 'The TLS handshake failed; the message says why.',
+  TUNNEL_PEER_RESET: 'The connection was reset by the other side.',
+  TUNNEL_CLOSE_TIMEOUT: 'One side closed and the other stayed silent past the close timeout, so the tunnel closed the connection.',
+  TUNNEL_INTERNAL: 'An unexpected error occurred in the tunnel; please report it with the log.',
+  PULSAR_FRAME_TOO_LARGE: 'A Pulsar frame was larger than the negotiated maximum; the connection was closed.',
+  PULSAR_FRAME_INVALID: 'A Pulsar frame could not be parsed; the connection was closed.',
+  PULSAR_HTTP_RESPONSE: 'The broker side answered in HTTP where a Pulsar frame was expected (frame length "HTTP" = 1213486164): the route points at an HTTP port or the proxy sent an error page.',
+  PULSAR_UNKNOWN_BROKER: 'The client asked for a broker this tunnel has never seen in a lookup; let the client look the topic up again.',
+  KEYCHAIN_UNAVAILABLE: 'The OS keychain (Secret Service) is not available; start a keyring daemon or unlock your desktop session.',
+  KEYCHAIN_LOCKED: 'The OS keychain is locked; unlock it and try again.',
+  KEYCHAIN_ITEM_MISSING: 'A secret this profile needs is missing from the OS keychain; enter it again.',
+  CERTIFICATE_INVALID: 'The certificate or key could not be used; the message says why.',
+  IMPORT_INVALID: 'The file could not be imported; the message says which entry is wrong.',
+  BUNDLE_PASSPHRASE_WRONG: 'The passphrase does not open this bundle.',
+  API_BAD_REQUEST: 'The request was not valid; the message names the field.',
+  API_UNAUTHORIZED: 'The request lacks the session token; open the URL the tunnel printed.',
+} as const;
+
+/** A stable, machine-readable error code. */
+export type ErrorCode = keyof typeof errorCatalog;
+
+/** The shape an error takes when it crosses a process boundary (CLI JSON, IPC, HTTP). */
+export interface SerializedError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** An error with a stable code, a sentence a user can act on, and the original cause. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+
+  /**
+   * @param code the stable code
+   * @param message what happened, in words a user can act on; defaults to the catalog sentence
+   * @param options.cause the lower-level error, kept for diagnostics
+   */
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? errorCatalog[code], options);
+    this.name = 'AppError';
+    this.code = code;
+  }
+
+  /** The form used on the wire: code and message only (never the cause, which may hold secrets). */
+  toJSON(): SerializedError {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** True when `value` is an AppError (also across realms, by shape). */
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError || (typeof value === 'object' && value !== null && (value as { name?: unknown }).name === 'AppError' && typeof (value as { code?: unknown }).code === 'string' && (value as { code: string }).code in errorCatalog);
+}
+
+/** Rebuilds an AppError from its serialized form, e.g. on the renderer side of an IPC call. */
+export function deserializeError(error: SerializedError): AppError {
+  return new AppError(error.code in errorCatalog ? error.code : 'TUNNEL_INTERNAL', error.message);
+}

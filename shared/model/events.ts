@@ -1,0 +1,76 @@
+/**
+ * Events of the connection log. The engine emits them; the CLI prints them (one JSON object per line
+ * with `--log-format json`), and the UI shows them. Plain data, safe to serialise: never a credential.
+ */
+import type { SerializedError } from '../errors.ts';
+
+/** Which local listener accepted a connection. */
+export type ListenerKind = 'pulsar' | 'http' | 'broker';
+
+/** What the TLS handshake with the broker established. */
+export interface TlsSummary {
+  /** e.g. "TLSv1.3" */
+  version: string;
+  /** e.g. "TLS_AES_256_GCM_SHA384" */
+  cipher: string;
+  /** Subject of the broker's certificate, e.g. "CN=broker1.test". */
+  peerSubject: string;
+  /** Expiry of the broker's certificate, ISO 8601. */
+  peerValidTo: string;
+}
+
+/** Every listener accepts connections; the addresses are host:port ([v6]:port). */
+export interface ReadyEvent {
+  event: 'ready';
+  listen: { pulsar: string; http?: string };
+}
+
+export interface ConnectionOpenedEvent {
+  event: 'connection.opened';
+  id: number;
+  time: string;
+  profile: string;
+  listener: ListenerKind;
+  /** The local client's own address:port. */
+  local: string;
+  /** The host sent as SNI (absent when the target is an IP address: RFC 6066 forbids it). */
+  sni: string;
+  /** The host:port dialed (the proxy, or the broker when there is no proxy). */
+  proxy: string;
+}
+
+/** The TLS session to the broker is up. */
+export interface ConnectionSecuredEvent {
+  event: 'connection.secured';
+  id: number;
+  tls: TlsSummary;
+  /** Milliseconds from accept to the end of the TLS handshake. */
+  handshakeMs: number;
+}
+
+/** Emitted exactly once per accepted connection. */
+export interface ConnectionClosedEvent {
+  event: 'connection.closed';
+  id: number;
+  /** Bytes received from the local client (before any rewriting). */
+  bytesUp: number;
+  /** Bytes sent to the local client (after any rewriting). */
+  bytesDown: number;
+  durationMs: number;
+  tls?: TlsSummary;
+  error?: SerializedError;
+}
+
+/** Progress of a running tunnel that is not tied to one connection. */
+export interface ListenerErrorEvent {
+  event: 'listener.error';
+  listener: ListenerKind;
+  error: SerializedError;
+}
+
+export type TunnelEvent =
+  | ReadyEvent
+  | ConnectionOpenedEvent
+  | ConnectionSecuredEvent
+  | ConnectionClosedEvent
+  | ListenerErrorEvent;
