@@ -1,0 +1,108 @@
+/**
+ * The one API between the engine (main process) and every UI: the Electron preload, the web host's
+ * HTTP/WebSocket bridge and the test fake all implement this interface. Inputs crossing a process
+ * boundary are validated at runtime in main (see ./validate.ts); errors cross as SerializedError
+ * ({code, message}) and are rebuilt as AppError on the UI side.
+ */
+import type { CertificateSummary } from '../model/certificate.ts';
+import type { TunnelEvent } from '../model/events.ts';
+import type { SecretKind, StoredProfile, StoredProfileInput } from '../model/storedProfile.ts';
+
+/** A profile with what the UI needs to show it at a glance. */
+export interface ProfileView {
+  profile: StoredProfile;
+  /** Which secrets are present in the keychain (their values never leave main). */
+  secrets: Record<SecretKind, boolean>;
+  trustCerts: CertificateSummary[];
+  clientCert?: CertificateSummary;
+  tunnel: TunnelStatus;
+}
+
+/** A per-broker local listener created when a lookup first named that broker. */
+export interface BrokerPort {
+  /** The broker as the cluster names it, host:port. */
+  broker: string;
+  /** The SNI used for connections to it. */
+  sni: string;
+  /** Local address, host:port. */
+  local: string;
+}
+
+export interface TunnelStatus {
+  profile: string;
+  state: 'stopped' | 'starting' | 'running' | 'failing' | 'stopping';
+  /** Local addresses while running. */
+  listen?: { pulsar: string; http?: string };
+  brokers: BrokerPort[];
+  openConnections: number;
+  totalConnections: number;
+  /** The last connection error, for the "failing" state. */
+  lastError?: { code: string; message: string; time: string };
+  startedAt?: string;
+}
+
+/** A log entry: an engine event stamped with the profile it belongs to. */
+export type LogEvent = TunnelEvent & { profile: string; seq: number };
+
+/** Events reach the UI in batches; `dropped` counts events discarded because the UI fell behind. */
+export interface LogBatch {
+  events: LogEvent[];
+  dropped: number;
+}
+
+export interface ImportResult {
+  imported: string[];
+  warnings: string[];
+}
+
+export interface ExportRequest {
+  names: string[];
+  /** When set, secrets are included, encrypted with this passphrase. */
+  passphrase?: string;
+}
+
+export interface Snippets {
+  clientConf: string;
+  serviceUrl: string;
+  java: string;
+  python: string;
+  node: string;
+  pulsarClient: string;
+  pulsarPerf: string;
+}
+
+/** Everything the UI can ask of the engine. Every method may reject with an AppError. */
+export interface TunnelApi {
+  listProfiles(): Promise<ProfileView[]>;
+  saveProfile(input: StoredProfileInput, options?: { previousName?: string }): Promise<ProfileView>;
+  duplicateProfile(name: string, newName: string): Promise<ProfileView>;
+  removeProfile(name: string): Promise<void>;
+  /** Sets (or, with null, deletes) one secret of a profile. */
+  setSecret(name: string, kind: SecretKind, value: string | null): Promise<void>;
+  /** Imports our profile file/bundle, a Pulsar client.conf or cluster metadata JSON. */
+  importProfiles(fileName: string, content: string, options?: { passphrase?: string }): Promise<ImportResult>;
+  exportProfiles(request: ExportRequest): Promise<{ fileName: string; content: string }>;
+  startTunnel(name: string): Promise<TunnelStatus>;
+  stopTunnel(name: string): Promise<TunnelStatus>;
+  tunnelStatus(): Promise<TunnelStatus[]>;
+  snippets(name: string): Promise<Snippets>;
+  /** Subscribes to the live log; returns the unsubscribe function. */
+  subscribeLog(listener: (batch: LogBatch) => void): () => void;
+}
+
+/** Names of the request/response methods (everything but subscribeLog), for the bridges. */
+export const apiMethods = [
+  'listProfiles',
+  'saveProfile',
+  'duplicateProfile',
+  'removeProfile',
+  'setSecret',
+  'importProfiles',
+  'exportProfiles',
+  'startTunnel',
+  'stopTunnel',
+  'tunnelStatus',
+  'snippets',
+] as const satisfies readonly (keyof TunnelApi)[];
+
+export type ApiMethod = (typeof apiMethods)[number];

@@ -1,0 +1,66 @@
+/**
+ * A profile as the app keeps it in its store and as the UI edits it. Unlike the profile file, it
+ * holds certificates inline (PEM, they are public) and never a secret: the token and the client
+ * private key live in the OS keychain, and the profile only says whether they are there.
+ */
+import { z } from 'zod';
+import { isLoopbackHost, listenSchema, parseServiceUrl } from './profile.ts';
+
+function urlField(schemes: readonly string[]) {
+  return z.string().superRefine((value, ctx) => {
+    const parsed = parseServiceUrl(value, schemes);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  });
+}
+
+const pem = (label: string) =>
+  z.string().refine((value) => value.includes(`-----BEGIN ${label}`), { message: `must be a PEM ${label.toLowerCase()}` });
+
+/** How the tunnel authenticates to the brokers on behalf of local tools. */
+export const authKinds = ['none', 'token', 'tls'] as const;
+export type AuthKind = (typeof authKinds)[number];
+
+export const storedProfileSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit'),
+    serviceUrl: urlField(['pulsar+ssl:']),
+    proxyServiceUrl: urlField(['pulsar+ssl:']).optional(),
+    proxyProtocol: z.literal('SNI').optional(),
+    webServiceUrl: urlField(['https:']).optional(),
+    /** CA certificates (PEM) that sign the brokers' certificates; absent: the system CAs. */
+    tlsTrustCertsPem: pem('CERTIFICATE').optional(),
+    /** Client certificate chain (PEM); its private key is in the keychain. */
+    tlsCertificatePem: pem('CERTIFICATE').optional(),
+    tlsHostnameVerificationEnable: z.boolean().default(true),
+    tlsAllowInsecureConnection: z.boolean().default(false),
+    auth: z.enum(authKinds).default('none'),
+    listen: listenSchema.default({}),
+    pulsarProtocol: z.enum(['inspect', 'raw']).default('inspect'),
+    keepAliveIntervalSeconds: z.number().int().min(0).max(3600).default(20),
+    connectionTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    /** Start this profile's tunnel when the desktop app launches. */
+    autoStart: z.boolean().default(false),
+  })
+  .superRefine((profile, ctx) => {
+    const host = profile.listen.host;
+    if (host !== undefined && !isLoopbackHost(host) && profile.listen.allowNonLoopback !== true) {
+      ctx.addIssue({ code: 'custom', path: ['listen', 'host'], message: `"${host}" is not a loopback address; set listen.allowNonLoopback to true only if other machines may use this tunnel` });
+    }
+    if (profile.auth === 'tls' && profile.tlsCertificatePem === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tlsCertificatePem'], message: 'is required when auth is "tls" (the client certificate is the credential)' });
+    }
+    if (profile.listen.webPort !== undefined && profile.webServiceUrl === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['webServiceUrl'], message: 'is required when listen.webPort is set' });
+    }
+  });
+
+/** A stored profile (no secrets). */
+export type StoredProfile = z.infer<typeof storedProfileSchema>;
+/** What a form submits: defaults may be left out. */
+export type StoredProfileInput = z.input<typeof storedProfileSchema>;
+
+/** The secrets a profile may have in the keychain. */
+export const secretKinds = ['token', 'clientKey', 'keyPassphrase'] as const;
+export type SecretKind = (typeof secretKinds)[number];
