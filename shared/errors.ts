@@ -39,6 +39,7 @@ export const errorCatalog = {
   BUNDLE_PASSPHRASE_WRONG: 'The passphrase does not open this bundle.',
   API_BAD_REQUEST: 'The request was not valid; the message names the field.',
   API_UNAUTHORIZED: 'The request lacks the session token; open the URL the tunnel printed.',
+  API_UNREACHABLE: 'The app\'s engine did not answer; check that pulsar-tunnel is still running, then reload the page.',
 } as const;
 
 /** A stable, machine-readable error code. */
