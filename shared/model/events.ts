@@ -61,6 +61,14 @@ export interface ConnectionClosedEvent {
   error?: SerializedError;
 }
 
+/** Live byte counters of an open connection (only when the shell asked for progress events). */
+export interface ConnectionProgressEvent {
+  event: 'connection.progress';
+  id: number;
+  bytesUp: number;
+  bytesDown: number;
+}
+
 /** Progress of a running tunnel that is not tied to one connection. */
 export interface ListenerErrorEvent {
   event: 'listener.error';
@@ -72,5 +80,6 @@ export type TunnelEvent =
   | ReadyEvent
   | ConnectionOpenedEvent
   | ConnectionSecuredEvent
+  | ConnectionProgressEvent
   | ConnectionClosedEvent
   | ListenerErrorEvent;

@@ -1,0 +1,62 @@
+/**
+ * The headless entry point (`npx pulsar-tunnel`). It wires the engine to the terminal and owns the
+ * process: signals, exit codes (0 ok, 1 runtime failure, 2 bad input), stderr messages.
+ */
+import { Command, CommanderError } from 'commander';
+import { AppError } from '../../shared/errors.ts';
+import { registerRunCommand } from './commands/run.ts';
+import { CliExit, type CliContext } from './context.ts';
+
+const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      for (const name of signals) process.removeListener(name, onSignal);
+      // A second signal while shutting down forces the exit.
+      for (const name of signals) process.once(name, () => process.exit(1));
+      resolve(signal);
+    };
+    for (const name of signals) process.on(name, onSignal);
+  });
+}
+
+const context: CliContext = {
+  untilSignal,
+  async storedProfileConfig(name) {
+    throw new CliExit(2, `PROFILE_NOT_FOUND: there is no profile store in this build to look up "${name}"; run a profile file instead.`);
+  },
+};
+
+const program = new Command('pulsar-tunnel')
+  .description('Local tunnels to Apache Pulsar clusters behind an SNI-routing proxy')
+  .version(process.env.npm_package_version ?? '0.1.0')
+  .exitOverride()
+  .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+  .showHelpAfterError('(run pulsar-tunnel --help for the commands)');
+
+// Command registrations: one line per command module.
+registerRunCommand(program, context);
+
+function finish(status: number): void {
+  // Let stdout drain (the JSON log may be piped) before exiting.
+  process.stdout.write('', () => process.exit(status));
+}
+
+try {
+  await program.parseAsync(process.argv);
+  finish(0);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    finish(error.exitCode === 0 ? 0 : 2);
+  } else if (error instanceof CliExit) {
+    process.stderr.write(`pulsar-tunnel: ${error.message}\n`);
+    finish(error.status);
+  } else if (error instanceof AppError) {
+    process.stderr.write(`pulsar-tunnel: ${error.code}: ${error.message}\n`);
+    finish(1);
+  } else {
+    process.stderr.write(`pulsar-tunnel: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+    finish(1);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * How the CLI prints engine events: `json` writes one JSON object per line on stdout and nothing
+ * else (scripts read it); `text` writes short human lines.
+ */
+import type { TunnelEvent } from '../../shared/model/events.ts';
+
+export type LogFormat = 'json' | 'text';
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** One human-readable line for an event, or undefined when text mode shows nothing for it. */
+export function formatEventText(event: TunnelEvent): string | undefined {
+  const time = new Date().toISOString().slice(11, 23);
+  switch (event.event) {
+    case 'ready':
+      return `${time} ready: pulsar://${event.listen.pulsar}${event.listen.http ? `, http://${event.listen.http}` : ''}`;
+    case 'connection.opened':
+      return `${time} #${event.id} opened from ${event.local} to ${event.sni || '(no SNI)'} via ${event.proxy}`;
+    case 'connection.secured':
+      return `${time} #${event.id} ${event.tls.version} ${event.tls.cipher}, broker certificate ${event.tls.peerSubject} (valid to ${event.tls.peerValidTo.slice(0, 10)}), ${event.handshakeMs} ms`;
+    case 'connection.closed':
+      return event.error
+        ? `${time} #${event.id} failed after ${event.durationMs} ms: ${event.error.code}: ${event.error.message}`
+        : `${time} #${event.id} closed after ${event.durationMs} ms, ${size(event.bytesUp)} up, ${size(event.bytesDown)} down`;
+    case 'listener.error':
+      return `${time} ${event.listener} listener: ${event.error.code}: ${event.error.message}`;
+    case 'connection.progress':
+      return undefined;
+    default: {
+      const { event: name, ...rest } = event as { event: string };
+      return `${time} ${name} ${JSON.stringify(rest)}`;
+    }
+  }
+}
+
+/** Returns a printer for the chosen format. */
+export function eventPrinter(format: LogFormat, out: NodeJS.WritableStream = process.stdout): (event: TunnelEvent) => void {
+  if (format === 'json') return (event) => void out.write(`${JSON.stringify(event)}\n`);
+  return (event) => {
+    const line = formatEventText(event);
+    if (line !== undefined) out.write(`${line}\n`);
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * The dialer: one TCP connection to the proxy, then TLS with the target broker's host as SNI. Built
+ * once per tunnel from a TunnelConfig (the secure context is made once, not per dial); each dial
+ * runs under a connect timeout and a separate handshake timeout, since an SNI proxy can hang on a
+ * ClientHello forever (ATS 9.2, split ClientHello).
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { AppError } from '../../../shared/errors.ts';
+import type { TlsSummary } from '../../../shared/model/events.ts';
+import type { HostPort } from '../../../shared/model/profile.ts';
+import type { TunnelConfig } from './config.ts';
+import { classifyDialError } from './tlsErrors.ts';
+
+/** Key-exchange groups offered in the ClientHello. Pinned so the ClientHello stays small and fits in
+ * one TCP segment: post-quantum key shares push it past 1.5 KB, and ATS 9.2 hangs on a ClientHello
+ * that arrives in pieces. */
+export const keyExchangeGroups = 'X25519:P-256:P-384';
+
+export interface DialTarget {
+  /** The broker (or service) host: the SNI, and the name its certificate must carry. */
+  host: string;
+  port: number;
+}
+
+export interface DialResult {
+  socket: tls.TLSSocket;
+  tls: TlsSummary;
+  /** The SNI actually sent (undefined for an IP target, RFC 6066 section 3). */
+  sni: string | undefined;
+  /** host:port that was dialed. */
+  dialed: string;
+}
+
+export interface Dialer {
+  /** Where a dial for `target` goes (the proxy, or the target itself without one). */
+  route(target: DialTarget): { dialed: string; sni: string | undefined };
+  /** Opens TCP + TLS to `target` through the proxy. Rejects with an AppError saying what failed. */
+  dial(target: DialTarget, signal?: AbortSignal): Promise<DialResult>;
+}
+
+/** Formats host:port, bracketing IPv6 hosts. */
+export function formatHostPort({ host, port }: HostPort): string {
+  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function describeName(fields: Record<string, string | string[]> | undefined): string {
+  if (!fields) return '';
+  return Object.entries(fields)
+    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join('+') : value}`)
+    .join(', ');
+}
+
+/**
+ * Creates a dialer for one tunnel.
+ * @throws AppError CERTIFICATE_INVALID when the CA, certificate or key cannot be loaded.
+ */
+export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'connectionTimeoutMs'>): Dialer {
+  let secureContext: tls.SecureContext;
+  try {
+    secureContext = tls.createSecureContext({
+      ca: config.tls.caPem,
+      cert: config.tls.certPem,
+      key: config.tls.keyPem,
+      passphrase: config.tls.keyPassphrase,
+      minVersion: 'TLSv1.2',
+      ecdhCurve: keyExchangeGroups,
+    });
+  } catch (error) {
+    throw new AppError('CERTIFICATE_INVALID', `The profile's TLS material cannot be used: ${(error as Error).message}.`, { cause: error });
+  }
+  // TLS session tickets per server name (as undici does), so reconnects resume instead of
+  // running a full handshake.
+  const sessions = new Map<string, Buffer>();
+  const timeoutMs = config.connectionTimeoutMs;
+
+  function route(target: DialTarget) {
+    const to = config.proxy ?? target;
+    return { dialed: formatHostPort(to), sni: net.isIP(target.host) ? undefined : target.host };
+  }
+
+  function dial(target: DialTarget, signal?: AbortSignal): Promise<DialResult> {
+    const { dialed, sni } = route(target);
+    const to = config.proxy ?? target;
+    return new Promise<DialResult>((resolve, reject) => {
+      let stage: 'connect' | 'handshake' = 'connect';
+      let settled = false;
+      const raw = net.connect({ host: to.host, port: to.port, allowHalfOpen: true, noDelay: true });
+      let secure: tls.TLSSocket | undefined;
+
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const appError = classifyDialError(error, { stage, dialed, sni, bytesRead: raw.bytesRead });
+        secure?.destroy();
+        raw.destroy();
+        reject(appError);
+      };
+      const onAbort = () => fail(new AppError('TUNNEL_INTERNAL', 'The connection was cancelled.'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+
+      let timer = setTimeout(() => {
+        fail(new AppError('PROXY_CONNECT_TIMEOUT', `${dialed} did not accept the TCP connection within ${timeoutMs} ms; check the address, your VPN and any firewall.`));
+      }, timeoutMs);
+
+      raw.once('error', fail);
+      raw.once('connect', () => {
+        stage = 'handshake';
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          fail(
+            new AppError(
+              'TUNNEL_TLS_HANDSHAKE_TIMEOUT',
+              `No TLS answer from ${dialed} for ${sni ? `server name "${sni}"` : 'this address'} within ${timeoutMs} ms: a firewall, a proxy that hangs on the ClientHello, or a wrong port.`,
+            ),
+          );
+        }, timeoutMs);
+        const session = sni ? sessions.get(sni) : undefined;
+        secure = tls.connect({
+          socket: raw,
+          secureContext,
+          servername: sni,
+          session,
+          rejectUnauthorized: !config.tls.allowInsecure,
+          checkServerIdentity: (_name, cert) =>
+            config.tls.verifyHostname && !config.tls.allowInsecure ? tls.checkServerIdentity(target.host, cert) : undefined,
+        });
+        if (sni) secure.on('session', (ticket: Buffer) => sessions.set(sni, ticket));
+        secure.once('error', fail);
+        const onEarlyClose = () =>
+          fail(Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' }));
+        secure.once('close', onEarlyClose);
+        secure.once('secureConnect', () => {
+          if (settled) return;
+          const socket = secure as tls.TLSSocket;
+          const peer = socket.getPeerCertificate();
+          settled = true;
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          socket.removeListener('error', fail);
+          socket.removeListener('close', onEarlyClose);
+          raw.removeListener('error', fail);
+          socket.setNoDelay(true);
+          resolve({
+            socket,
+            sni,
+            dialed,
+            tls: {
+              version: socket.getProtocol() ?? 'unknown',
+              cipher: socket.getCipher()?.name ?? 'unknown',
+              peerSubject: describeName(peer?.subject as Record<string, string> | undefined),
+              peerValidTo: peer?.valid_to ? new Date(peer.valid_to).toISOString() : '',
+            },
+          });
+        });
+      });
+    });
+  }
+
+  return { route, dial };
+}

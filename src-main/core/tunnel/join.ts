@@ -1,0 +1,128 @@
+/**
+ * Joins a local plain socket and a TLS socket to the broker: both directions copied at once, with
+ * backpressure (a direction pauses its source while the destination's buffer is full, so memory per
+ * connection stays bounded whatever the peers do), half-close passed through, both sides destroyed
+ * on error, and a close timeout that reaps a peer left half-dead. Never a bare .pipe() pair: pipe()
+ * neither passes errors on nor destroys the other side.
+ */
+import type net from 'node:net';
+import type tls from 'node:tls';
+import { AppError, isAppError } from '../../../shared/errors.ts';
+import { clientCertRejected, isClientCertRejection, isRoutineDisconnect } from './tlsErrors.ts';
+
+/** Rewrites one direction of a stream: feed chunks in, get the bytes to forward out, in order. */
+export interface StreamTransform {
+  /** Calls `emit` for every buffer to forward. Throws an AppError to close the connection. */
+  push(chunk: Buffer, emit: (out: Buffer) => void): void;
+}
+
+/** Live byte counters of one connection, updated as bytes flow. */
+export interface ByteCounters {
+  /** Bytes received from the local client. */
+  bytesUp: number;
+  /** Bytes written to the local client. */
+  bytesDown: number;
+}
+
+export interface JoinOptions {
+  local: net.Socket;
+  remote: tls.TLSSocket;
+  /** Local client → broker. */
+  up?: StreamTransform;
+  /** Broker → local client. */
+  down?: StreamTransform;
+  counters: ByteCounters;
+  /** After one side has closed or sent FIN, how long the other may stay open. */
+  closeTimeoutMs: number;
+  /** Server name of the broker, for error messages. */
+  sni: string | undefined;
+}
+
+/** Resolves once both sockets are closed; `error` is set when the connection ended in a failure. */
+export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }> {
+  const { local, remote, counters } = options;
+  return new Promise((resolve) => {
+    let error: AppError | undefined;
+    let localClosed = false;
+    let remoteClosed = false;
+    let closeTimer: NodeJS.Timeout | undefined;
+
+    const finish = () => {
+      if (!localClosed || !remoteClosed) return;
+      clearTimeout(closeTimer);
+      resolve(error ? { error } : {});
+    };
+    const fail = (failure: AppError | undefined) => {
+      if (failure && !error) error = failure;
+      local.destroy();
+      remote.destroy();
+    };
+    const armCloseTimer = () => {
+      if (closeTimer) return;
+      closeTimer = setTimeout(() => fail(undefined), options.closeTimeoutMs);
+      closeTimer.unref();
+    };
+
+    const forward = (from: net.Socket, to: net.Socket, transform: StreamTransform | undefined, direction: 'up' | 'down') => {
+      let blocked = false;
+      const onDrain = () => {
+        blocked = false;
+        from.resume();
+      };
+      const write = (out: Buffer) => {
+        if (direction === 'down') counters.bytesDown += out.length;
+        if (!to.write(out)) blocked = true;
+      };
+      from.on('data', (chunk: Buffer) => {
+        if (direction === 'up') counters.bytesUp += chunk.length;
+        if (transform) {
+          try {
+            transform.push(chunk, write);
+          } catch (failure) {
+            fail(isAppError(failure) ? failure : new AppError('TUNNEL_INTERNAL', `Internal error while reading the stream: ${(failure as Error).message}`, { cause: failure }));
+            return;
+          }
+        } else {
+          write(chunk);
+        }
+        if (blocked && !to.destroyed) {
+          from.pause();
+          to.once('drain', onDrain);
+        }
+      });
+      from.once('end', () => {
+        // Half-close: pass the FIN on; the other direction keeps flowing until it ends too.
+        if (!to.destroyed) to.end();
+        armCloseTimer();
+      });
+    };
+
+    forward(local, remote, options.up, 'up');
+    forward(remote, local, options.down, 'down');
+
+    local.on('error', (failure: Error) => {
+      // The local client going away is routine; anything else is worth reporting.
+      fail(isRoutineDisconnect(failure) ? undefined : new AppError('TUNNEL_INTERNAL', `Local connection failed: ${failure.message}`, { cause: failure }));
+    });
+    remote.on('error', (failure: Error) => {
+      if (isClientCertRejection(failure)) fail(clientCertRejected(failure, { sni: options.sni }));
+      else if (isRoutineDisconnect(failure)) fail(undefined);
+      else fail(new AppError('TUNNEL_TLS_FAILED', `The TLS connection to the broker failed: ${failure.message}`, { cause: failure }));
+    });
+    local.once('close', (hadError: boolean) => {
+      localClosed = true;
+      if (hadError) remote.destroy();
+      else armCloseTimer();
+      finish();
+    });
+    remote.once('close', (hadError: boolean) => {
+      remoteClosed = true;
+      if (hadError) local.destroy();
+      else armCloseTimer();
+      finish();
+    });
+    if (local.destroyed) localClosed = true;
+    if (remote.destroyed) remoteClosed = true;
+    finish();
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * Turns what Node's net and tls layers report into AppErrors a user can act on. The SNI-proxy cases
+ * follow what a client sees through Apache Traffic Server (see README "What a client sees"): an
+ * alert 40 for a name without a route, a plaintext HTML page for a route it cannot follow, and a
+ * close without any TLS answer for a route to a dead port.
+ */
+import { AppError } from '../../../shared/errors.ts';
+
+/** What the dialer knew when the failure happened. */
+export interface DialFailureContext {
+  stage: 'connect' | 'handshake';
+  /** host:port dialed */
+  dialed: string;
+  /** Server name sent (and checked), or undefined for an IP target. */
+  sni: string | undefined;
+  /** Raw bytes received from the proxy before the failure. */
+  bytesRead: number;
+}
+
+interface NodeError extends Error {
+  code?: string;
+  reason?: string;
+  host?: string;
+  cert?: { subject?: Record<string, string>; subjectaltname?: string };
+}
+
+const untrustedCodes = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+]);
+
+const clientCertRejectedCodes = new Set([
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED',
+  'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE',
+  'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED',
+]);
+
+function names(context: DialFailureContext): string {
+  return context.sni ? `server name "${context.sni}"` : 'this address';
+}
+
+/** Classifies a failure of the TCP connect or the TLS handshake to the proxy. */
+export function classifyDialError(error: unknown, context: DialFailureContext): AppError {
+  if (error instanceof AppError) return error;
+  const err = (error ?? {}) as NodeError;
+  const code = err.code ?? '';
+  const cause = { cause: error };
+  if (context.stage === 'connect') {
+    switch (code) {
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        return new AppError('PROXY_DNS_FAILED', `The proxy host in ${context.dialed} does not resolve; check proxyServiceUrl and your DNS or VPN.`, cause);
+      case 'ECONNREFUSED':
+        return new AppError('PROXY_UNREACHABLE', `Nothing accepts connections at ${context.dialed}; check proxyServiceUrl (host and port) and that the proxy is running.`, cause);
+      case 'ETIMEDOUT':
+        return new AppError('PROXY_CONNECT_TIMEOUT', `${context.dialed} did not accept the TCP connection in time; check the address, your VPN and any firewall.`, cause);
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH':
+        return new AppError('PROXY_UNREACHABLE', `There is no network route to ${context.dialed}; check your VPN or network.`, cause);
+      default:
+        return new AppError('PROXY_UNREACHABLE', `Could not connect to ${context.dialed}: ${err.message}`, cause);
+    }
+  }
+  if (code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE') {
+    return new AppError(
+      'PROXY_NO_ROUTE',
+      `The proxy at ${context.dialed} refused the TLS handshake for ${names(context)} (alert 40): it has no route for that name; add it to the proxy's SNI routes (ATS sni.yaml tunnel_route, haproxy use_backend, nginx map).`,
+      cause,
+    );
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || code === 'ERR_SSL_HTTP_REQUEST' || code === 'ERR_SSL_RECORD_LAYER_FAILURE') {
+    return new AppError(
+      'PROXY_ANSWERED_PLAINTEXT',
+      `The proxy at ${context.dialed} answered ${names(context)} in plain text instead of TLS (an HTTP error page): for ATS, the tunnel_route host does not resolve or its port is missing from proxy.config.http.connect_ports.`,
+      cause,
+    );
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    const certNames = err.cert?.subjectaltname ?? (err.cert?.subject?.CN ? `CN=${err.cert.subject.CN}` : 'other names');
+    return new AppError(
+      'TUNNEL_TLS_HOSTNAME_MISMATCH',
+      `The broker's certificate does not name "${context.sni ?? err.host ?? '?'}" (it names ${certNames}); fix the service URL or the certificate, or set tlsHostnameVerificationEnable to false.`,
+      cause,
+    );
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return new AppError('TUNNEL_TLS_CERT_EXPIRED', `The certificate presented for ${names(context)} ${code === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'}; renew it or check this computer's clock.`, cause);
+  }
+  if (untrustedCodes.has(code)) {
+    return new AppError(
+      'TUNNEL_TLS_UNTRUSTED',
+      `The certificate presented for ${names(context)} is not signed by a trusted CA (${code}); set tlsTrustCertsFilePath to the CA that issued the brokers' certificates.`,
+      cause,
+    );
+  }
+  if (clientCertRejectedCodes.has(code)) {
+    return clientCertRejected(err, context);
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE' || /socket disconnected before secure TLS/.test(err.message ?? '')) {
+    if (context.bytesRead === 0) {
+      return new AppError(
+        'PROXY_ROUTE_DEAD',
+        `The proxy at ${context.dialed} accepted the connection for ${names(context)} and closed it without a TLS answer: its route for that name points at a port where nothing listens; check the tunnel_route target and that the broker is up.`,
+        cause,
+      );
+    }
+    return new AppError('TUNNEL_PEER_RESET', `The connection to ${context.dialed} was reset during the TLS handshake for ${names(context)}.`, cause);
+  }
+  return new AppError('TUNNEL_TLS_FAILED', `The TLS handshake with ${context.dialed} for ${names(context)} failed: ${err.reason ?? err.message ?? String(error)}.`, cause);
+}
+
+/** The broker refused our client certificate (or the lack of one). */
+export function clientCertRejected(error: unknown, context: Pick<DialFailureContext, 'sni'>): AppError {
+  const code = (error as NodeError | undefined)?.code ?? '';
+  const missing = code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED';
+  return new AppError(
+    'TUNNEL_TLS_CLIENT_CERT_REJECTED',
+    missing
+      ? `The broker for ${names({ ...context } as DialFailureContext)} requires a client certificate; set tlsCertificateFilePath and tlsKeyFilePath.`
+      : `The broker for ${names({ ...context } as DialFailureContext)} rejected the client certificate (${code}); check tlsCertificateFilePath/tlsKeyFilePath and that the broker trusts their CA.`,
+    { cause: error },
+  );
+}
+
+/** True for errors that merely mean a peer went away: routine, not worth an error in the log. */
+export function isRoutineDisconnect(error: unknown): boolean {
+  const code = (error as NodeError | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED' || code === 'ERR_STREAM_PREMATURE_CLOSE';
+}
+
+/** True when a post-handshake TLS error is the broker rejecting our client certificate. */
+export function isClientCertRejection(error: unknown): boolean {
+  return clientCertRejectedCodes.has((error as NodeError | undefined)?.code ?? '');
+}

@@ -1,0 +1,226 @@
+/**
+ * A running tunnel for one profile: its local listeners and every connection through them. The
+ * shells (CLI, web host, Electron) start one with Tunnel.start and stop it with dispose(); they see
+ * what happens only through the events it emits.
+ */
+import type net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { AppError, isAppError } from '../../../shared/errors.ts';
+import type { ListenerKind, TlsSummary, TunnelEvent } from '../../../shared/model/events.ts';
+import type { BrokerPort } from '../../../shared/ipc/contract.ts';
+import type { TunnelConfig } from './config.ts';
+import { createDialer, formatHostPort, type DialTarget, type Dialer } from './dialer.ts';
+import { joinSockets, type ByteCounters, type StreamTransform } from './join.ts';
+import { listen, serverAddress } from './listener.ts';
+
+export interface TunnelOptions {
+  /** Receives every event. Called synchronously; must not throw or block. */
+  onEvent: (event: TunnelEvent) => void;
+  /** How long one side may stay open after the other closed or sent FIN. Default 10 s. */
+  closeTimeoutMs?: number;
+  /** Interval of `connection.progress` events for open connections; 0 (default): none. */
+  progressIntervalMs?: number;
+}
+
+/** Per-connection hooks that protocol awareness (Pulsar inspection) plugs into. */
+export interface ConnectionPlan {
+  target: DialTarget;
+  up?: StreamTransform;
+  down?: StreamTransform;
+  /** Bytes already read from the local client (e.g. a CONNECT frame) to send first. */
+  preamble?: Buffer;
+}
+
+interface OpenConnection {
+  id: number;
+  local: net.Socket;
+  remote?: net.Socket;
+  counters: ByteCounters;
+  reported: ByteCounters;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/** A running tunnel. */
+export class Tunnel {
+  readonly #config: TunnelConfig;
+  readonly #options: TunnelOptions;
+  readonly #dialer: Dialer;
+  readonly #servers: net.Server[] = [];
+  readonly #open = new Map<number, OpenConnection>();
+  readonly #brokers: BrokerPort[] = [];
+  #nextId = 1;
+  #total = 0;
+  #disposed = false;
+  #progressTimer: NodeJS.Timeout | undefined;
+  #addresses: { pulsar: string; http?: string } = { pulsar: '' };
+
+  private constructor(config: TunnelConfig, options: TunnelOptions) {
+    this.#config = config;
+    this.#options = options;
+    this.#dialer = createDialer(config);
+  }
+
+  /**
+   * Opens the profile's listeners; resolves once all accept connections, after emitting `ready`.
+   * @throws AppError TUNNEL_LISTEN_IN_USE / TUNNEL_LISTEN_FAILED, CERTIFICATE_INVALID
+   */
+  static async start(config: TunnelConfig, options: TunnelOptions): Promise<Tunnel> {
+    const tunnel = new Tunnel(config, options);
+    try {
+      await tunnel.#listenAll();
+    } catch (error) {
+      await tunnel.dispose();
+      throw error;
+    }
+    const interval = options.progressIntervalMs ?? 0;
+    if (interval > 0) {
+      tunnel.#progressTimer = setInterval(() => tunnel.#reportProgress(), interval);
+      tunnel.#progressTimer.unref();
+    }
+    options.onEvent({ event: 'ready', listen: { ...tunnel.#addresses } });
+    return tunnel;
+  }
+
+  /** The local addresses, host:port. */
+  get addresses(): { pulsar: string; http?: string } {
+    return { ...this.#addresses };
+  }
+
+  get config(): TunnelConfig {
+    return this.#config;
+  }
+
+  /** What a status view shows. */
+  status(): { brokers: BrokerPort[]; openConnections: number; totalConnections: number } {
+    return { brokers: this.#brokers.map((broker) => ({ ...broker })), openConnections: this.#open.size, totalConnections: this.#total };
+  }
+
+  /** Closes the listeners and every open connection; resolves when all are closed. Idempotent. */
+  async dispose(): Promise<void> {
+    this.#disposed = true;
+    clearInterval(this.#progressTimer);
+    const closing = this.#servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    for (const connection of this.#open.values()) {
+      connection.abort.abort();
+      connection.local.destroy();
+      connection.remote?.destroy();
+    }
+    await Promise.all([...closing, ...[...this.#open.values()].map((connection) => connection.done)]);
+  }
+
+  async #listenAll(): Promise<void> {
+    const { listen: where, service, web } = this.#config;
+    const main = await listen({
+      host: where.host,
+      port: where.port,
+      field: 'listen.port',
+      onConnection: (socket) => this.#accept(socket, 'pulsar', () => ({ target: service })),
+      onAcceptError: (error) => this.#emit({ event: 'listener.error', listener: 'pulsar', error: error.toJSON() }),
+    });
+    this.#servers.push(main);
+    this.#addresses.pulsar = serverAddress(main);
+    if (where.webPort !== undefined && web) {
+      const http = await listen({
+        host: where.host,
+        port: where.webPort,
+        field: 'listen.webPort',
+        onConnection: (socket) => this.#accept(socket, 'http', () => ({ target: web })),
+        onAcceptError: (error) => this.#emit({ event: 'listener.error', listener: 'http', error: error.toJSON() }),
+      });
+      this.#servers.push(http);
+      this.#addresses.http = serverAddress(http);
+    }
+  }
+
+  #emit(event: TunnelEvent): void {
+    try {
+      this.#options.onEvent(event);
+    } catch {
+      // A faulty subscriber must not break the tunnel; the shells own their own error reporting.
+    }
+  }
+
+  #accept(local: net.Socket, listener: ListenerKind, plan: () => ConnectionPlan): void {
+    if (this.#disposed) {
+      local.destroy();
+      return;
+    }
+    const id = this.#nextId++;
+    this.#total++;
+    const started = performance.now();
+    const counters: ByteCounters = { bytesUp: 0, bytesDown: 0 };
+    const abort = new AbortController();
+    // Until the join takes over, a local error (a reset while we dial) must not crash anything.
+    local.on('error', () => abort.abort());
+    local.once('close', () => abort.abort());
+    local.setNoDelay(true);
+    const connection: OpenConnection = { id, local, counters, reported: { bytesUp: 0, bytesDown: 0 }, abort, done: Promise.resolve() };
+    this.#open.set(id, connection);
+    connection.done = this.#run(connection, listener, plan(), started).finally(() => this.#open.delete(id));
+  }
+
+  async #run(connection: OpenConnection, listener: ListenerKind, plan: ConnectionPlan, started: number): Promise<void> {
+    const { id, local, counters } = connection;
+    const route = this.#dialer.route(plan.target);
+    this.#emit({
+      event: 'connection.opened',
+      id,
+      time: new Date().toISOString(),
+      profile: this.#config.name,
+      listener,
+      local: formatHostPort({ host: local.remoteAddress ?? '?', port: local.remotePort ?? 0 }),
+      sni: route.sni ?? '',
+      proxy: route.dialed,
+    });
+    let tls: TlsSummary | undefined;
+    let error: AppError | undefined;
+    try {
+      const dialed = await this.#dialer.dial(plan.target, connection.abort.signal);
+      tls = dialed.tls;
+      connection.remote = dialed.socket;
+      if (local.destroyed || this.#disposed) {
+        dialed.socket.destroy();
+      } else {
+        this.#emit({ event: 'connection.secured', id, tls, handshakeMs: Math.round(performance.now() - started) });
+      }
+      const joined = joinSockets({
+        local,
+        remote: dialed.socket,
+        up: plan.up,
+        down: plan.down,
+        counters,
+        closeTimeoutMs: this.#options.closeTimeoutMs ?? 10_000,
+        sni: dialed.sni,
+      });
+      if (plan.preamble) dialed.socket.write(plan.preamble);
+      local.resume();
+      error = (await joined).error;
+    } catch (failure) {
+      local.destroy();
+      // A dial cancelled because the local client left or the tunnel stopped is not an error.
+      if (!connection.abort.signal.aborted) {
+        error = isAppError(failure) ? failure : new AppError('TUNNEL_INTERNAL', String(failure), { cause: failure });
+      }
+    }
+    this.#emit({
+      event: 'connection.closed',
+      id,
+      bytesUp: counters.bytesUp,
+      bytesDown: counters.bytesDown,
+      durationMs: Math.round(performance.now() - started),
+      ...(tls ? { tls } : {}),
+      ...(error ? { error: error.toJSON() } : {}),
+    });
+  }
+
+  #reportProgress(): void {
+    for (const connection of this.#open.values()) {
+      const { counters, reported } = connection;
+      if (counters.bytesUp === reported.bytesUp && counters.bytesDown === reported.bytesDown) continue;
+      reported.bytesUp = counters.bytesUp;
+      reported.bytesDown = counters.bytesDown;
+      this.#emit({ event: 'connection.progress', id: connection.id, bytesUp: counters.bytesUp, bytesDown: counters.bytesDown });
+    }
+  }
+}
