@@ -1,0 +1,169 @@
+/**
+ * The OS keychain behind a small interface: the profile store, the CLI and the UI reach secrets
+ * (tokens, client private keys, key passphrases) only through {@link Keychain}, never through
+ * keytar. One item per profile and kind: service "pulsar-tunnel", account `<profile>/<kind>`.
+ */
+import { AppError } from '../../../shared/errors.ts';
+import type { SecretKind } from '../../../shared/model/storedProfile.ts';
+
+/** The keychain service name every item of the app is stored under. */
+export const keychainService = 'pulsar-tunnel';
+
+/** The keychain account of one secret of one profile. */
+export function keychainAccount(profile: string, kind: SecretKind): string {
+  return `${profile}/${kind}`;
+}
+
+/** Reads and writes the secrets of profiles. Every method may reject with a KEYCHAIN_* AppError. */
+export interface Keychain {
+  /**
+   * The secret, or null when no such item exists.
+   * @throws AppError KEYCHAIN_LOCKED when the keychain is locked (so the item cannot be told apart
+   *   from a missing one), KEYCHAIN_UNAVAILABLE when there is no keychain service.
+   */
+  get(profile: string, kind: SecretKind): Promise<string | null>;
+  /**
+   * Creates or replaces the secret.
+   * @throws AppError KEYCHAIN_LOCKED, KEYCHAIN_UNAVAILABLE
+   */
+  set(profile: string, kind: SecretKind, value: string): Promise<void>;
+  /**
+   * Deletes the secret; true when it existed.
+   * @throws AppError KEYCHAIN_LOCKED, KEYCHAIN_UNAVAILABLE
+   */
+  delete(profile: string, kind: SecretKind): Promise<boolean>;
+}
+
+/**
+ * Like {@link Keychain.get} for a secret the profile says it has.
+ * @throws AppError KEYCHAIN_ITEM_MISSING naming the profile and kind when the item is gone.
+ */
+export async function requireSecret(keychain: Keychain, profile: string, kind: SecretKind): Promise<string> {
+  const value = await keychain.get(profile, kind);
+  if (value === null) {
+    throw new AppError(
+      'KEYCHAIN_ITEM_MISSING',
+      `The ${describeKind(kind)} of profile "${profile}" is missing from the OS keychain (service "${keychainService}", account "${keychainAccount(profile, kind)}"); enter it again, e.g. by importing the profile again.`,
+    );
+  }
+  return value;
+}
+
+/** Words for a secret kind, for messages. */
+export function describeKind(kind: SecretKind): string {
+  return { token: 'token', clientKey: 'client private key', keyPassphrase: 'client key passphrase' }[kind];
+}
+
+interface KeytarApi {
+  getPassword(service: string, account: string): Promise<string | null>;
+  setPassword(service: string, account: string, password: string): Promise<void>;
+  deletePassword(service: string, account: string): Promise<boolean>;
+}
+
+// An item written only to learn whether the keychain is locked: on a locked Secret Service
+// collection keytar's getPassword returns null (as for a missing item) and deletePassword returns
+// false, but a write fails with "Cannot create an item in a locked collection".
+const probeAccount = '.lock-probe';
+
+const unavailableHint =
+  'install the Secret Service library (Debian/Ubuntu: apt-get install libsecret-1-dev; Fedora: libsecret-devel) and run npm ci again';
+
+/**
+ * Maps one of keytar's plain Errors (it has no codes) to a KEYCHAIN_* AppError. The texts matched
+ * are those of libsecret/GLib D-Bus on Linux, the macOS Security framework and Windows' Credential
+ * Manager as keytar passes them on.
+ */
+export function keychainError(error: unknown, action: string): AppError {
+  if (error instanceof AppError) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  if (/locked|user interaction is not allowed|errSecInteractionNotAllowed/i.test(text)) {
+    return new AppError('KEYCHAIN_LOCKED', `The OS keychain is locked, so ${action} failed; unlock it (log in to the desktop session or unlock the "login" keyring) and try again. (${text})`, { cause: error });
+  }
+  return new AppError(
+    'KEYCHAIN_UNAVAILABLE',
+    `The OS keychain could not be reached, so ${action} failed: ${text}. On Linux this needs a Secret Service (gnome-keyring or KeePassXC) in a D-Bus session; start one or unlock your desktop session.`,
+    { cause: error },
+  );
+}
+
+/** The keychain of the operating system through keytar (Secret Service, macOS Keychain, Windows Credential Manager). */
+export class KeytarKeychain implements Keychain {
+  readonly #load: () => Promise<KeytarApi>;
+
+  /** Use {@link createOsKeychain}; this takes a loader of the keytar module (loaded on first use). */
+  constructor(load: () => Promise<KeytarApi>) {
+    this.#load = load;
+  }
+
+  async get(profile: string, kind: SecretKind): Promise<string | null> {
+    const action = `reading the ${describeKind(kind)} of profile "${profile}"`;
+    let value: string | null;
+    try {
+      value = await (await this.#load()).getPassword(keychainService, keychainAccount(profile, kind));
+    } catch (error) {
+      throw keychainError(error, action);
+    }
+    if (value === null) await this.#assertUnlocked(action);
+    return value;
+  }
+
+  async set(profile: string, kind: SecretKind, value: string): Promise<void> {
+    try {
+      await (await this.#load()).setPassword(keychainService, keychainAccount(profile, kind), value);
+    } catch (error) {
+      throw keychainError(error, `storing the ${describeKind(kind)} of profile "${profile}"`);
+    }
+  }
+
+  async delete(profile: string, kind: SecretKind): Promise<boolean> {
+    const action = `deleting the ${describeKind(kind)} of profile "${profile}"`;
+    let existed: boolean;
+    try {
+      existed = await (await this.#load()).deletePassword(keychainService, keychainAccount(profile, kind));
+    } catch (error) {
+      throw keychainError(error, action);
+    }
+    if (!existed) await this.#assertUnlocked(action);
+    return existed;
+  }
+
+  /** A "not found" answer is only true when the keychain is unlocked: find out by writing the probe item. */
+  async #assertUnlocked(action: string): Promise<void> {
+    try {
+      await (await this.#load()).setPassword(keychainService, probeAccount, 'unlocked');
+    } catch (error) {
+      throw keychainError(error, action);
+    }
+  }
+}
+
+let keytarModule: Promise<KeytarApi> | undefined;
+
+async function loadKeytar(): Promise<KeytarApi> {
+  try {
+    // keytar is an optional dependency (a native addon over libsecret): load it only when needed
+    // so everything else works on machines where it did not build.
+    const loaded = (await import('keytar')) as unknown as KeytarApi & { default?: KeytarApi };
+    const api = loaded.default ?? loaded;
+    if (typeof api.getPassword !== 'function') throw new Error('keytar has no getPassword');
+    return api;
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    throw new AppError('KEYCHAIN_UNAVAILABLE', `The OS keychain module (keytar) is not installed or did not build (${text}); ${unavailableHint}.`, { cause: error });
+  }
+}
+
+/**
+ * The OS keychain. keytar is loaded on first use, so a machine without it can still list and edit
+ * profiles; any secret operation there rejects with KEYCHAIN_UNAVAILABLE saying which system
+ * library to install.
+ */
+export function createOsKeychain(): Keychain {
+  return new KeytarKeychain(() => {
+    const loading = (keytarModule ??= loadKeytar());
+    loading.catch(() => {
+      keytarModule = undefined;
+    });
+    return loading;
+  });
+}

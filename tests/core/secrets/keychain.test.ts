@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../../shared/errors.ts';
+import { createOsKeychain, keychainError, requireSecret } from '../../../src-main/core/secrets/keychain.ts';
+import { startSecretService, type SecretService } from './secretService.ts';
+
+let service: SecretService;
+
+beforeAll(async () => {
+  service = await startSecretService();
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+function runChild(source: string, env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], { env, cwd: process.cwd(), timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ stdout, stderr, code: error ? Number((error as { code?: number }).code ?? 1) : 0 });
+    });
+  });
+}
+
+describe('OS keychain through a real gnome-keyring Secret Service', () => {
+  it('stores, reads, replaces and deletes a secret under service pulsar-tunnel and account profile/kind', async () => {
+    const keychain = createOsKeychain();
+    expect(await keychain.get('alpha', 'token')).toBeNull();
+    await keychain.set('alpha', 'token', 'tok-1');
+    await keychain.set('alpha', 'clientKey', 'key-1');
+    expect(await keychain.get('alpha', 'token')).toBe('tok-1');
+    await keychain.set('alpha', 'token', 'tok-2');
+    expect(await keychain.get('alpha', 'token')).toBe('tok-2');
+    expect(await keychain.get('alpha', 'clientKey')).toBe('key-1');
+    expect(await keychain.delete('alpha', 'token')).toBe(true);
+    expect(await keychain.delete('alpha', 'token')).toBe(false);
+    expect(await keychain.get('alpha', 'token')).toBeNull();
+    await expect(requireSecret(keychain, 'alpha', 'token')).rejects.toMatchObject({ code: 'KEYCHAIN_ITEM_MISSING' });
+    const keytar = (await import('keytar')) as unknown as { default: { getPassword(s: string, a: string): Promise<string | null> } };
+    expect(await keytar.default.getPassword('pulsar-tunnel', 'alpha/clientKey')).toBe('key-1');
+  });
+
+  it('reports KEYCHAIN_UNAVAILABLE when no Secret Service answers on the bus', async () => {
+    const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${service.dir}/no-such-bus` };
+    delete env.DISPLAY;
+    const source = `
+      import { createOsKeychain } from './src-main/core/secrets/keychain.ts';
+      try { await createOsKeychain().get('p', 'token'); console.log('no error'); }
+      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+    const result = await runChild(source, env);
+    const parsed = JSON.parse(result.stdout.trim()) as { code: string; message: string };
+    expect(parsed.code).toBe('KEYCHAIN_UNAVAILABLE');
+    expect(parsed.message).toMatch(/Secret Service/);
+  });
+
+  it('maps keytar plain errors to stable codes', () => {
+    expect(keychainError(new Error('Cannot create an item in a locked collection'), 'x').code).toBe('KEYCHAIN_LOCKED');
+    expect(keychainError(new Error('Cannot autolaunch D-Bus without X11 $DISPLAY'), 'x').code).toBe('KEYCHAIN_UNAVAILABLE');
+    expect(keychainError(new Error('The name org.freedesktop.secrets was not provided by any .service files'), 'x').code).toBe('KEYCHAIN_UNAVAILABLE');
+    const original = new AppError('KEYCHAIN_UNAVAILABLE', 'install libsecret-1-dev');
+    expect(keychainError(original, 'x')).toBe(original);
+  });
+
+  // Last: the keyring cannot be unlocked again without a prompter.
+  it('reports KEYCHAIN_LOCKED, not a missing item, when the keyring is locked', async () => {
+    const keychain = createOsKeychain();
+    await keychain.set('locked-profile', 'token', 'tok');
+    await service.lock();
+    await expect(keychain.get('locked-profile', 'token')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+    await expect(keychain.get('never-stored', 'token')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+    await expect(keychain.set('locked-profile', 'token', 'other')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+    await expect(keychain.delete('locked-profile', 'token')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+  });
+});
