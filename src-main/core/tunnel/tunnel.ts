@@ -41,6 +41,19 @@ interface OpenConnection {
   done: Promise<void>;
 }
 
+/**
+ * Ends a local connection the tunnel could not serve with a FIN rather than a reset: unread input
+ * is drained (closing a socket with unread bytes makes the kernel send RST), so the client sees a
+ * clean close and the error is in the tunnel's log.
+ */
+function closeGracefully(local: net.Socket): void {
+  if (local.destroyed) return;
+  local.on('data', () => undefined);
+  local.resume();
+  local.destroySoon();
+  setTimeout(() => local.destroy(), 1_000).unref();
+}
+
 /** A running tunnel. */
 export class Tunnel {
   readonly #config: TunnelConfig;
@@ -197,7 +210,7 @@ export class Tunnel {
       local.resume();
       error = (await joined).error;
     } catch (failure) {
-      local.destroy();
+      closeGracefully(local);
       // A dial cancelled because the local client left or the tunnel stopped is not an error.
       if (!connection.abort.signal.aborted) {
         error = isAppError(failure) ? failure : new AppError('TUNNEL_INTERNAL', String(failure), { cause: failure });
