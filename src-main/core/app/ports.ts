@@ -1,0 +1,38 @@
+/**
+ * What the app service needs from the rest of the engine, as narrow interfaces it receives in its
+ * constructor (dependency injection): the profile store and the tunnel runner. The real ones are
+ * wired in createAppService.ts; tests pass an in-memory store and a scripted runner.
+ */
+import type { BrokerPort, ExportRequest, ImportResult } from '../../../shared/ipc/contract.ts';
+import type { TunnelEvent } from '../../../shared/model/events.ts';
+import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
+import type { TunnelConfig } from '../tunnel/config.ts';
+
+/** The profile store as the app service uses it. Every method may reject with an AppError. */
+export interface AppStore {
+  list(): Promise<StoredProfile[]>;
+  /** @throws AppError PROFILE_NOT_FOUND */
+  get(name: string): Promise<StoredProfile>;
+  /** Creates or replaces a profile (renaming it from `previousName` when given). @throws PROFILE_INVALID */
+  save(input: StoredProfileInput, options?: { previousName?: string }): Promise<StoredProfile>;
+  duplicate(name: string, newName: string): Promise<StoredProfile>;
+  /** Removes the profile and its keychain items. */
+  remove(name: string): Promise<void>;
+  /** Which secrets exist in the keychain for the profile (never their values). */
+  secretsPresent(name: string): Promise<Record<SecretKind, boolean>>;
+  setSecret(name: string, kind: SecretKind, value: string | null): Promise<void>;
+  importProfiles(fileName: string, content: string, options?: { passphrase?: string }): Promise<ImportResult>;
+  exportProfiles(request: ExportRequest): Promise<{ fileName: string; content: string }>;
+  /** The profile resolved for the engine: certificates, keys and credentials read. */
+  tunnelConfig(name: string): Promise<TunnelConfig>;
+}
+
+/** A running tunnel, as the engine's Tunnel class exposes it. */
+export interface RunningTunnel {
+  readonly addresses: { pulsar: string; http?: string };
+  status(): { brokers: BrokerPort[]; openConnections: number; totalConnections: number };
+  dispose(): Promise<void>;
+}
+
+/** Starts a tunnel: `Tunnel.start` in production. @throws AppError e.g. TUNNEL_LISTEN_IN_USE */
+export type TunnelStarter = (config: TunnelConfig, options: { onEvent: (event: TunnelEvent) => void }) => Promise<RunningTunnel>;
