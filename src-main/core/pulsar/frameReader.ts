@@ -41,7 +41,10 @@ export interface FrameReaderOptions {
 /** Pulsar's default maxMessageSize (5 MiB) plus the 10,240 bytes of frame padding. */
 export const DEFAULT_MAX_FRAME_SIZE = 5_253_116;
 
-/** "HTTP" read as a big-endian uint32: what a client sees when an HTTP server answers. */
+/**
+ * "HTTP" read as a big-endian uint32 (1,213,486,160): what a client reads when an HTTP server
+ * answers. Netty-based clients add the 4-byte length field and log 1,213,486,164.
+ */
 export const HTTP_FRAME_LENGTH = 0x48545450;
 
 const HEADER_SIZE = 8;
@@ -254,7 +257,8 @@ function httpResponseError(bytes: Buffer): AppError {
   const statusLine = (lineEnd >= 0 ? head.slice(0, lineEnd) : head).replace(/[^\x20-\x7e]/g, '?');
   return new AppError(
     'PULSAR_HTTP_RESPONSE',
-    `The broker side answered in HTTP where a Pulsar frame was expected ("${statusLine}"; the frame length read as "HTTP" = ${HTTP_FRAME_LENGTH}): ` +
+    `The broker side answered in HTTP where a Pulsar frame was expected ("${statusLine}"; the frame length read as "HTTP" = ${HTTP_FRAME_LENGTH}, ` +
+      `which Java clients report as "Adjusted frame length exceeds ...: ${HTTP_FRAME_LENGTH + 4}"): ` +
       'the proxy has no route for this server name or its route points at an HTTP port (e.g. the admin port 8080/8443 instead of 6650/6651), or the proxy sent an error page; check the proxy\'s SNI routes.',
   );
 }
