@@ -1,0 +1,52 @@
+/** Which screen and dialog is showing: UI-only state, no engine calls. */
+
+export type ProfileTab = 'tunnel' | 'settings' | 'certificates';
+export type Dialog =
+  | { kind: 'none' }
+  | { kind: 'delete'; name: string }
+  | { kind: 'duplicate'; name: string }
+  | { kind: 'export' }
+  | { kind: 'passphrase'; fileName: string; content: string; wrong: boolean };
+
+export class UiState {
+  #creating = $state(false);
+  #tab = $state<ProfileTab>('tunnel');
+  #dialog = $state<Dialog>({ kind: 'none' });
+  #searchFocusRequests = $state(0);
+
+  /** True while the form shows a new, unsaved profile. */
+  get creating(): boolean {
+    return this.#creating;
+  }
+  get tab(): ProfileTab {
+    return this.#tab;
+  }
+  get dialog(): Dialog {
+    return this.#dialog;
+  }
+  /** Increments each time something asks for the log search box (the "/" shortcut). */
+  get searchFocusRequests(): number {
+    return this.#searchFocusRequests;
+  }
+
+  startCreating(): void {
+    this.#creating = true;
+    this.#tab = 'settings';
+  }
+  stopCreating(): void {
+    this.#creating = false;
+  }
+  showTab(tab: ProfileTab): void {
+    this.#tab = tab;
+    this.#creating = false;
+  }
+  open(dialog: Dialog): void {
+    this.#dialog = dialog;
+  }
+  close(): void {
+    this.#dialog = { kind: 'none' };
+  }
+  requestSearchFocus(): void {
+    this.#searchFocusRequests += 1;
+  }
+}
