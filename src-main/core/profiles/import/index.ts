@@ -1,0 +1,98 @@
+/**
+ * Import entry point: recognises what a file is (our profile file, a bundle, cluster metadata
+ * JSON, or a Pulsar client.conf) and reads it into profiles with their secrets; the store then
+ * validates and stores them all or none.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { AppError } from '../../../../shared/errors.ts';
+import type { ProfileStore } from '../store.ts';
+import { bundleFormat, readBundle } from './bundle.ts';
+import { parseClientConf, type ParsedImport } from './clientConf.ts';
+import { clusterMetadataKeys, parseClusterMetadata } from './clusterMetadata.ts';
+import { parseProfileFile } from './profileFile.ts';
+import type { ImportContext } from './sources.ts';
+
+/** The kinds of file the importer understands. */
+export type ImportKind = 'profile' | 'bundle' | 'cluster-metadata' | 'client-conf';
+
+/** Options of {@link parseImport}. */
+export interface ParseImportOptions {
+  /** Name for the imported profile (single-profile formats only). */
+  name?: string;
+  /** Passphrase of an encrypted bundle. */
+  passphrase?: string;
+  /** Folder relative paths in the file resolve against; default: none (absolute paths only). */
+  baseDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Recognises the kind of an import file from its content. @throws AppError IMPORT_INVALID for JSON that is malformed or of no known shape. */
+export function detectImportKind(content: string, fileName: string): { kind: ImportKind; json?: Record<string, unknown> } {
+  const trimmed = content.replace(/^\uFEFF/, '').trim();
+  if (trimmed === '') throw new AppError('IMPORT_INVALID', `${fileName} is empty.`);
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    let data: unknown;
+    try {
+      data = JSON.parse(trimmed);
+    } catch (error) {
+      throw new AppError('IMPORT_INVALID', `${fileName} is not valid JSON: ${(error as Error).message}`);
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new AppError('IMPORT_INVALID', `${fileName}: expected one JSON object (a profile, a bundle or cluster metadata)`);
+    const json = data as Record<string, unknown>;
+    if (json.format === bundleFormat) return { kind: 'bundle', json };
+    if ('name' in json) return { kind: 'profile', json };
+    if (clusterMetadataKeys.some((key) => key in json)) return { kind: 'cluster-metadata', json };
+    throw new AppError('IMPORT_INVALID', `${fileName}: this JSON is neither a profile file (it has no "name"), a pulsar-tunnel bundle, nor cluster metadata (no brokerServiceUrlTls)`);
+  }
+  return { kind: 'client-conf' };
+}
+
+/**
+ * Reads import content into profiles with their secrets, reading the files it names.
+ * @throws AppError IMPORT_INVALID (naming the field or line), BUNDLE_PASSPHRASE_WRONG, CERTIFICATE_INVALID.
+ */
+export async function parseImport(content: string, fileName: string, options: ParseImportOptions = {}): Promise<ParsedImport & { kind: ImportKind }> {
+  const context: ImportContext = { fileName, baseDir: options.baseDir, env: options.env };
+  const { kind, json } = detectImportKind(content, fileName);
+  if (kind === 'bundle') {
+    if (options.name !== undefined) throw new AppError('IMPORT_INVALID', 'A bundle keeps the names of its profiles; --name works only for a single profile.');
+    return { kind, ...(await readBundle(json!, fileName, options.passphrase)) };
+  }
+  if (kind === 'profile') return { kind, ...(await parseProfileFile(json!, context, options.name)) };
+  if (kind === 'cluster-metadata') return { kind, ...parseClusterMetadata(json!, context, options.name) };
+  return { kind, ...(await parseClientConf(content, context, options.name)) };
+}
+
+/** Options of {@link importFile}. */
+export interface ImportFileOptions extends ParseImportOptions {
+  /** Overwrite existing profiles of the same name. */
+  replace?: boolean;
+}
+
+/**
+ * Imports a file into the store: all of its profiles, or none.
+ * @throws AppError IMPORT_INVALID (also for an unreadable file), PROFILE_EXISTS, BUNDLE_PASSPHRASE_WRONG,
+ *   CERTIFICATE_INVALID, KEYCHAIN_*.
+ */
+export async function importFile(store: ProfileStore, file: string, options: ImportFileOptions = {}): Promise<{ kind: ImportKind; imported: string[]; warnings: string[] }> {
+  let content: string;
+  try {
+    content = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new AppError('IMPORT_INVALID', `${file} cannot be read (${code === 'ENOENT' ? 'no such file' : code})`, { cause: error });
+  }
+  return importContent(store, content, path.basename(file), { baseDir: path.dirname(path.resolve(file)), ...options });
+}
+
+/**
+ * Imports content (e.g. a file the UI read) into the store. Relative paths in it resolve against
+ * `options.baseDir`.
+ * @throws as {@link importFile}.
+ */
+export async function importContent(store: ProfileStore, content: string, fileName: string, options: ImportFileOptions = {}): Promise<{ kind: ImportKind; imported: string[]; warnings: string[] }> {
+  const parsed = await parseImport(content, fileName, options);
+  const result = await store.importProfiles(parsed.items, { replace: options.replace });
+  return { kind: parsed.kind, imported: result.imported, warnings: [...parsed.warnings, ...result.warnings] };
+}
