@@ -37,6 +37,8 @@ export interface AppServiceOptions {
   flushIntervalMs?: number;
   /** A batch holds at most this many events, and a queue this long is flushed at once; 500 by default. */
   maxBatch?: number;
+  /** How often open connections report their byte counts (`connection.progress`); 1,000 ms by default. */
+  progressIntervalMs?: number;
   /** The clock, for timestamps. */
   now?: () => Date;
 }
@@ -93,6 +95,7 @@ export class AppService implements TunnelApi {
   readonly #flushIntervalMs: number;
   readonly #maxBatch: number;
   readonly #now: () => Date;
+  readonly #progressIntervalMs: number;
   readonly #history: LogQueue;
   readonly #runs = new Map<string, Run>();
   readonly #subscribers = new Set<Subscriber>();
@@ -109,6 +112,7 @@ export class AppService implements TunnelApi {
     this.#flushIntervalMs = options.flushIntervalMs ?? 50;
     this.#maxBatch = options.maxBatch ?? 500;
     this.#now = options.now ?? (() => new Date());
+    this.#progressIntervalMs = options.progressIntervalMs ?? 1000;
     this.#history = new LogQueue(Math.max(1, options.historySize ?? 1000));
   }
 
@@ -172,7 +176,10 @@ export class AppService implements TunnelApi {
     this.#emitHealth(name, 'stopped');
     const transition = (async () => {
       const config = await this.#store.tunnelConfig(name);
-      return this.#startTunnel(config, { onEvent: (event) => this.#onTunnelEvent(name, fresh, event) });
+      return this.#startTunnel(config, {
+        onEvent: (event) => this.#onTunnelEvent(name, fresh, event),
+        progressIntervalMs: this.#progressIntervalMs,
+      });
     })();
     fresh.transition = transition;
     try {

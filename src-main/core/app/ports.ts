@@ -35,4 +35,7 @@ export interface RunningTunnel {
 }
 
 /** Starts a tunnel: `Tunnel.start` in production. @throws AppError e.g. TUNNEL_LISTEN_IN_USE */
-export type TunnelStarter = (config: TunnelConfig, options: { onEvent: (event: TunnelEvent) => void }) => Promise<RunningTunnel>;
+export type TunnelStarter = (
+  config: TunnelConfig,
+  options: { onEvent: (event: TunnelEvent) => void; progressIntervalMs?: number },
+) => Promise<RunningTunnel>;

@@ -1,0 +1,51 @@
+/**
+ * Assembles the app service the shells use: the profile store in the default data folder (or the
+ * one given) with the OS keychain, and the engine's Tunnel. One place, so the Electron main process
+ * and `pulsar-tunnel ui` run the same objects.
+ */
+import { openDefaultStore, ProfileStore } from '../profiles/store.ts';
+import type { Keychain } from '../secrets/keychain.ts';
+import { Tunnel } from '../tunnel/tunnel.ts';
+import { AppService } from './appService.ts';
+import type { AppServiceOptions } from './appService.ts';
+import { storeAdapter } from './storeAdapter.ts';
+import type { ImportExport } from './storeAdapter.ts';
+
+/** Options of {@link createAppService}. */
+export interface CreateAppServiceOptions extends Partial<Omit<AppServiceOptions, 'store' | 'startTunnel'>> {
+  /** The store's data folder; default PULSAR_TUNNEL_HOME or the per-user config folder. */
+  dataDir?: string;
+  /** The keychain; default the OS keychain. */
+  keychain?: Keychain;
+  importExport?: ImportExport;
+}
+
+/** A service with the store it owns; dispose() stops every tunnel, then releases the store. */
+export interface OwnedAppService {
+  service: AppService;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Opens the store and builds the service over the real engine.
+ * @throws AppError PROFILE_UNREADABLE when the data folder cannot be created.
+ */
+export async function createAppService(options: CreateAppServiceOptions = {}): Promise<OwnedAppService> {
+  const { dataDir, keychain, importExport, ...serviceOptions } = options;
+  const store =
+    dataDir === undefined && keychain === undefined
+      ? await openDefaultStore()
+      : await ProfileStore.open({ ...(dataDir === undefined ? {} : { dir: dataDir }), ...(keychain === undefined ? {} : { keychain }) });
+  const service = new AppService({
+    ...serviceOptions,
+    store: storeAdapter(store, importExport),
+    startTunnel: (config, tunnelOptions) => Tunnel.start(config, tunnelOptions),
+  });
+  return {
+    service,
+    async dispose() {
+      await service.dispose();
+      store.dispose();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Finds the built renderer (out/renderer/index.html) for the web host, building it with Vite's JS
+ * API when it is missing, so `pulsar-tunnel ui` works straight after `npm ci`.
+ */
+import { access } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, from this file's place in src-main/host/. */
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where `vite build` writes the renderer (vite.config.ts build.outDir). */
+export const defaultRendererDir = join(projectRoot, 'out', 'renderer');
+
+/** The command a user can run to build the renderer by hand. */
+export const rendererBuildCommand = 'npx vite build';
+
+/** Options of {@link ensureRendererBuild}. */
+export interface EnsureRendererOptions {
+  rendererDir?: string;
+  /** Build with Vite when index.html is missing; true by default. */
+  build?: boolean;
+  /** Progress lines for the user (stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Returns the renderer directory once it holds index.html, building it first if needed.
+ * @throws Error saying exactly which command to run when there is no build and building failed
+ *   or was not allowed.
+ */
+export async function ensureRendererBuild(options: EnsureRendererOptions = {}): Promise<string> {
+  const rendererDir = options.rendererDir ?? defaultRendererDir;
+  const index = join(rendererDir, 'index.html');
+  if (await exists(index)) return rendererDir;
+  if (options.build === false) throw new Error(`The UI is not built (${index} is missing); run \`${rendererBuildCommand}\` in ${projectRoot}.`);
+  options.log?.(`Building the UI into ${rendererDir} (first start; \`${rendererBuildCommand}\` does the same)...`);
+  try {
+    // Loaded only when needed: Vite and the Svelte plugin are build tools, not runtime dependencies.
+    const vite = await import('vite');
+    await vite.build({ configFile: join(projectRoot, 'vite.config.ts'), root: join(projectRoot, 'src-renderer'), logLevel: 'warn', build: { outDir: rendererDir, emptyOutDir: true } });
+  } catch (error) {
+    throw new Error(`The UI is not built and building it failed (${(error as Error).message}); run \`${rendererBuildCommand}\` in ${projectRoot} and look at its output.`, { cause: error });
+  }
+  if (!(await exists(index))) throw new Error(`Vite finished but ${index} is missing; run \`${rendererBuildCommand}\` in ${projectRoot}.`);
+  return rendererDir;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

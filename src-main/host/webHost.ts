@@ -1,0 +1,345 @@
+/**
+ * The web host: serves the built UI and the TunnelApi over HTTP and a WebSocket on 127.0.0.1 only,
+ * for headless machines and browser tests. Protocol (the renderer's web client implements the other
+ * side):
+ *
+ * - `POST /api/<method>` with `Authorization: Bearer TOKEN` and body `{"args": [...]}` →
+ *   `{"ok": true, "value": ...}` or `{"ok": false, "error": {"code", "message"}}`. Errors of the
+ *   API itself come with HTTP 200; refusals of the request (no token 401, foreign Host/Origin 403,
+ *   unknown method 404, bad body 400/413) carry the same JSON error body.
+ * - `GET /api/log?token=TOKEN` upgraded to a WebSocket: one JSON {@link LogBatch} per message.
+ *
+ * Security: a random token per start (in the printed URL, compared in constant time), the Host
+ * header must be 127.0.0.1:PORT or localhost:PORT (DNS-rebinding protection), an Origin, when sent,
+ * must be that same origin, and the HTML is served with a strict Content-Security-Policy.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { extname, join, resolve, sep } from 'node:path';
+import { WebSocket, WebSocketServer } from 'ws';
+import { AppError, isAppError } from '../../shared/errors.ts';
+import type { ErrorCode, SerializedError } from '../../shared/errors.ts';
+import type { LogBatch, TunnelApi } from '../../shared/ipc/contract.ts';
+import { isApiMethod, maxImportChars, parseApiArgs } from '../../shared/ipc/validate.ts';
+import type { SubscribeOptions } from '../core/app/appService.ts';
+
+/** The API the web host serves: the TunnelApi, with flow control on the log subscription. */
+export type HostedApi = Omit<TunnelApi, 'subscribeLog'> & {
+  subscribeLog(listener: (batch: LogBatch) => void, options?: SubscribeOptions): () => void;
+};
+
+/** Options of {@link startWebHost}. */
+export interface WebHostOptions {
+  api: HostedApi;
+  /** Directory of the built renderer (holding index.html). */
+  rendererDir: string;
+  /** TCP port on 127.0.0.1; 0 (the default) picks a free one. */
+  port?: number;
+  /** The session token; a fresh random one when absent (tests may fix it). */
+  token?: string;
+}
+
+/** A running web host. */
+export interface WebHost {
+  /** `http://127.0.0.1:PORT/?token=TOKEN`: what the user opens. */
+  url: string;
+  port: number;
+  token: string;
+  /** Closes every WebSocket and HTTP connection and the listener. */
+  close(): Promise<void>;
+}
+
+/** The only address the web host listens on: the UI drives tunnels and sees credentials' effects. */
+export const webHostAddress = '127.0.0.1';
+
+// The request body limit: an import carries a file of up to maxImportChars characters, JSON-escaped.
+const maxBodyBytes = maxImportChars * 2 + 64 * 1024;
+// A WebSocket whose send buffer holds more than this is "not ready": its batches wait (bounded).
+const maxBufferedBytes = 1024 * 1024;
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.txt': 'text/plain; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+};
+
+/**
+ * The Content-Security-Policy of the UI page: the same policy the renderer build puts in its meta
+ * tag (vite.config.ts), plus frame-ancestors, which only works as a header (clickjacking).
+ */
+export const webContentSecurityPolicy = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * Starts the web host on 127.0.0.1.
+ * @throws AppError TUNNEL_LISTEN_IN_USE when the port is taken, TUNNEL_LISTEN_FAILED for other
+ *   listen errors.
+ */
+export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const rendererDir = resolve(options.rendererDir);
+  const server = createServer();
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  let port = 0;
+
+  server.on('request', (request, response) => {
+    handleRequest(request, response).catch((error: unknown) => {
+      if (!response.headersSent) sendJson(response, 500, { ok: false, error: internal(error) });
+      else response.destroy();
+    });
+  });
+
+  async function handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const refusal = checkOrigin(request, port);
+    if (refusal) return sendJson(response, 403, { ok: false, error: refusal });
+    const url = new URL(request.url ?? '/', `http://${webHostAddress}:${port}`);
+    if (url.pathname.startsWith('/api/')) return handleApi(request, response, url);
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('Allow', 'GET, HEAD');
+      return sendJson(response, 405, { ok: false, error: { code: 'API_BAD_REQUEST', message: `${request.method} is not allowed here` } });
+    }
+    return serveStatic(request, response, url.pathname);
+  }
+
+  async function handleApi(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    if (!hasToken(request.headers.authorization, token)) {
+      response.setHeader('WWW-Authenticate', 'Bearer');
+      return sendJson(response, 401, { ok: false, error: new AppError('API_UNAUTHORIZED').toJSON() });
+    }
+    const method = url.pathname.slice('/api/'.length);
+    if (request.method !== 'POST') {
+      response.setHeader('Allow', 'POST');
+      return sendJson(response, 405, { ok: false, error: { code: 'API_BAD_REQUEST', message: `${method}: use POST` } });
+    }
+    if (!isApiMethod(method)) {
+      return sendJson(response, 404, { ok: false, error: { code: 'API_BAD_REQUEST', message: `"${method}" is not an API method` } });
+    }
+    // Requiring JSON keeps the API out of reach of HTML forms, which cannot send this type.
+    if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
+      return sendJson(response, 415, { ok: false, error: { code: 'API_BAD_REQUEST', message: `${method}: Content-Type must be application/json` } });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(request, maxBodyBytes));
+    } catch (error) {
+      const tooLarge = error instanceof BodyTooLarge;
+      return sendJson(response, tooLarge ? 413 : 400, {
+        ok: false,
+        error: { code: 'API_BAD_REQUEST', message: tooLarge ? `${method}: the request is larger than ${maxBodyBytes} bytes` : `${method}: the body is not JSON` },
+      });
+    }
+    if (typeof body !== 'object' || body === null || !('args' in body)) {
+      return sendJson(response, 400, { ok: false, error: { code: 'API_BAD_REQUEST', message: `${method}: the body must be {"args": [...]}` } });
+    }
+    try {
+      const args = parseApiArgs(method, (body as { args: unknown }).args);
+      const call = options.api[method] as (...values: unknown[]) => Promise<unknown>;
+      const value = await call.apply(options.api, args);
+      sendJson(response, 200, { ok: true, value: value ?? null });
+    } catch (error) {
+      sendJson(response, 200, { ok: false, error: serializeError(error) });
+    }
+  }
+
+  async function serveStatic(request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
+    let relative: string;
+    try {
+      relative = decodeURIComponent(pathname);
+    } catch {
+      return sendText(response, 400, 'Bad path');
+    }
+    if (relative.includes('\0')) return sendText(response, 400, 'Bad path');
+    if (relative === '/' || relative === '') relative = '/index.html';
+    const file = resolve(join(rendererDir, relative));
+    // Refuses ../ escapes: every file served lies inside the renderer build.
+    if (file !== rendererDir && !file.startsWith(rendererDir + sep)) return sendText(response, 404, 'Not found');
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) return sendText(response, 404, 'Not found');
+    const type = contentTypes[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    response.statusCode = 200;
+    setCommonHeaders(response);
+    response.setHeader('Content-Type', type);
+    response.setHeader('Content-Length', info.size);
+    if (type.startsWith('text/html')) {
+      response.setHeader('Content-Security-Policy', webContentSecurityPolicy);
+      response.setHeader('Cache-Control', 'no-store');
+    } else {
+      response.setHeader('Cache-Control', 'no-cache');
+    }
+    if (request.method === 'HEAD') {
+      response.end();
+      return;
+    }
+    const stream = createReadStream(file);
+    stream.on('error', () => response.destroy());
+    stream.pipe(response);
+  }
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const refusal = checkOrigin(request, port);
+    const url = new URL(request.url ?? '/', `http://${webHostAddress}:${port}`);
+    if (refusal) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (url.pathname !== '/api/log') return refuseUpgrade(socket, 404, 'Not Found');
+    if (!tokenMatches(url.searchParams.get('token') ?? '', token)) return refuseUpgrade(socket, 401, 'Unauthorized');
+    sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
+  });
+
+  sockets.on('connection', (ws: WebSocket) => {
+    const unsubscribe = options.api.subscribeLog(
+      (batch) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(batch));
+      },
+      // The engine never waits on a browser: while the socket's send buffer is full, batches stay
+      // in the service's bounded queue, whose oldest events are dropped and counted.
+      { ready: () => ws.readyState === WebSocket.OPEN && ws.bufferedAmount < maxBufferedBytes },
+    );
+    ws.on('close', unsubscribe);
+    ws.on('error', () => ws.terminate());
+    // The client never needs to send anything; a message is ignored rather than trusted.
+    ws.on('message', () => undefined);
+  });
+
+  await new Promise<void>((resolveListen, rejectListen) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const code: ErrorCode = error.code === 'EADDRINUSE' ? 'TUNNEL_LISTEN_IN_USE' : 'TUNNEL_LISTEN_FAILED';
+      rejectListen(new AppError(code, `The web UI cannot listen on ${webHostAddress}:${options.port ?? 0} (${error.code ?? error.message}); ${code === 'TUNNEL_LISTEN_IN_USE' ? 'choose another --port' : 'check the port'}.`, { cause: error }));
+    });
+    server.listen({ host: webHostAddress, port: options.port ?? 0, exclusive: true }, () => resolveListen());
+  });
+  const address = server.address();
+  port = typeof address === 'object' && address !== null ? address.port : 0;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${webHostAddress}:${port}/?token=${token}`,
+    port,
+    token,
+    close() {
+      closing ??= new Promise<void>((resolveClose) => {
+        for (const ws of sockets.clients) ws.terminate();
+        sockets.close();
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** Hosts a browser may name to reach us; any other Host header may be a DNS-rebinding attack. */
+function allowedHosts(port: number): string[] {
+  return [`${webHostAddress}:${port}`, `localhost:${port}`];
+}
+
+/**
+ * Checks Host and Origin. Browsers always send Host and send Origin on cross-origin requests, POSTs
+ * and WebSockets; a page on another site (or a rebound DNS name) fails here before the token check.
+ */
+function checkOrigin(request: IncomingMessage, port: number): SerializedError | undefined {
+  const hosts = allowedHosts(port);
+  const host = (request.headers.host ?? '').toLowerCase();
+  if (!hosts.includes(host)) {
+    return { code: 'API_UNAUTHORIZED', message: `Host "${request.headers.host ?? ''}" is not allowed; open ${hosts.map((entry) => `http://${entry}`).join(' or ')}.` };
+  }
+  const origin = request.headers.origin;
+  if (origin !== undefined && !hosts.some((entry) => origin.toLowerCase() === `http://${entry}`)) {
+    return { code: 'API_UNAUTHORIZED', message: `Requests from the origin "${origin}" are not allowed.` };
+  }
+  return undefined;
+}
+
+function hasToken(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match?.[1] !== undefined && tokenMatches(match[1], token);
+}
+
+// Constant-time comparison, so response timing does not reveal how much of a guess was right.
+function tokenMatches(candidate: string, token: string): boolean {
+  const a = Buffer.from(candidate);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(request: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolveBody, rejectBody) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        rejectBody(new BodyTooLarge());
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', rejectBody);
+  });
+}
+
+function setCommonHeaders(response: ServerResponse): void {
+  response.setHeader('X-Content-Type-Options', 'nosniff');
+  // The token is in the page URL: never send it on as a Referer.
+  response.setHeader('Referrer-Policy', 'no-referrer');
+  response.setHeader('X-Frame-Options', 'DENY');
+  response.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.statusCode = status;
+  setCommonHeaders(response);
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.setHeader('Cache-Control', 'no-store');
+  response.setHeader('Content-Length', Buffer.byteLength(text));
+  response.end(text);
+}
+
+function sendText(response: ServerResponse, status: number, text: string): void {
+  response.statusCode = status;
+  setCommonHeaders(response);
+  response.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  response.end(text);
+}
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** AppErrors cross as {code, message}; anything else becomes TUNNEL_INTERNAL without its details. */
+export function serializeError(error: unknown): SerializedError {
+  if (isAppError(error)) return { code: error.code, message: error.message };
+  return internal(error);
+}
+
+function internal(error: unknown): SerializedError {
+  console.error('pulsar-tunnel ui: unexpected error', error);
+  return new AppError('TUNNEL_INTERNAL').toJSON();
+}
