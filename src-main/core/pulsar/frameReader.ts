@@ -145,7 +145,8 @@ export class FrameReader {
       if (this.#headerFill === 0 && this.#pending === null && length - position >= HEADER_SIZE) {
         // Fast path: the frame starts in this chunk; when its command is here too, no copy at all.
         const totalSize = chunk.readUInt32BE(position);
-        this.#checkTotalSize(totalSize, chunk, position);
+        if (totalSize === HTTP_FRAME_LENGTH) throw httpResponseError(chunk.subarray(position));
+        this.#checkTotalSize(totalSize);
         const commandSize = chunk.readUInt32BE(position + 4);
         this.#checkCommandSize(totalSize, commandSize);
         const commandEnd = position + HEADER_SIZE + commandSize;
@@ -182,7 +183,8 @@ export class FrameReader {
       position += n;
       if (this.#headerFill < 4) return position;
       const totalSize = this.#header.readUInt32BE(0);
-      this.#checkTotalSize(totalSize, Buffer.concat([this.#header.subarray(0, this.#headerFill), chunk.subarray(position, position + 120)]), 0);
+      if (totalSize === HTTP_FRAME_LENGTH) throw httpResponseError(Buffer.concat([this.#header.subarray(0, this.#headerFill), chunk.subarray(position, position + 120)]));
+      this.#checkTotalSize(totalSize);
       if (this.#headerFill < HEADER_SIZE) return position;
       const commandSize = this.#header.readUInt32BE(4);
       this.#checkCommandSize(totalSize, commandSize);
@@ -223,9 +225,8 @@ export class FrameReader {
     this.#state = drop ? State.Skip : State.Payload;
   }
 
-  /** Rejects a bad totalSize before anything of the frame is buffered. */
-  #checkTotalSize(totalSize: number, bytes: Buffer, offset: number): void {
-    if (totalSize === HTTP_FRAME_LENGTH) throw httpResponseError(bytes.subarray(offset));
+  /** Rejects a bad totalSize before anything of the frame is buffered ("HTTP" is checked before). */
+  #checkTotalSize(totalSize: number): void {
     if (totalSize > this.#maxFrameSize) {
       throw new AppError('PULSAR_FRAME_TOO_LARGE', `A Pulsar frame of ${totalSize} bytes is larger than the maximum of ${this.#maxFrameSize} bytes (the broker's maxMessageSize + 10240); the connection was closed.`);
     }
