@@ -1,0 +1,47 @@
+/**
+ * `pulsar-tunnel client-conf NAME`: prints a client.conf for local tools (pulsar-client,
+ * pulsar-admin, pulsar-perf) that points at the profile's tunnel, or with --json the connection
+ * snippets for the usual clients.
+ */
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { clientConfFor, configuredAddresses, snippetsFor } from '../../core/profiles/export.ts';
+import { writeFileAtomic } from '../../core/profiles/storeFiles.ts';
+import { CliExit, type CliContext } from '../context.ts';
+import { profilesIo, withStore, type ProfilesIo } from './profiles.ts';
+
+function portOption(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new InvalidArgumentError('must be a port number from 1 to 65535');
+  return Number(value);
+}
+
+/** Registers `client-conf NAME` on `program`. */
+export function registerClientConfCommand(program: Command, ctx: Partial<CliContext> & Partial<ProfilesIo> = {}): void {
+  const io = profilesIo(ctx);
+  program
+    .command('client-conf')
+    .description('print a client.conf for local tools that points at a profile\'s tunnel (no TLS, no credentials: the tunnel adds them)')
+    .argument('<name>', 'profile name')
+    .option('--port <port>', 'the tunnel\'s local Pulsar port, when it differs from the profile (e.g. listen.port 0)', portOption)
+    .option('--web-port <port>', 'the tunnel\'s local web port', portOption)
+    .option('-o, --output <file>', 'write the client.conf to this file')
+    .option('--json', 'print the service URL, the client.conf and snippets for Java, Python, Node, pulsar-client and pulsar-perf as JSON')
+    .action(async (name: string, options: { port?: number; webPort?: number; output?: string; json?: boolean }) => {
+      await withStore(io, async (store) => {
+        const { profile } = await store.get(name);
+        const addresses = configuredAddresses(profile, { port: options.port, webPort: options.webPort });
+        const conf = clientConfFor(addresses, profile.name);
+        if (options.output !== undefined) {
+          const target = path.resolve(options.output);
+          try {
+            await writeFileAtomic(target, conf, 0o644);
+          } catch (error) {
+            throw new CliExit(2, `--output: cannot write ${target} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+          }
+        }
+        if (options.json) io.stdout.write(`${JSON.stringify(snippetsFor(addresses, profile.name), null, 2)}\n`);
+        else if (options.output === undefined) io.stdout.write(conf);
+        else io.stdout.write(`wrote ${path.resolve(options.output)}\n`);
+      });
+    });
+}
