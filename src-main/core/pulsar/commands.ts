@@ -173,6 +173,12 @@ export interface ConnectRewrite {
   injectAuth?: { methodName: string; data: Buffer };
   /** Remove FeatureFlags.supports_auth_refresh (10.1), so the broker never sends an auth-refresh challenge. */
   clearAuthRefresh?: boolean;
+  /**
+   * Set FeatureFlags.supports_auth_refresh (10.1) to true (adding FeatureFlags if absent), for a
+   * tunnel that answers the broker's refresh challenge itself with {@link encodeAuthResponse}.
+   * Ignored when `clearAuthRefresh` is set.
+   */
+  enableAuthRefresh?: boolean;
 }
 
 /**
@@ -190,13 +196,16 @@ export function rewriteConnect(command: Buffer, opts: ConnectRewrite): Buffer {
     edits.set(5, { string: opts.injectAuth.methodName });
     edits.set(3, { bytes: opts.injectAuth.data });
   }
-  if (opts.clearAuthRefresh) {
+  if (opts.clearAuthRefresh || opts.enableAuthRefresh) {
+    // An absent supports_auth_refresh means false (proto2 default): clearing removes it.
+    const refresh: FieldValue = opts.clearAuthRefresh ? null : { bool: true };
     const flagsField = lastField(subFields, 10);
     if (flagsField) {
       const flags = readBytes(sub, flagsField, 'CommandConnect');
       const flagFields = parseFields(flags, 'FeatureFlags');
-      // An absent supports_auth_refresh means false (proto2 default).
-      if (lastField(flagFields, 1)) edits.set(10, { message: rewriteFields(flags, flagFields, new Map([[1, null]])) });
+      if (refresh || lastField(flagFields, 1)) edits.set(10, { message: rewriteFields(flags, flagFields, new Map([[1, refresh]])) });
+    } else if (refresh) {
+      edits.set(10, { message: encodeFields([[1, refresh]]) });
     }
   }
   if (edits.size === 0) return command;

@@ -141,7 +141,7 @@ describe('rewrites keep unknown fields', () => {
     );
   });
 
-  it('CONNECT: strips proxy_to_broker_url, injects credentials, clears auth refresh, never adds original_* and keeps the rest', () => {
+  it('CONNECT: strips proxy_to_broker_url, injects credentials, clears or sets auth refresh, never adds original_* and keeps the rest', () => {
     const connectUnknown = unknownFieldArbitrary(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]));
     const flagsUnknown = unknownFieldArbitrary(new Set([1, 2]));
     fc.assert(
@@ -159,6 +159,7 @@ describe('rewrites keep unknown fields', () => {
           stripProxyToBrokerUrl: fc.boolean(),
           injectAuth: fc.option(fc.record({ methodName: fc.constantFrom('token', 'tls'), data: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)) }), { nil: undefined }),
           clearAuthRefresh: fc.boolean(),
+          enableAuthRefresh: fc.boolean(),
         }),
         fc.array(connectUnknown, { maxLength: 6 }),
         baseUnknowns,
@@ -207,13 +208,14 @@ describe('rewrites keep unknown fields', () => {
             expect(connect.auth_method_name || undefined).toBe(values.authMethodName || undefined);
             expect(Buffer.from((connect.auth_data as Uint8Array | undefined) ?? []).equals(Buffer.from(values.authData ?? []))).toBe(true);
           }
+          const expectedRefresh = opts.clearAuthRefresh ? false : opts.enableAuthRefresh ? true : (values.flags?.refresh ?? false);
           if (values.flags) {
             const flags = sub(connect, 'feature_flags');
             expect(unknowns(flags)).toEqual(values.flags.unknown);
-            expect(flags.supports_auth_refresh ?? false).toBe(opts.clearAuthRefresh ? false : (values.flags.refresh ?? false));
+            expect(flags.supports_auth_refresh ?? false).toBe(expectedRefresh);
             expect(flags.supports_broker_entry_metadata ?? false).toBe(values.flags.entryMetadata ?? false);
           }
-          expect(readConnect(rewritten).supportsAuthRefresh).toBe(opts.clearAuthRefresh ? false : (values.flags?.refresh ?? false));
+          expect(readConnect(rewritten).supportsAuthRefresh).toBe(expectedRefresh);
         },
       ),
       { numRuns: 400 },
