@@ -31,7 +31,7 @@ export function fakeSummaries(pem: string | undefined): CertificateSummary[] {
   if (!pem) return [];
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   return blocks.map((block, index) => {
-    const cn = /CN=([^\s-]+)/.exec(block)?.[1] ?? `certificate-${index + 1}`;
+    const cn = /CN=([^\s]+)/.exec(block)?.[1] ?? `certificate-${index + 1}`;
     return {
       subject: `CN=${cn}`,
       issuer: 'CN=Fake Test CA',

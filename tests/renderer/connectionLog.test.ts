@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import type { LogBatch, LogEvent } from '../../shared/ipc/contract.ts';
+import type { LogEvent } from '../../shared/ipc/contract.ts';
 import { ConnectionLog } from '../../src-renderer/lib/state/connectionLog.svelte.ts';
 import { batch, closed, opened, secured } from './events.ts';
 
