@@ -2,7 +2,7 @@
 import { mount } from 'svelte';
 import { z } from 'zod';
 import App from './App.svelte';
-import { resolveApi } from './lib/api.ts';
+import { chooseApi } from './lib/api.ts';
 import { describeError } from './lib/format.ts';
 import './app.css';
 
@@ -13,7 +13,7 @@ const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');
 
 try {
-  mount(App, { target, props: { api: resolveApi() } });
+  mount(App, { target, props: { api: await chooseApi() } });
 } catch (error) {
   // Without an API there is nothing to show but why: e.g. the page was opened without its token.
   const { code, message } = describeError(error);

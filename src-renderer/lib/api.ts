@@ -174,3 +174,18 @@ export function resolveApi(win: Window = window): TunnelApi {
   if (!token) throw new AppError('API_UNAUTHORIZED');
   return createHttpApi({ origin: win.location.origin, token });
 }
+
+/**
+ * Like resolveApi, but a page with neither a preload nor a token and `?demo[=eventsPerSecond]` in
+ * its URL gets the in-memory demo (lib/demo.ts, loaded on demand) instead of an error.
+ * @throws AppError API_UNAUTHORIZED when there is no preload, no token and no demo request.
+ */
+export async function chooseApi(win: Window = window): Promise<TunnelApi> {
+  const demo = new URL(win.location.href).searchParams.get('demo');
+  const hasToken = new URL(win.location.href).searchParams.has('token') || win.sessionStorage.getItem(tokenStorageKey) !== null;
+  if (!win.tunnelApi && !hasToken && demo !== null) {
+    const { createDemoApi } = await import('./demo.ts');
+    return createDemoApi(Number(demo) || 0);
+  }
+  return resolveApi(win);
+}
