@@ -8,7 +8,7 @@ import { authPlugins } from '../../../../shared/model/profile.ts';
 import type { StoredProfileInput } from '../../../../shared/model/storedProfile.ts';
 import type { ProfileWithSecrets, Secrets } from '../store.ts';
 import { parseProperties } from './properties.ts';
-import { readImportFile, tlsFilesFromAuthParams, tokenFromAuthParams, type ImportContext } from './sources.ts';
+import { readImportCertificates, readImportKey, tlsFilesFromAuthParams, tokenFromAuthParams, type ImportContext } from './sources.ts';
 
 /** What an importer returns: the profiles and what the user should know. */
 export interface ParsedImport {
@@ -149,7 +149,7 @@ export async function parseClientConf(text: string, context: ImportContext, name
     profile.connectionTimeoutMs = Number(timeout);
   }
   const trust = get('tlsTrustCertsFilePath');
-  if (trust !== undefined) profile.tlsTrustCertsPem = await readImportFile(trust, context, at('tlsTrustCertsFilePath'));
+  if (trust !== undefined) profile.tlsTrustCertsPem = await readImportCertificates(trust, context, at('tlsTrustCertsFilePath'));
 
   let certFile = get('tlsCertificateFilePath');
   let keyFile = get('tlsKeyFilePath');
@@ -175,8 +175,8 @@ export async function parseClientConf(text: string, context: ImportContext, name
     throw new AppError('IMPORT_INVALID', `${context.fileName}: ${certFile === undefined ? 'tlsCertificateFilePath' : 'tlsKeyFilePath'} is required when ${certFile === undefined ? 'tlsKeyFilePath' : 'tlsCertificateFilePath'} is set`);
   }
   if (certFile !== undefined && keyFile !== undefined) {
-    profile.tlsCertificatePem = await readImportFile(certFile, context, 'tlsCertificateFilePath');
-    secrets.clientKey = await readImportFile(keyFile, context, 'tlsKeyFilePath');
+    profile.tlsCertificatePem = await readImportCertificates(certFile, context, 'tlsCertificateFilePath');
+    secrets.clientKey = await readImportKey(keyFile, context, 'tlsKeyFilePath');
   }
   return { items: [{ profile, secrets, source: context.fileName }], warnings };
 }

@@ -7,7 +7,7 @@ import { authPlugins, describeIssues, profileFileSchema } from '../../../../shar
 import type { StoredProfileInput } from '../../../../shared/model/storedProfile.ts';
 import type { Secrets } from '../store.ts';
 import type { ParsedImport } from './clientConf.ts';
-import { readImportFile, tokenFromAuthParams, type ImportContext } from './sources.ts';
+import { readImportCertificates, readImportKey, tokenFromAuthParams, type ImportContext } from './sources.ts';
 
 /**
  * Reads a profile file object into a stored profile and its secrets.
@@ -34,10 +34,10 @@ export async function parseProfileFile(data: Record<string, unknown>, context: I
     ...(file.connectionTimeoutMs !== undefined ? { connectionTimeoutMs: file.connectionTimeoutMs } : {}),
     auth: file.authPlugin === authPlugins.token ? 'token' : file.authPlugin === authPlugins.tls ? 'tls' : 'none',
   };
-  if (file.tlsTrustCertsFilePath !== undefined) profile.tlsTrustCertsPem = await readImportFile(file.tlsTrustCertsFilePath, context, 'tlsTrustCertsFilePath');
+  if (file.tlsTrustCertsFilePath !== undefined) profile.tlsTrustCertsPem = await readImportCertificates(file.tlsTrustCertsFilePath, context, 'tlsTrustCertsFilePath');
   if (file.tlsCertificateFilePath !== undefined && file.tlsKeyFilePath !== undefined) {
-    profile.tlsCertificatePem = await readImportFile(file.tlsCertificateFilePath, context, 'tlsCertificateFilePath');
-    secrets.clientKey = await readImportFile(file.tlsKeyFilePath, context, 'tlsKeyFilePath');
+    profile.tlsCertificatePem = await readImportCertificates(file.tlsCertificateFilePath, context, 'tlsCertificateFilePath');
+    secrets.clientKey = await readImportKey(file.tlsKeyFilePath, context, 'tlsKeyFilePath');
   }
   if (file.authPlugin === authPlugins.token && file.authParams !== undefined) {
     secrets.token = await tokenFromAuthParams(file.authParams, context, 'authParams');

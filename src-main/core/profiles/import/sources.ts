@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../../../shared/errors.ts';
+import { parseCertificates } from '../../certificates/certificates.ts';
 
 /** Where an import runs: the folder relative paths resolve against, and the environment for `env:`. */
 export interface ImportContext {
@@ -45,6 +46,29 @@ export async function readImportFile(value: string, context: ImportContext, fiel
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : code;
     throw new AppError('IMPORT_INVALID', `${field}: cannot read ${file} (${reason})`, { cause: error });
   }
+}
+
+/**
+ * Reads PEM certificates named by `field`, checking that they parse, so the message names the
+ * imported file's field and path rather than the stored profile's.
+ * @throws AppError IMPORT_INVALID (unreadable) or CERTIFICATE_INVALID (not PEM certificates).
+ */
+export async function readImportCertificates(value: string, context: ImportContext, field: string): Promise<string> {
+  const text = await readImportFile(value, context, field);
+  parseCertificates(text, `${field} (${resolveImportPath(value, context, field)})`);
+  return text;
+}
+
+/**
+ * Reads a PEM private key named by `field`.
+ * @throws AppError IMPORT_INVALID (unreadable) or CERTIFICATE_INVALID (no PEM private key in it).
+ */
+export async function readImportKey(value: string, context: ImportContext, field: string): Promise<string> {
+  const text = await readImportFile(value, context, field);
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+    throw new AppError('CERTIFICATE_INVALID', `${field} (${resolveImportPath(value, context, field)}) holds no PEM private key (no "-----BEGIN ... PRIVATE KEY-----" block); PKCS#12 and DER are not supported, convert with openssl.`);
+  }
+  return text;
 }
 
 /**
