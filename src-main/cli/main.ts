@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { AppError } from '../../shared/errors.ts';
+import { registerClientConfCommand } from './commands/clientConf.ts';
+import { registerProfilesCommands } from './commands/profiles.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { CliExit, type CliContext } from './context.ts';
 
@@ -37,6 +39,8 @@ const program = new Command('pulsar-tunnel')
 
 // Command registrations: one line per command module.
 registerRunCommand(program, context);
+registerProfilesCommands(program, context);
+registerClientConfCommand(program, context);
 
 function finish(status: number): void {
   // Let stdout drain (the JSON log may be piped) before exiting.
