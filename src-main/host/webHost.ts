@@ -21,16 +21,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { extname, join, resolve, sep } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
-import { AppError, isAppError } from '../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
 import type { ErrorCode, SerializedError } from '../../shared/errors.ts';
-import type { LogBatch, TunnelApi } from '../../shared/ipc/contract.ts';
 import { isApiMethod, maxImportChars, parseApiArgs } from '../../shared/ipc/validate.ts';
-import type { SubscribeOptions } from '../core/app/appService.ts';
-
-/** The API the web host serves: the TunnelApi, with flow control on the log subscription. */
-export type HostedApi = Omit<TunnelApi, 'subscribeLog'> & {
-  subscribeLog(listener: (batch: LogBatch) => void, options?: SubscribeOptions): () => void;
-};
+import type { HostedApi } from '../core/app/appService.ts';
+import { serializeError } from '../core/app/serializeError.ts';
 
 /** Options of {@link startWebHost}. */
 export interface WebHostOptions {
@@ -106,7 +101,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
   server.on('request', (request, response) => {
     handleRequest(request, response).catch((error: unknown) => {
-      if (!response.headersSent) sendJson(response, 500, { ok: false, error: internal(error) });
+      if (!response.headersSent) sendJson(response, 500, { ok: false, error: serializeError(error) });
       else response.destroy();
     });
   });
@@ -333,13 +328,3 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-/** AppErrors cross as {code, message}; anything else becomes TUNNEL_INTERNAL without its details. */
-export function serializeError(error: unknown): SerializedError {
-  if (isAppError(error)) return { code: error.code, message: error.message };
-  return internal(error);
-}
-
-function internal(error: unknown): SerializedError {
-  console.error('pulsar-tunnel ui: unexpected error', error);
-  return new AppError('TUNNEL_INTERNAL').toJSON();
-}

@@ -55,6 +55,11 @@ export interface SubscribeOptions {
   replay?: boolean;
 }
 
+/** The TunnelApi as the shells serve it: with flow control on the log subscription. */
+export type HostedApi = Omit<TunnelApi, 'subscribeLog'> & {
+  subscribeLog(listener: (batch: LogBatch) => void, options?: SubscribeOptions): () => void;
+};
+
 /** A change of one tunnel's state, for the tray and notifications. */
 export interface HealthChange {
   profile: string;

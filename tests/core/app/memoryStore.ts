@@ -129,8 +129,12 @@ export class ScriptedTunnel implements RunningTunnel {
 export class ScriptedRunner {
   readonly tunnels: ScriptedTunnel[] = [];
   failWith: AppError | undefined;
+  /** Profiles whose every start fails with the given error. */
+  readonly failFor = new Map<string, AppError>();
 
   readonly start: TunnelStarter = async (config, options) => {
+    const failure = this.failFor.get(config.name);
+    if (failure) throw failure;
     if (this.failWith) {
       const error = this.failWith;
       this.failWith = undefined;
