@@ -1,0 +1,38 @@
+/**
+ * Builds the Electron main process (out/main/index.js, ESM) and the preload (out/preload/preload.cjs,
+ * CommonJS: a sandboxed preload cannot be an ES module). Run as `npm run build:main`, which calls
+ * Vite twice, with `--mode main` and `--mode preload`. Node built-ins, electron and the npm
+ * dependencies stay external: electron-builder ships node_modules with the app.
+ */
+import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const external = ['electron', 'keytar', 'ws', 'zod', 'commander', 'protobufjs', /^node:/, ...builtinModules];
+
+export default defineConfig(({ mode }) => {
+  const target = mode === 'preload' ? 'preload' : 'main';
+  return {
+    root,
+    publicDir: false,
+    logLevel: 'warn',
+    build: {
+      target: 'node20',
+      ssr: true,
+      outDir: `out/${target}`,
+      emptyOutDir: true,
+      minify: false,
+      sourcemap: true,
+      rollupOptions: {
+        input: target === 'main' ? 'src-main/electron/main.ts' : 'src-main/preload/preload.ts',
+        external,
+        output:
+          target === 'main'
+            ? { format: 'es', entryFileNames: 'index.js' }
+            : // The preload must be one self-contained CommonJS file: the sandbox has no module loader.
+              { format: 'cjs', entryFileNames: 'preload.cjs' },
+      },
+    },
+  };
+});

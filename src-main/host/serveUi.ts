@@ -1,0 +1,60 @@
+/**
+ * Runs the web UI until told to stop: builds the renderer if needed, opens the app service over
+ * the shared profile store, starts the web host, prints its URL and opens a browser. Used by
+ * `pulsar-tunnel ui` and by `npm start` when Electron cannot run.
+ */
+import type { OwnedAppService } from '../core/app/createAppService.ts';
+import { openBrowser as defaultOpenBrowser } from './openBrowser.ts';
+import { ensureRendererBuild } from './rendererBuild.ts';
+import { startWebHost } from './webHost.ts';
+
+/** Options of {@link serveUi}. */
+export interface ServeUiOptions {
+  /** TCP port on 127.0.0.1; 0 picks a free one. */
+  port?: number;
+  /** Open a browser on the URL (when this machine has one). */
+  open?: boolean;
+  /** Resolves when the UI should stop (e.g. on SIGINT). */
+  until: Promise<unknown>;
+  /** Where the URL and hints go. */
+  print?: (line: string) => void;
+  /** Progress lines (the renderer build). */
+  log?: (line: string) => void;
+  createService?: () => Promise<OwnedAppService>;
+  rendererDir?: (log: (line: string) => void) => Promise<string>;
+  openBrowser?: (url: string) => Promise<boolean>;
+}
+
+/**
+ * Serves the UI until `options.until` resolves, then closes the host and stops every tunnel.
+ * @throws Error from the renderer build (naming the command to run); AppError TUNNEL_LISTEN_IN_USE
+ *   when the port is taken; PROFILE_UNREADABLE when the store cannot be opened.
+ */
+export async function serveUi(options: ServeUiOptions): Promise<void> {
+  const print = options.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const rendererDir = await (options.rendererDir ?? ((progress) => ensureRendererBuild({ log: progress })))(log);
+  const createService =
+    options.createService ??
+    (async () => {
+      // Loaded on use, so importing this module does not load the engine.
+      const { createAppService } = await import('../core/app/createAppService.ts');
+      return createAppService();
+    });
+  const owned = await createService();
+  try {
+    const host = await startWebHost({ api: owned.service, rendererDir, port: options.port ?? 0 });
+    try {
+      print(`pulsar-tunnel UI: ${host.url}`);
+      print('Keep this URL private: its token lets a browser start and stop your tunnels. Ctrl-C stops the UI and its tunnels.');
+      if (options.open !== false && !(await (options.openBrowser ?? defaultOpenBrowser)(host.url))) {
+        print('(no browser could be opened here: open the URL above yourself)');
+      }
+      await options.until;
+    } finally {
+      await host.close();
+    }
+  } finally {
+    await owned.dispose();
+  }
+}
