@@ -1,6 +1,10 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../shared/errors.ts';
+import { ProfileStore } from '../../../src-main/core/profiles/store.ts';
 import { createOsKeychain, keychainError, requireSecret } from '../../../src-main/core/secrets/keychain.ts';
 import { startSecretService, type SecretService } from './secretService.ts';
 
@@ -41,7 +45,7 @@ describe('OS keychain through a real gnome-keyring Secret Service', () => {
   });
 
   it('reports KEYCHAIN_UNAVAILABLE when no Secret Service answers on the bus', async () => {
-    const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${service.dir}/no-such-bus` };
+    const env: NodeJS.ProcessEnv = { ...process.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${service.dir}/no-such-bus` };
     delete env.DISPLAY;
     const source = `
       import { createOsKeychain } from './src-main/core/secrets/keychain.ts';
@@ -62,10 +66,21 @@ describe('OS keychain through a real gnome-keyring Secret Service', () => {
   });
 
   // Last: the keyring cannot be unlocked again without a prompter.
-  it('reports KEYCHAIN_LOCKED, not a missing item, when the keyring is locked', async () => {
+  it('reports KEYCHAIN_LOCKED, not a missing item, when the keyring is locked, and the store keeps the profile', async () => {
     const keychain = createOsKeychain();
     await keychain.set('locked-profile', 'token', 'tok');
+    const dir = await mkdtemp(path.join(tmpdir(), 'pt-locked-store-'));
+    const store = await ProfileStore.open({ dir, keychain });
+    await store.save({ name: 'stored', serviceUrl: 'pulsar+ssl://broker.test:6651', auth: 'token' }, { secrets: { token: 'stored-token' } });
     await service.lock();
+    try {
+      await expect(store.tunnelConfig('stored')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+      await expect(store.remove('stored')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+      expect((await store.get('stored')).secrets.token).toBe(true);
+    } finally {
+      store.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
     await expect(keychain.get('locked-profile', 'token')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
     await expect(keychain.get('never-stored', 'token')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
     await expect(keychain.set('locked-profile', 'token', 'other')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
