@@ -7,6 +7,7 @@ import { AppError } from '../../shared/errors.ts';
 import { registerClientConfCommand } from './commands/clientConf.ts';
 import { registerProfilesCommands } from './commands/profiles.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerUiCommand } from './commands/ui.ts';
 import { CliExit, type CliContext } from './context.ts';
 
 const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
@@ -41,6 +42,7 @@ const program = new Command('pulsar-tunnel')
 registerRunCommand(program, context);
 registerProfilesCommands(program, context);
 registerClientConfCommand(program, context);
+registerUiCommand(program, context);
 
 function finish(status: number): void {
   // Let stdout drain (the JSON log may be piped) before exiting.
