@@ -52,6 +52,14 @@ describe('profiles', () => {
     expect(api.calls.find((call) => call.method === 'saveProfile')?.args[0]).toMatchObject({ name: 'typed', serviceUrl: 'pulsar+ssl://typed.test:6651' });
   });
 
+  it('moves the selection with the arrow keys in the profile list', async () => {
+    await renderApp([prod, { name: 'dev', serviceUrl: 'pulsar+ssl://dev.test:6651' }]);
+    expect(screen.getByTestId('profile-title').textContent).toBe('dev');
+    await fireEvent.keyDown(screen.getByTestId('profile-item-dev'), { key: 'ArrowDown' });
+    expect(screen.getByTestId('profile-title').textContent).toBe('prod');
+    expect(screen.getByTestId('profile-item-prod').getAttribute('aria-current')).toBe('true');
+  });
+
   it('shows the engine error when saving fails', async () => {
     const { api } = await renderApp();
     api.failNext('saveProfile', new AppError('KEYCHAIN_LOCKED'));
@@ -215,6 +223,19 @@ describe('connection log', () => {
     await waitFor(() => expect(screen.getByTestId('log-row').dataset.state).toBe('failed'));
     expect(screen.getByTestId('log-error').textContent).toContain('TUNNEL_PEER_RESET');
     expect(screen.getByTestId('log-error').textContent).toContain('The broker reset the connection.');
+  });
+
+  it('explains a failed connection in the details panel with what to do', async () => {
+    const { api, flush } = await renderApp();
+    api.emit(batch([opened(3), closed(3, 'prod', { error: { code: 'PROXY_NO_ROUTE', message: 'The proxy has no route for broker-1.test.' } })]));
+    flush();
+    await fireEvent.click(await screen.findByTestId('log-row-details'));
+    const details = screen.getByTestId('log-details-error');
+    expect(details.textContent).toContain('The proxy has no route for broker-1.test.');
+    expect(details.textContent).toContain('sni.yaml');
+    expect(details.textContent).toContain('PROXY_NO_ROUTE');
+    await fireEvent.click(screen.getByTestId('log-details-close'));
+    expect(screen.queryByTestId('log-details')).toBeNull();
   });
 
   it('renders only the rows in view of 10,000 and counts what the engine dropped', async () => {
