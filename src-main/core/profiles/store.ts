@@ -309,7 +309,9 @@ export class ProfileStore {
       let passphrase = typeof secrets?.keyPassphrase === 'string' ? secrets.keyPassphrase : undefined;
       if (keyPem === undefined && previous?.secrets.clientKey && secrets?.clientKey !== null) {
         keyPem = await requireSecret(this.#keychain, previous.profile.name, 'clientKey');
-        if (passphrase === undefined && previous.secrets.keyPassphrase && secrets?.keyPassphrase !== null) passphrase = (await this.#keychain.get(previous.profile.name, 'keyPassphrase')) ?? undefined;
+      }
+      if (keyPem !== undefined && passphrase === undefined && previous?.secrets.keyPassphrase && secrets?.keyPassphrase !== null) {
+        passphrase = (await this.#keychain.get(previous.profile.name, 'keyPassphrase')) ?? undefined;
       }
       const checked = checkClientCredentials({ certPem: profile.tlsCertificatePem, keyPem, keyPassphrase: passphrase, caPem: profile.tlsTrustCertsPem });
       warnings.push(...checked.warnings);

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { createTestPki, type TestPki } from '../../fixtures/pki.ts';
 import { startSecretService, type SecretService } from '../secrets/secretService.ts';
 import { filesContaining, keychainSnapshot, removeDir, snapshotFiles, tempDir } from './helpers.ts';
 
+const run = promisify(execFile);
 let service: SecretService;
 let pki: TestPki;
 let keychain: Keychain;
@@ -120,6 +122,19 @@ describe('profile store with the real Secret Service', () => {
     await store.save(mtls('keyed'), { secrets: { clientKey: pki.clients.alice!.keyPem } });
     await expect(store.setSecret('keyed', 'clientKey', pki.clients.bob!.keyPem)).rejects.toMatchObject({ code: 'CERTIFICATE_INVALID', message: expect.stringContaining('does not belong') });
     expect(await keychain.get('keyed', 'clientKey')).toBe(pki.clients.alice!.keyPem);
+  });
+
+  it('stores an encrypted client key with its passphrase and checks later keys with that passphrase', async () => {
+    const encryptedPath = path.join(pki.dir, `alice-enc-${process.pid}.pem`);
+    await run('openssl', ['pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-in', pki.clients.alice!.keyPath, '-out', encryptedPath, '-passout', 'pass:key-pass-1']);
+    const encrypted = await readFile(encryptedPath, 'utf8');
+    await expect(store.save(mtls('enc'), { secrets: { clientKey: encrypted } })).rejects.toMatchObject({ code: 'CERTIFICATE_INVALID', message: expect.stringContaining('passphrase') });
+    await store.save(mtls('enc'), { secrets: { clientKey: encrypted, keyPassphrase: 'key-pass-1' } });
+    const config = await store.tunnelConfig('enc');
+    expect(config.tls).toMatchObject({ keyPem: encrypted, keyPassphrase: 'key-pass-1' });
+    // A new key is checked with the stored passphrase.
+    await store.setSecret('enc', 'clientKey', encrypted);
+    await expect(store.setSecret('enc', 'clientKey', pki.clients.bob!.keyPem)).rejects.toMatchObject({ code: 'CERTIFICATE_INVALID' });
   });
 
   it('reports KEYCHAIN_ITEM_MISSING when a referenced secret was deleted from the keychain', async () => {
