@@ -13,7 +13,7 @@ import type { ProfileView } from '../../../shared/ipc/contract.ts';
 import type { CertificateSummary } from '../../../shared/model/certificate.ts';
 import { authPlugins, parseServiceUrl, type HostPort } from '../../../shared/model/profile.ts';
 import { secretKinds, type SecretKind, type StoredProfile, type StoredProfileInput } from '../../../shared/model/storedProfile.ts';
-import { checkClientCredentials, checkTrustCertificates, summarizePem } from '../certificates/certificates.ts';
+import { checkClientCredentials, checkTrustCertificates, parsePrivateKey, summarizePem } from '../certificates/certificates.ts';
 import { createOsKeychain, describeKind, requireSecret, type Keychain } from '../secrets/keychain.ts';
 import type { AuthConfig, TunnelConfig } from '../tunnel/config.ts';
 import { defaultDataDir, tempPrefix, withFileLock, writeFileAtomic } from './storeFiles.ts';
@@ -441,8 +441,22 @@ export class ProfileStore {
    *   does not match the certificate), KEYCHAIN_*.
    */
   async setSecret(name: string, kind: SecretKind, value: string | null): Promise<void> {
-    const entry = await this.get(name);
-    await this.save(entry.profile, { previousName: name, secrets: { [kind]: value } });
+    this.#check();
+    if (!(secretKinds as readonly string[]).includes(kind)) throw new AppError('PROFILE_INVALID', `secrets: unknown secret kind "${kind}"`);
+    validateSecretValues({ [kind]: value });
+    // Read, check and write under the lock, so an edit of the profile by another process in
+    // between is not overwritten with the version read before.
+    await this.#locked(async () => {
+      const entry = await this.#existing(name);
+      if (!entry || entry.profile.name !== name) throw notFound(name);
+      if (typeof value === 'string' && kind === 'clientKey') await this.#checkCertificates(entry.profile, entry, { clientKey: value });
+      if (typeof value === 'string' && kind === 'keyPassphrase' && entry.secrets.clientKey) {
+        parsePrivateKey(await requireSecret(this.#keychain, name, 'clientKey'), `the client private key of profile "${name}"`, value);
+      }
+      if (value === null) await this.#keychain.delete(name, kind);
+      else await this.#keychain.set(name, kind, value);
+      await this.#writeRecord(entry.profile, { ...entry.secrets, [kind]: value !== null });
+    });
   }
 
   /**
