@@ -176,8 +176,9 @@ export function resolveApi(win: Window = window): TunnelApi {
 }
 
 /**
- * Like resolveApi, but a page with neither a preload nor a token and `?demo[=eventsPerSecond]` in
- * its URL gets the in-memory demo (lib/demo.ts, loaded on demand) instead of an error.
+ * Like resolveApi, but a page with neither a preload nor a token and `?demo[=eventsPerSecond]`
+ * (optionally `&rows=N` prefilled connections) in its URL gets the in-memory demo (lib/demo.ts,
+ * loaded on demand) instead of an error.
  * @throws AppError API_UNAUTHORIZED when there is no preload, no token and no demo request.
  */
 export async function chooseApi(win: Window = window): Promise<TunnelApi> {
@@ -185,7 +186,7 @@ export async function chooseApi(win: Window = window): Promise<TunnelApi> {
   const hasToken = new URL(win.location.href).searchParams.has('token') || win.sessionStorage.getItem(tokenStorageKey) !== null;
   if (!win.tunnelApi && !hasToken && demo !== null) {
     const { createDemoApi } = await import('./demo.ts');
-    return createDemoApi(Number(demo) || 0);
+    return createDemoApi(Number(demo) || 0, Number(new URL(win.location.href).searchParams.get('rows')) || 0);
   }
   return resolveApi(win);
 }

@@ -12,8 +12,11 @@ const failures = [
   { code: 'TUNNEL_PEER_RESET', message: 'The connection was reset by the broker.' },
 ] as const;
 
-/** An API whose log emits `eventsPerSecond` synthetic events (in 20 batches a second). */
-export function createDemoApi(eventsPerSecond: number): TunnelApi {
+/**
+ * An API whose log emits `eventsPerSecond` synthetic events (in 20 batches a second), after a first
+ * batch of `prefillRows` finished connections (to measure the view when it is already full).
+ */
+export function createDemoApi(eventsPerSecond: number, prefillRows = 0): TunnelApi {
   const api = new FakeTunnelApi([
     { name: 'prod-eu', serviceUrl: 'pulsar+ssl://pulsar.eu.example.com:6651', proxyServiceUrl: 'pulsar+ssl://ats.eu.example.com:4443', proxyProtocol: 'SNI', auth: 'token', listen: { port: 0 } },
     { name: 'staging', serviceUrl: 'pulsar+ssl://pulsar.staging.example.com:6651', listen: { port: 0 } },
@@ -23,7 +26,7 @@ export function createDemoApi(eventsPerSecond: number): TunnelApi {
     profile: 'prod-eu', state: 'running', listen: { pulsar: '127.0.0.1:6650', http: '127.0.0.1:8080' }, openConnections: 0, totalConnections: 0, startedAt: new Date().toISOString(),
     brokers: brokers.map((host, index) => ({ broker: `${host}:6651`, sni: host, local: `127.0.0.1:${41000 + index}` })),
   });
-  if (eventsPerSecond <= 0) return api;
+  if (eventsPerSecond <= 0 && prefillRows <= 0) return api;
 
   let seq = 0;
   let nextId = 1;
@@ -56,13 +59,27 @@ export function createDemoApi(eventsPerSecond: number): TunnelApi {
     return { event: 'connection.closed', id, profile: 'prod-eu', seq, bytesUp: state.up, bytesDown: state.down, durationMs: now - state.started, ...(error ? { error: { ...error } } : {}) };
   };
 
+  const prefill = (count: number): LogEvent[] => {
+    const events: LogEvent[] = [];
+    const start = Date.now() - count * 10;
+    for (let i = 0; i < count; i += 1) {
+      const id = nextId++;
+      seq += 2;
+      const sni = brokers[id % brokers.length] as string;
+      events.push({ event: 'connection.opened', id, time: new Date(start + i * 10).toISOString(), profile: 'staging', listener: 'broker', local: `127.0.0.1:${40000 + (id % 20000)}`, sni, proxy: sni, seq: seq - 1 });
+      events.push({ event: 'connection.closed', id, profile: 'staging', seq, bytesUp: 512 * (i % 7), bytesDown: 8192 * (i % 5), durationMs: 40 + (i % 900) });
+    }
+    return events;
+  };
+
   // Emits only while someone listens, like the engine.
   const subscribe = api.subscribeLog.bind(api);
   api.subscribeLog = (listener) => {
     const unsubscribe = subscribe(listener);
-    const timer = setInterval(() => api.emit({ events: Array.from({ length: perTick }, next), dropped: 0 }), 50);
+    if (prefillRows > 0) listener({ events: prefill(prefillRows), dropped: 0 });
+    const timer = eventsPerSecond <= 0 ? undefined : setInterval(() => api.emit({ events: Array.from({ length: perTick }, next), dropped: 0 }), 50);
     return () => {
-      clearInterval(timer);
+      if (timer !== undefined) clearInterval(timer);
       unsubscribe();
     };
   };

@@ -273,12 +273,31 @@ describe('connection log', () => {
     await screen.findByTestId('log-row');
   });
 
-  it('gives every button, input and select an accessible name', async () => {
-    await renderApp();
-    const unnamed = [...document.querySelectorAll('button, input, select, textarea')].filter((element) => {
-      const label = element.getAttribute('aria-label') || (element.id && document.querySelector(`label[for="${element.id}"]`)?.textContent?.trim()) || element.closest('label')?.textContent?.trim() || (element.tagName === 'BUTTON' && element.textContent?.trim());
-      return !label;
-    });
-    expect(unnamed.map((element) => element.outerHTML.slice(0, 80))).toEqual([]);
+  it('gives every button, input, select and textarea an accessible name on every screen', async () => {
+    const { api, flush } = await renderApp();
+    api.emit(batch([opened(1), closed(1, 'prod', { error: { code: 'TUNNEL_PEER_RESET', message: 'reset' } })]));
+    flush();
+    const unnamed = () =>
+      [...document.querySelectorAll('button, input, select, textarea')].filter((element) => {
+        const label =
+          element.getAttribute('aria-label') ||
+          (element.id && document.querySelector(`label[for="${element.id}"]`)?.textContent?.trim()) ||
+          element.closest('label')?.textContent?.trim() ||
+          (element.tagName === 'BUTTON' && element.textContent?.trim());
+        return !label;
+      }).map((element) => element.outerHTML.slice(0, 100));
+    await fireEvent.click(await screen.findByTestId('log-row-details'));
+    expect(unnamed()).toEqual([]);
+    for (const tab of ['tab-settings', 'tab-certificates']) {
+      await fireEvent.click(screen.getByTestId(tab));
+      expect(unnamed()).toEqual([]);
+    }
+    await fireEvent.click(screen.getByTestId('profile-export'));
+    await fireEvent.click(screen.getByTestId('export-with-secrets'));
+    expect(unnamed()).toEqual([]);
+    await fireEvent.keyDown(screen.getByTestId('export-dialog'), { key: 'Escape' });
+    expect(screen.queryByTestId('export-dialog')).toBeNull();
+    await fireEvent.click(screen.getByTestId('profile-new'));
+    expect(unnamed()).toEqual([]);
   });
 });
