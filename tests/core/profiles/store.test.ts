@@ -135,6 +135,8 @@ describe('profile store with the real Secret Service', () => {
     // A new key is checked with the stored passphrase.
     await store.setSecret('enc', 'clientKey', encrypted);
     await expect(store.setSecret('enc', 'clientKey', pki.clients.bob!.keyPem)).rejects.toMatchObject({ code: 'CERTIFICATE_INVALID' });
+    await expect(store.setSecret('enc', 'keyPassphrase', 'not-the-pass')).rejects.toMatchObject({ code: 'CERTIFICATE_INVALID', message: expect.stringContaining('passphrase is wrong') });
+    expect(await keychain.get('enc', 'keyPassphrase')).toBe('key-pass-1');
   });
 
   it('reports KEYCHAIN_ITEM_MISSING when a referenced secret was deleted from the keychain', async () => {
