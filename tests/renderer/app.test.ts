@@ -167,6 +167,8 @@ describe('tunnels', () => {
     await waitFor(() => expect(screen.getByTestId('service-url').textContent).toMatch(/^pulsar:\/\/127\.0\.0\.1:\d+$/));
     expect(screen.getByTestId('snippet-clientConf').textContent).toContain('serviceUrl=pulsar://127.0.0.1');
     expect(screen.getByRole('button', { name: 'Stop tunnel prod' })).toBeTruthy();
+    await fireEvent.click(screen.getByTestId('copy-service-url'));
+    await waitFor(async () => expect(await navigator.clipboard.readText()).toMatch(/^pulsar:\/\/127\.0\.0\.1:\d+$/));
     await fireEvent.click(screen.getByTestId('tunnel-toggle'));
     await waitFor(() => expect(screen.getByTestId('tunnel-state').textContent).toBe('stopped'));
   });
