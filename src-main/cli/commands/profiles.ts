@@ -73,6 +73,18 @@ export async function readPassphrase(options: { passphraseFile?: string; passphr
   return undefined;
 }
 
+interface ImportOptions {
+  name?: string;
+  replace?: boolean;
+  passphraseFile?: string;
+  passphraseEnv?: string;
+  trustCerts?: string;
+  cert?: string;
+  key?: string;
+  tokenFile?: string;
+  json?: boolean;
+}
+
 function json(io: ProfilesIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
@@ -158,13 +170,18 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
     .argument('<file>', 'the file to import')
     .option('--name <name>', 'name of the imported profile (single-profile files)')
     .option('--replace', 'replace profiles that already exist')
+    .option('--trust-certs <file>', 'CA certificates (PEM) for the imported profile, e.g. with cluster metadata')
+    .option('--cert <file>', 'client certificate (PEM) for the imported profile (with --key)')
+    .option('--key <file>', 'client private key (PEM) for the imported profile (with --cert)')
+    .option('--token-file <file>', 'file holding the token for the imported profile')
     .option('--passphrase-file <file>', 'file holding the passphrase of an encrypted bundle')
     .option('--passphrase-env <variable>', 'environment variable holding the passphrase of an encrypted bundle')
     .option('--json', 'print JSON for scripts')
-    .action(async (file: string, options: { name?: string; replace?: boolean; passphraseFile?: string; passphraseEnv?: string; json?: boolean }) => {
+    .action(async (file: string, options: ImportOptions) => {
       const passphrase = await readPassphrase(options, io);
       await withStore(io, async (store) => {
-        const result = await importFile(store, file, { name: options.name, replace: options.replace, passphrase, env: io.env });
+        const overrides = { trustCertsFile: options.trustCerts, certFile: options.cert, keyFile: options.key, tokenFile: options.tokenFile };
+        const result = await importFile(store, file, { name: options.name, replace: options.replace, passphrase, env: io.env, overrides });
         if (options.json) {
           json(io, result);
           return;

@@ -164,6 +164,14 @@ describe('import and export with the real Secret Service', () => {
     expect((await store.get('east')).profile).toMatchObject({ serviceUrl: 'pulsar+ssl://broker.test:6651', webServiceUrl: 'https://broker.test:8443', proxyServiceUrl: 'pulsar+ssl://ats.test:443', auth: 'none' });
     expect(await filesContaining(dir, ['broker-secret'])).toEqual([]);
     expect(await keychain.get('east', 'token')).toBeNull();
+
+    // The CA and the token can be given beside the metadata, which holds none.
+    const metadataFile = await write('west.json', JSON.stringify(metadata));
+    const completed = await importFile(store, metadataFile, { overrides: { trustCertsFile: path.join(inputs, 'certs', 'ca.pem'), tokenFile: path.join(inputs, 'token.jwt') } });
+    expect(completed.warnings.join('\n')).not.toMatch(/no CA certificate/);
+    expect((await store.get('west')).profile).toMatchObject({ auth: 'token', tlsTrustCertsPem: pki.ca.certPem });
+    expect(await keychain.get('west', 'token')).toBe(token);
+    await expect(importFile(store, metadataFile, { name: 'half', overrides: { certFile: path.join(inputs, 'certs', 'alice.pem') } })).rejects.toMatchObject({ code: 'IMPORT_INVALID', message: expect.stringContaining('--cert and --key go together') });
   });
 
   it('imports our profile file with its files read at import time', async () => {

@@ -73,10 +73,10 @@ export function parseClusterMetadata(data: Record<string, unknown>, context: Imp
   }
   const ignored = Object.keys(data).filter((key) => brokerSideKeys.has(key) && data[key] !== undefined && data[key] !== null && data[key] !== '' && data[key] !== false);
   if (ignored.length > 0) {
-    warnings.push(`Broker-side settings were not imported (${ignored.join(', ')}); set the profile's own CA, client certificate and token after the import.`);
+    warnings.push(`Broker-side settings were not imported (${ignored.join(', ')}): they are the brokers' own credentials and files on the broker hosts.`);
   }
   const unknown = Object.keys(data).filter((key) => !brokerSideKeys.has(key) && !(clusterMetadataKeys as readonly string[]).includes(key));
   if (unknown.length > 0) warnings.push(`Unknown cluster metadata fields were ignored: ${unknown.join(', ')}.`);
-  warnings.push('Cluster metadata carries no CA certificate: add tlsTrustCertsFilePath (the CA that signed the brokers) unless the system CAs trust them.');
+  warnings.push('Cluster metadata carries no CA certificate or client credentials: unless the system CAs trust the brokers, import again with --replace --trust-certs <ca.pem> (and --token-file or --cert/--key), or set them in the app.');
   return { items: [{ profile, secrets: {}, source: context.fileName }], warnings };
 }

@@ -11,7 +11,7 @@ import { bundleFormat, readBundle } from './bundle.ts';
 import { parseClientConf, type ParsedImport } from './clientConf.ts';
 import { clusterMetadataKeys, parseClusterMetadata } from './clusterMetadata.ts';
 import { parseProfileFile } from './profileFile.ts';
-import type { ImportContext } from './sources.ts';
+import { readImportCertificates, readImportKey, tokenFromAuthParams, type ImportContext } from './sources.ts';
 
 /** The kinds of file the importer understands. */
 export type ImportKind = 'profile' | 'bundle' | 'cluster-metadata' | 'client-conf';
@@ -25,6 +25,40 @@ export interface ParseImportOptions {
   /** Folder relative paths in the file resolve against; default: none (absolute paths only). */
   baseDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** Files that complete or replace a single imported profile's credentials (paths relative to the working folder). */
+  overrides?: CredentialOverrides;
+}
+
+/** Credentials given beside the imported file (e.g. for cluster metadata, which holds none). */
+export interface CredentialOverrides {
+  /** CA certificates (PEM) that sign the brokers' certificates. */
+  trustCertsFile?: string;
+  /** Client certificate (PEM); needs keyFile. Makes the profile use TLS authentication unless it uses a token. */
+  certFile?: string;
+  keyFile?: string;
+  /** A file holding the token; makes the profile use token authentication. */
+  tokenFile?: string;
+}
+
+async function applyOverrides(parsed: ParsedImport, overrides: CredentialOverrides | undefined, env: NodeJS.ProcessEnv | undefined): Promise<ParsedImport> {
+  if (overrides === undefined || Object.values(overrides).every((value) => value === undefined)) return parsed;
+  const [item] = parsed.items;
+  if (item === undefined || parsed.items.length !== 1) throw new AppError('IMPORT_INVALID', '--trust-certs, --cert, --key and --token-file work only for a single profile, not a bundle.');
+  if ((overrides.certFile === undefined) !== (overrides.keyFile === undefined)) throw new AppError('IMPORT_INVALID', '--cert and --key go together: give both.');
+  const context: ImportContext = { fileName: 'the command line', baseDir: process.cwd(), env };
+  const profile = { ...item.profile };
+  const secrets = { ...item.secrets };
+  if (overrides.trustCertsFile !== undefined) profile.tlsTrustCertsPem = await readImportCertificates(overrides.trustCertsFile, context, '--trust-certs');
+  if (overrides.certFile !== undefined && overrides.keyFile !== undefined) {
+    profile.tlsCertificatePem = await readImportCertificates(overrides.certFile, context, '--cert');
+    secrets.clientKey = await readImportKey(overrides.keyFile, context, '--key');
+    if (profile.auth === undefined || profile.auth === 'none') profile.auth = 'tls';
+  }
+  if (overrides.tokenFile !== undefined) {
+    secrets.token = await tokenFromAuthParams(`file:${overrides.tokenFile}`, context, '--token-file');
+    profile.auth = 'token';
+  }
+  return { items: [{ ...item, profile, secrets }], warnings: parsed.warnings };
 }
 
 /** Recognises the kind of an import file from its content. @throws AppError IMPORT_INVALID for JSON that is malformed or of no known shape. */
@@ -57,11 +91,14 @@ export async function parseImport(content: string, fileName: string, options: Pa
   const { kind, json } = detectImportKind(content, fileName);
   if (kind === 'bundle') {
     if (options.name !== undefined) throw new AppError('IMPORT_INVALID', 'A bundle keeps the names of its profiles; --name works only for a single profile.');
-    return { kind, ...(await readBundle(json!, fileName, options.passphrase)) };
+    return { kind, ...(await applyOverrides(await readBundle(json!, fileName, options.passphrase), options.overrides, options.env)) };
   }
-  if (kind === 'profile') return { kind, ...(await parseProfileFile(json!, context, options.name)) };
-  if (kind === 'cluster-metadata') return { kind, ...parseClusterMetadata(json!, context, options.name) };
-  return { kind, ...(await parseClientConf(content, context, options.name)) };
+  let parsed: ParsedImport;
+  if (kind === 'profile') parsed = await parseProfileFile(json!, context, options.name);
+  else if (kind === 'cluster-metadata') parsed = parseClusterMetadata(json!, context, options.name);
+  else parsed = await parseClientConf(content, context, options.name);
+  if (options.overrides?.trustCertsFile !== undefined) parsed = { ...parsed, warnings: parsed.warnings.filter((warning) => !warning.startsWith('Cluster metadata carries no CA')) };
+  return { kind, ...(await applyOverrides(parsed, options.overrides, options.env)) };
 }
 
 /** Options of {@link importFile}. */

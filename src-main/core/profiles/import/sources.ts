@@ -26,6 +26,9 @@ export function resolveImportPath(value: string, context: ImportContext, field: 
     } catch {
       throw new AppError('IMPORT_INVALID', `${field}: "${value}" is not a usable file URL`);
     }
+  } else if (target.startsWith('file:')) {
+    // Pulsar also accepts file:/absolute/path and file:relative/path.
+    target = target.slice('file:'.length);
   }
   if (target.startsWith('~/')) target = path.join(context.env?.HOME ?? process.env.HOME ?? '', target.slice(2));
   if (path.isAbsolute(target)) return target;
