@@ -198,6 +198,14 @@ describe('tunnels', () => {
     expect(error.textContent).toContain('sni.yaml');
   });
 
+  it('says so while the engine stops answering the status poll, and clears it when it answers again', async () => {
+    const { api } = await renderApp([prod], 20);
+    api.failNext('tunnelStatus', new AppError('API_UNREACHABLE'));
+    const banner = await screen.findByTestId('engine-unreachable');
+    expect(banner.textContent).toContain('API_UNREACHABLE');
+    await waitFor(() => expect(screen.queryByTestId('engine-unreachable')).toBeNull());
+  });
+
   it('shows a start failure with its code', async () => {
     const { api } = await renderApp();
     api.failNext('startTunnel', new AppError('TUNNEL_LISTEN_IN_USE', 'Port 6650 on 127.0.0.1 is already in use.'));

@@ -13,6 +13,7 @@ export class UiState {
   #tab = $state<ProfileTab>('tunnel');
   #dialog = $state<Dialog>({ kind: 'none' });
   #searchFocusRequests = $state(0);
+  #engineError = $state<unknown>(undefined);
 
   /** True while the form shows a new, unsaved profile. */
   get creating(): boolean {
@@ -27,6 +28,14 @@ export class UiState {
   /** Increments each time something asks for the log search box (the "/" shortcut). */
   get searchFocusRequests(): number {
     return this.#searchFocusRequests;
+  }
+
+  /** The last failure of the background status poll, cleared by the next success. */
+  get engineError(): unknown {
+    return this.#engineError;
+  }
+  setEngineError(error: unknown): void {
+    this.#engineError = error;
   }
 
   startCreating(): void {
