@@ -57,6 +57,21 @@ describe('OS keychain through a real gnome-keyring Secret Service', () => {
     expect(parsed.message).toMatch(/Secret Service/);
   });
 
+  it('reports KEYCHAIN_UNAVAILABLE naming libsecret when keytar is not installed', async () => {
+    // A resolve hook in the child makes "keytar" unresolvable, as on a machine where it did not build.
+    const hook = 'data:text/javascript,export async function resolve(s,c,n){ if(s==="keytar") throw Object.assign(new Error("Cannot find package keytar"),{code:"ERR_MODULE_NOT_FOUND"}); return n(s,c); }';
+    const source = `
+      import { register } from 'node:module';
+      register(${JSON.stringify(hook)});
+      const { createOsKeychain } = await import('./src-main/core/secrets/keychain.ts');
+      try { await createOsKeychain().set('p', 'token', 'x'); console.log('no error'); }
+      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+    const result = await runChild(source, process.env);
+    const parsed = JSON.parse(result.stdout.trim()) as { code: string; message: string };
+    expect(parsed.code).toBe('KEYCHAIN_UNAVAILABLE');
+    expect(parsed.message).toMatch(/libsecret-1-dev.*npm ci/);
+  });
+
   it('maps keytar plain errors to stable codes', () => {
     expect(keychainError(new Error('Cannot create an item in a locked collection'), 'x').code).toBe('KEYCHAIN_LOCKED');
     expect(keychainError(new Error('Cannot autolaunch D-Bus without X11 $DISPLAY'), 'x').code).toBe('KEYCHAIN_UNAVAILABLE');
