@@ -33,9 +33,10 @@ const plainBundleSchema = z.strictObject({
 
 const encryptionSchema = z.strictObject({
   kdf: z.literal('scrypt'),
-  N: z.number().int().min(1024).max(1_048_576),
-  r: z.number().int().min(1).max(32),
-  p: z.number().int().min(1).max(16),
+  // Bounded so a crafted bundle cannot make the import allocate more than 128 MiB (128·N·r bytes).
+  N: z.number().int().min(1024).max(131_072).refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
+  r: z.number().int().min(1).max(8),
+  p: z.number().int().min(1).max(4),
   salt: z.string().min(16),
   cipher: z.literal('aes-256-gcm'),
   iv: z.string().min(16),
