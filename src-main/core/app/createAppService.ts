@@ -3,6 +3,7 @@
  * one given) with the OS keychain, and the engine's Tunnel. One place, so the Electron main process
  * and `pulsar-tunnel ui` run the same objects.
  */
+import { profileImportExport } from '../profiles/importExport.ts';
 import { openDefaultStore, ProfileStore } from '../profiles/store.ts';
 import type { Keychain } from '../secrets/keychain.ts';
 import { Tunnel } from '../tunnel/tunnel.ts';
@@ -17,6 +18,7 @@ export interface CreateAppServiceOptions extends Partial<Omit<AppServiceOptions,
   dataDir?: string;
   /** The keychain; default the OS keychain. */
   keychain?: Keychain;
+  /** File import and export; default the profiles module's importers. */
   importExport?: ImportExport;
 }
 
@@ -38,7 +40,7 @@ export async function createAppService(options: CreateAppServiceOptions = {}): P
       : await ProfileStore.open({ ...(dataDir === undefined ? {} : { dir: dataDir }), ...(keychain === undefined ? {} : { keychain }) });
   const service = new AppService({
     ...serviceOptions,
-    store: storeAdapter(store, importExport),
+    store: storeAdapter(store, importExport ?? profileImportExport),
     startTunnel: (config, tunnelOptions) => Tunnel.start(config, tunnelOptions),
   });
   return {

@@ -1,0 +1,267 @@
+/**
+ * End to end, as a user meets the app: Debian's Chromium (driven by Playwright's library API)
+ * on the web host, with the real engine, the real profile store and OS keychain (a private
+ * gnome-keyring), a real Apache Traffic Server routing by SNI, the three-broker test cluster, and
+ * the real pulsar-flex client driving traffic through the tunnel.
+ *
+ * The steps share one page and run in order: create a profile by typing it in, import one from a
+ * client.conf, start the tunnel, drive traffic, watch the log rows (growing byte counts, the right
+ * brokers), see a broken profile explained, stop, export the log. Screenshots of the main screens
+ * in light and dark go to test-results/.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAppService } from '../../src-main/core/app/createAppService.ts';
+import type { OwnedAppService } from '../../src-main/core/app/createAppService.ts';
+import { ensureRendererBuild, projectRoot } from '../../src-main/host/rendererBuild.ts';
+import { startWebHost } from '../../src-main/host/webHost.ts';
+import type { WebHost } from '../../src-main/host/webHost.ts';
+import { startSecretService } from '../core/secrets/secretService.ts';
+import type { SecretService } from '../core/secrets/secretService.ts';
+import { eventually, withDeadline } from '../fixtures/deadline.ts';
+import { createTestPki } from '../fixtures/pki.ts';
+import type { TestPki } from '../fixtures/pki.ts';
+import { startPulsarCluster } from '../fixtures/pulsarCluster/cluster.ts';
+import type { PulsarTestCluster } from '../fixtures/pulsarCluster/cluster.ts';
+import { startAts } from '../fixtures/sniRouters.ts';
+import type { SniRouter } from '../fixtures/sniRouters.ts';
+import { ensureProgram } from '../fixtures/systemPrograms.ts';
+
+const chromiumPath = '/usr/bin/chromium';
+// TOOLCHAIN.md: Debian's Chromium, as root in a container, headless.
+const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const brokerHosts = ['broker1.test', 'broker2.test', 'broker3.test'];
+const serviceHost = 'pulsar.test';
+const token = 'e2e-token';
+const screenshotDir = join(projectRoot, 'test-results');
+const stepTimeout = 90_000;
+
+/** The slice of pulsar-flex's untyped API used here. */
+interface FlexProducer {
+  create(): Promise<boolean>;
+  sendMessage(message: { payload: string }): Promise<boolean>;
+  close(): Promise<boolean>;
+}
+interface PulsarFlex {
+  Producer: new (options: Record<string, unknown>) => FlexProducer;
+}
+const flex = createRequire(import.meta.url)('pulsar-flex') as PulsarFlex;
+
+let pki: TestPki;
+let cluster: PulsarTestCluster;
+let ats: SniRouter;
+let secrets: SecretService;
+let dataDir: string;
+let workDir: string;
+let owned: OwnedAppService;
+let host: WebHost;
+let browser: Browser;
+let page: Page;
+const producers: FlexProducer[] = [];
+
+beforeAll(async () => {
+  await ensureProgram({ binary: 'chromium', debianPackage: 'chromium', neededFor: 'the end-to-end UI tests (Playwright drives Debian Chromium)' });
+  workDir = await mkdtemp(join(tmpdir(), 'pt-e2e-'));
+  dataDir = join(workDir, 'data');
+  await mkdir(screenshotDir, { recursive: true });
+  // A private build, so a stale out/renderer (or another build running) cannot skew the test.
+  const rendererDir = await ensureRendererBuild({ rendererDir: join(workDir, 'renderer') });
+  pki = await createTestPki({ serverHosts: [...brokerHosts, serviceHost] });
+  cluster = await startPulsarCluster({ brokers: brokerHosts, serviceHost, pki, auth: { token } });
+  ats = await startAts({ routes: cluster.sniRoutes() });
+  // The real OS keychain (keytar) on a private gnome-keyring, so the token never touches a file.
+  secrets = await startSecretService();
+  owned = await createAppService({ dataDir, progressIntervalMs: 250 });
+  host = await startWebHost({ api: owned.service, rendererDir });
+  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+  page.setDefaultTimeout(15_000);
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.allSettled(producers.map((producer) => withDeadline(producer.close(), 5000, 'a producer to close')));
+  await browser?.close();
+  await host?.close();
+  await owned?.dispose();
+  await secrets?.stop();
+  await ats?.stop();
+  await cluster?.stop();
+  await pki?.cleanup();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+}, 60_000);
+
+/** Saves the current screen in light and dark as test-results/ui-<name>-<scheme>.png. */
+async function screenshots(name: string): Promise<void> {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await page.screenshot({ path: join(screenshotDir, `ui-${name}-${colorScheme}.png`), fullPage: true });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+const byTestId = (id: string) => page.getByTestId(id);
+
+async function selectProfile(name: string): Promise<void> {
+  await byTestId(`profile-item-${name}`).click();
+}
+
+/** Exact bytes of the first row whose broker cell mentions `broker` (from the cell's title). */
+async function rowBytes(profile: string, broker: string): Promise<{ up: number; down: number } | undefined> {
+  const row = page.locator(`[data-testid="log-row"][data-profile="${profile}"]`).filter({ has: page.getByTestId('log-broker').filter({ hasText: broker }) }).first();
+  if ((await row.count()) === 0) return undefined;
+  const up = Number.parseInt((await row.getByTestId('log-bytes-up').getAttribute('title')) ?? '', 10);
+  const down = Number.parseInt((await row.getByTestId('log-bytes-down').getAttribute('title')) ?? '', 10);
+  return { up, down };
+}
+
+describe('the app in Chromium, over the web host, with the real engine', () => {
+  it('creates a profile by typing it in, with its CA and token', async () => {
+    await page.goto(host.url);
+    await expect.poll(() => page.url(), { timeout: 10_000 }).not.toContain('token=');
+    await byTestId('profile-new').click();
+    await byTestId('field-name').fill('typed');
+    await byTestId('field-serviceUrl').fill(`pulsar+ssl://${serviceHost}:6651`);
+    await byTestId('field-proxyServiceUrl').fill(`pulsar+ssl://${ats.host}:${ats.port}`);
+    await byTestId('field-proxyProtocolSni').check();
+    await byTestId('field-auth').selectOption('token');
+    await byTestId('field-listen.port').fill('0');
+    await screenshots('profile-form');
+    await byTestId('profile-save').click();
+    await expect.poll(() => byTestId('profile-item-typed').count()).toBe(1);
+
+    await byTestId('tab-certificates').click();
+    await byTestId('ca-paste').fill(pki.ca.certPem);
+    await byTestId('ca-add').click();
+    await expect.poll(() => byTestId('ca-certificate').count()).toBeGreaterThan(0);
+    await byTestId('secret-token-input').fill(token);
+    await byTestId('secret-token-save').click();
+    await expect.poll(() => byTestId('secret-token-status').textContent()).toBe('set');
+    await screenshots('certificates');
+
+    const [view] = (await owned.service.listProfiles()).filter((candidate) => candidate.profile.name === 'typed');
+    expect(view?.profile).toMatchObject({ serviceUrl: `pulsar+ssl://${serviceHost}:6651`, proxyServiceUrl: `pulsar+ssl://${ats.host}:${ats.port}`, proxyProtocol: 'SNI', auth: 'token' });
+    expect(view?.secrets.token).toBe(true);
+    expect(view?.trustCerts[0]?.fingerprint256).toMatch(/^[0-9A-F:]+$/);
+  }, stepTimeout);
+
+  it('imports a profile from a client.conf', async () => {
+    const caFile = join(workDir, 'ca.pem');
+    await writeFile(caFile, pki.ca.certPem);
+    const clientConf = join(workDir, 'imported.conf');
+    await writeFile(
+      clientConf,
+      [
+        '# exported from a Pulsar client setup',
+        `brokerServiceUrl=pulsar+ssl://${serviceHost}:6651`,
+        `proxyServiceUrl=pulsar+ssl://${ats.host}:${ats.port}`,
+        'proxyProtocol=SNI',
+        `tlsTrustCertsFilePath=${caFile}`,
+        'authPlugin=org.apache.pulsar.client.impl.auth.AuthenticationToken',
+        `authParams=token:${token}`,
+        '',
+      ].join('\n'),
+    );
+    await byTestId('profile-import').setInputFiles(clientConf);
+    await expect.poll(() => byTestId('profile-item-imported').count()).toBe(1);
+    const [view] = (await owned.service.listProfiles()).filter((candidate) => candidate.profile.name === 'imported');
+    expect(view?.profile).toMatchObject({ serviceUrl: `pulsar+ssl://${serviceHost}:6651`, proxyServiceUrl: `pulsar+ssl://${ats.host}:${ats.port}`, auth: 'token' });
+    expect(view?.secrets.token).toBe(true);
+    expect(view?.trustCerts).toHaveLength(1);
+  }, stepTimeout);
+
+  it('starts the tunnel and shows where it listens', async () => {
+    await selectProfile('typed');
+    await byTestId('tab-tunnel').click();
+    await byTestId('tunnel-toggle').click();
+    await expect.poll(() => byTestId('tunnel-state').textContent()).toMatch(/running/);
+    const listen = (await byTestId('listen-pulsar').textContent())?.trim() ?? '';
+    expect(listen).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(owned.service.statusOf('typed').listen?.pulsar).toBe(listen);
+    await expect.poll(() => byTestId('running-count').textContent()).toMatch(/^1 running/);
+  }, stepTimeout);
+
+  it('shows connection rows with the right brokers and growing byte counts while pulsar-flex produces', async () => {
+    const listen = owned.service.statusOf('typed').listen!.pulsar;
+    // One producer per broker: each topic is owned by a different broker, so the tunnel must route
+    // every producer to its owner (via the lookup answers it rewrites).
+    for (const broker of brokerHosts) {
+      const producer = new flex.Producer({ topic: cluster.topicOwnedBy(broker, 'e2e'), discoveryServers: [listen], producerAccessMode: 0, logLevel: 0 });
+      producers.push(producer);
+      await withDeadline(producer.create(), 20_000, `a pulsar-flex producer on ${broker}'s topic`);
+      await withDeadline(producer.sendMessage({ payload: `hello ${broker}` }), 10_000, `a message to ${broker}`);
+    }
+    for (const broker of brokerHosts) {
+      await eventually(() => cluster.brokerStats(broker).messagesByTopic[cluster.topicOwnedBy(broker, 'e2e')] === 1, { timeoutMs: 10_000, what: `the message on ${broker}` });
+    }
+    for (const broker of brokerHosts) {
+      await eventually(async () => ((await rowBytes('typed', broker))?.up ?? 0) > 0, { timeoutMs: 10_000, what: `a log row for ${broker} with bytes` });
+    }
+    const before = (await rowBytes('typed', 'broker2.test'))!;
+    for (let index = 0; index < 20; index += 1) await producers[1]!.sendMessage({ payload: `more ${index} ${'x'.repeat(4096)}` });
+    await eventually(async () => ((await rowBytes('typed', 'broker2.test'))?.up ?? 0) >= before.up + 20 * 4096, { timeoutMs: 10_000, what: 'the byte count of the broker2 row to grow while open' });
+    const after = (await rowBytes('typed', 'broker2.test'))!;
+    expect(after.down).toBeGreaterThan(before.down);
+    await expect.poll(() => page.locator('[data-testid="log-row"][data-state="open"]').count()).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => byTestId('broker-row').count()).toBeGreaterThanOrEqual(3);
+    await screenshots('tunnel-running');
+  }, stepTimeout);
+
+  it('explains a broken profile: an untrusted broker certificate', async () => {
+    await owned.service.saveProfile({
+      name: 'broken',
+      serviceUrl: `pulsar+ssl://${serviceHost}:6651`,
+      proxyServiceUrl: `pulsar+ssl://${ats.host}:${ats.port}`,
+      proxyProtocol: 'SNI',
+      tlsTrustCertsPem: pki.otherCa.certPem,
+      listen: { port: 0 },
+    });
+    await page.reload();
+    await selectProfile('broken');
+    await byTestId('tab-tunnel').click();
+    await byTestId('tunnel-toggle').click();
+    await expect.poll(() => byTestId('tunnel-state').textContent()).toMatch(/running/);
+    const [listenHost, listenPort] = owned.service.statusOf('broken').listen!.pulsar.split(':');
+    // Any local client: the tunnel dials the proxy and fails the TLS handshake before the first byte.
+    const socket = connect({ host: listenHost!, port: Number(listenPort) });
+    socket.on('error', () => undefined);
+    socket.write(Buffer.from([0, 0, 0, 8, 0, 0, 0, 4, 8, 2, 18, 0]));
+    await expect.poll(() => byTestId('tunnel-state').textContent(), { timeout: 15_000 }).toMatch(/failing/);
+    socket.destroy();
+    await expect.poll(() => byTestId('tunnel-last-error').textContent()).toMatch(/TUNNEL_TLS_UNTRUSTED|not signed by a trusted CA/);
+    const failedRow = page.locator('[data-testid="log-row"][data-profile="broken"][data-state="failed"]').first();
+    await expect.poll(() => failedRow.getByTestId('log-error').textContent()).toMatch(/TUNNEL_TLS_UNTRUSTED/);
+    await screenshots('broken-profile');
+    await byTestId('tunnel-toggle').click();
+    await expect.poll(() => byTestId('tunnel-state').textContent()).toMatch(/stopped/);
+  }, stepTimeout);
+
+  it('stops the tunnel; its connections close and the rows say so', async () => {
+    await selectProfile('typed');
+    await byTestId('tab-tunnel').click();
+    await byTestId('tunnel-toggle').click();
+    await expect.poll(() => byTestId('tunnel-state').textContent()).toMatch(/stopped/);
+    expect(owned.service.statusOf('typed').state).toBe('stopped');
+    await expect.poll(() => page.locator('[data-testid="log-row"][data-profile="typed"][data-state="open"]').count()).toBe(0);
+    await expect.poll(() => byTestId('running-count').textContent()).toMatch(/^0 running/);
+  }, stepTimeout);
+
+  it('exports the connection log as JSON lines and CSV', async () => {
+    const [jsonl] = await Promise.all([page.waitForEvent('download'), byTestId('log-export-jsonl').click()]);
+    const lines = (await readFile((await jsonl.path())!, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.some((line) => line.profile === 'typed')).toBe(true);
+    expect(lines.some((line) => line.profile === 'broken')).toBe(true);
+    expect(JSON.stringify(lines)).not.toContain(token);
+    const [csv] = await Promise.all([page.waitForEvent('download'), byTestId('log-export-csv').click()]);
+    const rows = (await readFile((await csv.path())!, 'utf8')).trim().split('\n');
+    expect(rows.length).toBeGreaterThan(lines.length > 0 ? 1 : 0);
+    expect(rows.slice(1).some((row) => row.includes('typed'))).toBe(true);
+    await screenshots('log');
+  }, stepTimeout);
+});
+
