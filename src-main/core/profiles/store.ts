@@ -80,8 +80,10 @@ interface FileRecord {
 }
 
 /**
- * Migrations, keyed by the version they upgrade from. Version 0 is the pre-release layout: a bare
- * profile object with boolean `hasToken`/`hasClientKey` flags instead of the envelope.
+ * Migrations, keyed by the version they upgrade from; each returns the next version's record.
+ * Version 0 is a bare profile object without the envelope, with boolean `hasToken`/`hasClientKey`
+ * flags. No released build wrote it: it keeps the migration chain real and tested until the first
+ * real schema change adds version 2 here.
  */
 const migrations: Record<number, (record: Record<string, unknown>) => Record<string, unknown>> = {
   0: (bare) => {
