@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../shared/errors.ts';
 import type { StoredProfileInput } from '../../shared/model/storedProfile.ts';
 import App from '../../src-renderer/App.svelte';
@@ -270,6 +270,28 @@ describe('connection log', () => {
     await fireEvent.input(search, { target: { value: 'broker-2' } });
     await waitFor(() => expect(screen.getAllByTestId('log-row')).toHaveLength(1));
     expect(screen.getByTestId('log-broker').textContent).toBe('broker-2.test');
+  });
+
+  it('exports the shown rows as CSV through a download, then clears the log', async () => {
+    const { api, flush } = await renderApp();
+    api.emit(batch([opened(1), closed(1)]));
+    flush();
+    await screen.findByTestId('log-row');
+    const downloads: { name: string; href: string }[] = [];
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      downloads.push({ name: this.download, href: this.href });
+    });
+    try {
+      await fireEvent.click(screen.getByTestId('log-export-csv'));
+    } finally {
+      click.mockRestore();
+    }
+    expect(downloads).toHaveLength(1);
+    expect(downloads[0]!.name).toMatch(/^connections-.*\.csv$/);
+    expect(downloads[0]!.href).toMatch(/^blob:/);
+    await fireEvent.click(screen.getByTestId('log-clear'));
+    await waitFor(() => expect(screen.queryByTestId('log-row')).toBeNull());
+    expect(screen.getByTestId('log-empty')).toBeTruthy();
   });
 
   it('pauses and resumes the live view', async () => {
