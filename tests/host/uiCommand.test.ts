@@ -1,0 +1,74 @@
+/**
+ * `pulsar-tunnel ui` as a black box: the real CLI in a child process, its printed URL used over
+ * real HTTP, stopped by a real signal. The renderer build it serves is out/renderer (built with
+ * Vite first if it is missing, as the command itself would).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startCli } from '../fixtures/cliProcess.ts';
+import type { CliProcess } from '../fixtures/cliProcess.ts';
+import { eventually } from '../fixtures/deadline.ts';
+import { ensureRendererBuild } from '../../src-main/host/rendererBuild.ts';
+
+let home: string | undefined;
+let cli: CliProcess | undefined;
+let blocker: Server | undefined;
+
+beforeAll(async () => {
+  await ensureRendererBuild();
+}, 120_000);
+
+afterEach(async () => {
+  if (cli) await cli.stop('SIGKILL').catch(() => undefined);
+  cli = undefined;
+  await new Promise<void>((resolve) => (blocker ? blocker.close(() => resolve()) : resolve()));
+  blocker = undefined;
+  if (home) await rm(home, { recursive: true, force: true });
+  home = undefined;
+});
+
+async function startUi(args: string[]): Promise<CliProcess> {
+  home = await mkdtemp(join(tmpdir(), 'pt-ui-home-'));
+  // No DISPLAY: no browser is opened even without --no-open; the store lives in a throw-away folder.
+  cli = startCli(['ui', ...args], { env: { PULSAR_TUNNEL_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '' } });
+  return cli;
+}
+
+describe('pulsar-tunnel ui', () => {
+  it('prints a tokenised 127.0.0.1 URL that serves the UI and the API, and exits 0 on SIGINT', async () => {
+    const ui = await startUi(['--no-open']);
+    const url = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+/.exec(ui.stdout())?.[0], { timeoutMs: 20_000, what: 'the UI URL on stdout' });
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    const { origin, searchParams } = new URL(url);
+    const token = searchParams.get('token')!;
+    const listed = await fetch(`${origin}/api/listProfiles`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{"args":[]}' });
+    expect(await listed.json()).toEqual({ ok: true, value: [] });
+    const refused = await fetch(`${origin}/api/listProfiles`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"args":[]}' });
+    expect(refused.status).toBe(401);
+    const status = await ui.stop('SIGINT');
+    expect(status).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
+  it('says the port is in use and exits 1 when --port is taken', async () => {
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker!.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const ui = await startUi(['--no-open', '--port', String(port)]);
+    const status = await ui.exited;
+    expect(status.code).toBe(1);
+    expect(ui.stderr()).toContain('TUNNEL_LISTEN_IN_USE');
+    expect(ui.stderr()).toContain('--port');
+  }, 60_000);
+
+  it('refuses a port that is not a number with exit code 2', async () => {
+    const ui = await startUi(['--port', 'eighty']);
+    expect((await ui.exited).code).toBe(2);
+    expect(ui.stderr()).toMatch(/port/);
+  }, 30_000);
+});
