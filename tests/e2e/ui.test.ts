@@ -150,6 +150,20 @@ describe('the app in Chromium, over the web host, with the real engine', () => {
     expect(view?.trustCerts[0]?.fingerprint256).toMatch(/^[0-9A-F:]+$/);
   }, stepTimeout);
 
+  it('names the field of a wrong entry, and shows the engine refusing a name that is taken', async () => {
+    await byTestId('profile-new').click();
+    await byTestId('field-name').fill('typed');
+    await byTestId('field-serviceUrl').fill(`pulsar://${serviceHost}:6650`);
+    await byTestId('field-serviceUrl').blur();
+    await expect.poll(() => byTestId('error-serviceUrl').textContent()).toMatch(/^serviceUrl: .*pulsar\+ssl:\/\//);
+    await byTestId('field-serviceUrl').fill(`pulsar+ssl://${serviceHost}:6651`);
+    await byTestId('profile-save').click();
+    // Valid in the form, refused by the store over the API: the error crosses as its code and message.
+    await expect.poll(() => byTestId('profile-save-error').textContent()).toMatch(/already exists/);
+    await byTestId('profile-cancel').click();
+    expect((await owned.service.listProfiles()).map((candidate) => candidate.profile.name)).toEqual(['typed']);
+  }, stepTimeout);
+
   it('imports a profile from a client.conf', async () => {
     const caFile = join(workDir, 'ca.pem');
     await writeFile(caFile, pki.ca.certPem);
@@ -193,7 +207,13 @@ describe('the app in Chromium, over the web host, with the real engine', () => {
     for (const broker of brokerHosts) {
       const producer = new flex.Producer({ topic: cluster.topicOwnedBy(broker, 'e2e'), discoveryServers: [listen], producerAccessMode: 0, logLevel: 0 });
       producers.push(producer);
-      await withDeadline(producer.create(), 20_000, `a pulsar-flex producer on ${broker}'s topic`);
+      await withDeadline(producer.create(), 20_000, `a pulsar-flex producer on ${broker}'s topic`).catch((error: unknown) => {
+        // Say what the tunnel must do for this to work, besides pulsar-flex's own message.
+        throw new Error(
+          `pulsar-flex could not create a producer through the tunnel (${(error as Error).message}); the tunnel must add the profile's token to CONNECT and route each broker named in lookups to its own local port (pulsarProtocol "inspect")`,
+          { cause: error },
+        );
+      });
       await withDeadline(producer.sendMessage({ payload: `hello ${broker}` }), 10_000, `a message to ${broker}`);
     }
     for (const broker of brokerHosts) {

@@ -30,6 +30,7 @@ export function buildSnippets(profile: StoredProfile, listen: ListenAddresses): 
   const clientConf = [
     `# Pulsar client.conf for the pulsar-tunnel profile "${profile.name}".`,
     '# The tunnel adds TLS and the credentials, so no auth or TLS settings are needed here.',
+    ...(/:0$/.test(listen.pulsar) ? ['# Port 0: the tunnel picks a free port when it starts; these settings show it once it runs.'] : []),
     `brokerServiceUrl=${serviceUrl}`,
     webUrl ? `webServiceUrl=${webUrl}` : '# webServiceUrl: set listen.webPort in the profile to reach the admin API through the tunnel',
     '',
