@@ -123,8 +123,8 @@ export class AppService implements TunnelApi {
 
   /** Every profile with its secrets' presence, certificate summaries and tunnel status. */
   async listProfiles(): Promise<ProfileView[]> {
-    const profiles = await this.#store.list();
-    return Promise.all(profiles.map((profile) => this.#view(profile)));
+    const entries = await this.#store.list();
+    return entries.map((entry) => this.#viewOf(entry.profile, entry.secrets));
   }
 
   /**
@@ -282,7 +282,7 @@ export class AppService implements TunnelApi {
    * (and stay visible as each status's lastError).
    */
   async autoStart(): Promise<{ started: string[]; failed: { profile: string; error: SerializedError }[] }> {
-    const profiles = (await this.#store.list()).filter((profile) => profile.autoStart);
+    const profiles = (await this.#store.list()).map((entry) => entry.profile).filter((profile) => profile.autoStart);
     const started: string[] = [];
     const failed: { profile: string; error: SerializedError }[] = [];
     await Promise.all(
@@ -327,7 +327,10 @@ export class AppService implements TunnelApi {
   }
 
   async #view(profile: StoredProfile): Promise<ProfileView> {
-    const secrets = await this.#store.secretsPresent(profile.name);
+    return this.#viewOf(profile, await this.#store.secretsPresent(profile.name));
+  }
+
+  #viewOf(profile: StoredProfile, secrets: Record<SecretKind, boolean>): ProfileView {
     const clientCert = summarizeCertificates(profile.tlsCertificatePem, this.#now())[0];
     return {
       profile,

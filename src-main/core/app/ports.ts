@@ -8,9 +8,16 @@ import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 import type { TunnelConfig } from '../tunnel/config.ts';
 
+/** A stored profile and which of its secrets the keychain holds (never their values). */
+export interface StoreEntry {
+  profile: StoredProfile;
+  secrets: Record<SecretKind, boolean>;
+}
+
 /** The profile store as the app service uses it. Every method may reject with an AppError. */
 export interface AppStore {
-  list(): Promise<StoredProfile[]>;
+  /** Every usable profile with which secrets it has, sorted by name. */
+  list(): Promise<StoreEntry[]>;
   /** @throws AppError PROFILE_NOT_FOUND */
   get(name: string): Promise<StoredProfile>;
   /** Creates or replaces a profile (renaming it from `previousName` when given). @throws PROFILE_INVALID */

@@ -29,7 +29,7 @@ export function storeAdapter(store: ProfileStore, importExport: ImportExport = m
   return {
     async list() {
       // Damaged files were moved aside by the store; the UI lists what is usable.
-      return (await store.list()).profiles.map((entry) => entry.profile);
+      return (await store.list()).profiles.map((entry) => ({ profile: entry.profile, secrets: entry.secrets }));
     },
     async get(name) {
       return (await store.get(name)).profile;

@@ -10,7 +10,7 @@ import { describeIssues, parseServiceUrl } from '../../../shared/model/profile.t
 import type { HostPort } from '../../../shared/model/profile.ts';
 import { secretKinds, storedProfileSchema } from '../../../shared/model/storedProfile.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
-import type { AppStore, RunningTunnel, TunnelStarter } from '../../../src-main/core/app/ports.ts';
+import type { AppStore, RunningTunnel, StoreEntry, TunnelStarter } from '../../../src-main/core/app/ports.ts';
 import type { TunnelConfig } from '../../../src-main/core/tunnel/config.ts';
 
 /** An AppStore held in memory. */
@@ -18,8 +18,9 @@ export class MemoryStore implements AppStore {
   readonly profiles = new Map<string, StoredProfile>();
   readonly secrets = new Map<string, string>();
 
-  async list(): Promise<StoredProfile[]> {
-    return [...this.profiles.values()].sort((a, b) => a.name.localeCompare(b.name));
+  async list(): Promise<StoreEntry[]> {
+    const profiles = [...this.profiles.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return Promise.all(profiles.map(async (profile) => ({ profile, secrets: await this.secretsPresent(profile.name) })));
   }
 
   async get(name: string): Promise<StoredProfile> {
