@@ -69,6 +69,31 @@ export interface ConnectionProgressEvent {
   bytesDown: number;
 }
 
+/**
+ * The Pulsar view of a connection (protocol inspection on). `broker` values are host:port as the
+ * cluster names them; `local` values are the tunnel's own addresses that replace them.
+ */
+export type PulsarEvent =
+  | {
+      event: 'pulsar.connect';
+      id: number;
+      clientVersion: string;
+      protocolVersion: number;
+      /** The auth method the broker sees, e.g. "token", "tls" or "none". */
+      authMethod: string;
+      /** True when the tunnel put its own credential into the CONNECT. */
+      authInjected: boolean;
+      /** The broker this connection is bound to (host:port), or the service host for lookups. */
+      broker: string;
+    }
+  | { event: 'pulsar.connected'; id: number; serverVersion: string; protocolVersion: number; maxMessageSize?: number }
+  | { event: 'pulsar.lookup'; id: number; topic: string; response: 'Connect' | 'Redirect' | 'Failed'; broker?: string; local?: string; error?: string }
+  | { event: 'pulsar.producer'; id: number; topic: string }
+  | { event: 'pulsar.consumer'; id: number; topic: string; subscription: string }
+  | { event: 'pulsar.moved'; id: number; resource: 'producer' | 'consumer' | 'topic'; broker: string; local: string }
+  | { event: 'pulsar.authRefresh'; id: number }
+  | { event: 'pulsar.brokerPort'; broker: string; sni: string; local: string };
+
 /** Progress of a running tunnel that is not tied to one connection. */
 export interface ListenerErrorEvent {
   event: 'listener.error';
@@ -82,4 +107,5 @@ export type TunnelEvent =
   | ConnectionSecuredEvent
   | ConnectionProgressEvent
   | ConnectionClosedEvent
-  | ListenerErrorEvent;
+  | ListenerErrorEvent
+  | PulsarEvent;

@@ -14,6 +14,11 @@ import { clientCertRejected, isClientCertRejection, isRoutineDisconnect } from '
 export interface StreamTransform {
   /** Calls `emit` for every buffer to forward. Throws an AppError to close the connection. */
   push(chunk: Buffer, emit: (out: Buffer) => void): void;
+  /**
+   * After a push: a promise while output is held back (the source is paused until it settles; a
+   * rejection closes the connection with that error), or undefined.
+   */
+  pending?(): Promise<void> | undefined;
 }
 
 /** Live byte counters of one connection, updated as bytes flow. */
@@ -64,10 +69,12 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
     };
 
     const forward = (from: net.Socket, to: net.Socket, transform: StreamTransform | undefined, direction: 'up' | 'down') => {
+      // The source reads again only when the destination drained AND no output is held back.
       let blocked = false;
+      let holding = false;
       const onDrain = () => {
         blocked = false;
-        from.resume();
+        if (!holding) from.resume();
       };
       const write = (out: Buffer) => {
         if (direction === 'down') counters.bytesDown += out.length;
@@ -88,6 +95,18 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
         if (blocked && !to.destroyed) {
           from.pause();
           to.once('drain', onDrain);
+        }
+        const held = transform?.pending?.();
+        if (held) {
+          holding = true;
+          from.pause();
+          held.then(
+            () => {
+              holding = false;
+              if (!blocked) from.resume();
+            },
+            (failure: unknown) => fail(isAppError(failure) ? failure : new AppError('TUNNEL_INTERNAL', String(failure), { cause: failure })),
+          );
         }
       });
       from.once('end', () => {

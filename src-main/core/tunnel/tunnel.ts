@@ -12,6 +12,8 @@ import type { TunnelConfig } from './config.ts';
 import { createDialer, formatHostPort, type DialTarget, type Dialer } from './dialer.ts';
 import { joinSockets, type ByteCounters, type StreamTransform } from './join.ts';
 import { listen, serverAddress } from './listener.ts';
+import { BrokerRegistry } from '../routing/brokerRegistry.ts';
+import { PulsarSession } from '../routing/pulsarSession.ts';
 
 export interface TunnelOptions {
   /** Receives every event. Called synchronously; must not throw or block. */
@@ -29,7 +31,11 @@ export interface ConnectionPlan {
   down?: StreamTransform;
   /** Bytes already read from the local client (e.g. a CONNECT frame) to send first. */
   preamble?: Buffer;
+  session?: PulsarSession;
 }
+
+/** What a listener stands for: the service (main port), one broker, or the web service. */
+type Binding = { listener: 'pulsar' } | { listener: 'broker'; broker: DialTarget } | { listener: 'http' };
 
 interface OpenConnection {
   id: number;
@@ -61,7 +67,7 @@ export class Tunnel {
   readonly #dialer: Dialer;
   readonly #servers: net.Server[] = [];
   readonly #open = new Map<number, OpenConnection>();
-  readonly #brokers: BrokerPort[] = [];
+  readonly #registry: BrokerRegistry | undefined;
   #nextId = 1;
   #total = 0;
   #disposed = false;
@@ -72,6 +78,20 @@ export class Tunnel {
     this.#config = config;
     this.#options = options;
     this.#dialer = createDialer(config);
+    if (config.pulsarProtocol === 'inspect') {
+      this.#registry = new BrokerRegistry({
+        defaultTlsPort: config.service.port,
+        openListener: (broker) =>
+          listen({
+            host: config.listen.host,
+            port: 0,
+            field: 'listen.host',
+            onConnection: (socket) => this.#accept(socket, { listener: 'broker', broker }),
+            onAcceptError: (error) => this.#emit({ event: 'listener.error', listener: 'broker', error: error.toJSON() }),
+          }),
+        onNewBroker: (entry) => this.#emit({ event: 'pulsar.brokerPort', broker: entry.broker, sni: this.#dialer.route(entry.target).sni ?? '', local: entry.local }),
+      });
+    }
   }
 
   /**
@@ -106,14 +126,16 @@ export class Tunnel {
 
   /** What a status view shows. */
   status(): { brokers: BrokerPort[]; openConnections: number; totalConnections: number } {
-    return { brokers: this.#brokers.map((broker) => ({ ...broker })), openConnections: this.#open.size, totalConnections: this.#total };
+    const brokers = this.#registry?.list((target) => this.#dialer.route(target).sni) ?? [];
+    return { brokers, openConnections: this.#open.size, totalConnections: this.#total };
   }
 
   /** Closes the listeners and every open connection; resolves when all are closed. Idempotent. */
   async dispose(): Promise<void> {
     this.#disposed = true;
     clearInterval(this.#progressTimer);
-    const closing = this.#servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    const servers = [...this.#servers, ...(this.#registry?.servers ?? [])];
+    const closing = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     for (const connection of this.#open.values()) {
       connection.abort.abort();
       connection.local.destroy();
@@ -123,12 +145,12 @@ export class Tunnel {
   }
 
   async #listenAll(): Promise<void> {
-    const { listen: where, service, web } = this.#config;
+    const { listen: where, web } = this.#config;
     const main = await listen({
       host: where.host,
       port: where.port,
       field: 'listen.port',
-      onConnection: (socket) => this.#accept(socket, 'pulsar', () => ({ target: service })),
+      onConnection: (socket) => this.#accept(socket, { listener: 'pulsar' }),
       onAcceptError: (error) => this.#emit({ event: 'listener.error', listener: 'pulsar', error: error.toJSON() }),
     });
     this.#servers.push(main);
@@ -138,7 +160,7 @@ export class Tunnel {
         host: where.host,
         port: where.webPort,
         field: 'listen.webPort',
-        onConnection: (socket) => this.#accept(socket, 'http', () => ({ target: web })),
+        onConnection: (socket) => this.#accept(socket, { listener: 'http' }),
         onAcceptError: (error) => this.#emit({ event: 'listener.error', listener: 'http', error: error.toJSON() }),
       });
       this.#servers.push(http);
@@ -154,7 +176,7 @@ export class Tunnel {
     }
   }
 
-  #accept(local: net.Socket, listener: ListenerKind, plan: () => ConnectionPlan): void {
+  #accept(local: net.Socket, binding: Binding): void {
     if (this.#disposed) {
       local.destroy();
       return;
@@ -170,15 +192,43 @@ export class Tunnel {
     local.setNoDelay(true);
     const connection: OpenConnection = { id, local, counters, reported: { bytesUp: 0, bytesDown: 0 }, abort, done: Promise.resolve() };
     this.#open.set(id, connection);
-    connection.done = this.#run(connection, listener, plan(), started).finally(() => this.#open.delete(id));
+    connection.done = this.#run(connection, binding, started).finally(() => this.#open.delete(id));
   }
 
-  async #run(connection: OpenConnection, listener: ListenerKind, plan: ConnectionPlan, started: number): Promise<void> {
-    const { id, local, counters } = connection;
-    const route = this.#dialer.route(plan.target);
+  /** The target a listener stands for before any protocol inspection. */
+  #defaultTarget(binding: Binding): DialTarget {
+    if (binding.listener === 'broker') return binding.broker;
+    if (binding.listener === 'http') return this.#config.web!;
+    return this.#config.service;
+  }
+
+  /** Decides where a connection goes: at once in raw mode, after the client's CONNECT when inspecting. */
+  async #plan(connection: OpenConnection, binding: Binding): Promise<ConnectionPlan> {
+    const target = this.#defaultTarget(binding);
+    if (!this.#registry || binding.listener === 'http') return { target };
+    const session = new PulsarSession({
+      id: connection.id,
+      config: this.#config,
+      registry: this.#registry,
+      boundTo: binding.listener === 'broker' ? binding.broker : undefined,
+      counters: connection.counters,
+      emit: (event) => this.#emit(event),
+    });
+    try {
+      const begun = await session.begin(connection.local, connection.abort.signal);
+      return { ...begun, up: session.up, down: session.down, session };
+    } catch (error) {
+      session.dispose();
+      throw error;
+    }
+  }
+
+  #opened(connection: OpenConnection, listener: ListenerKind, target: DialTarget): void {
+    const route = this.#dialer.route(target);
+    const { local } = connection;
     this.#emit({
       event: 'connection.opened',
-      id,
+      id: connection.id,
       time: new Date().toISOString(),
       profile: this.#config.name,
       listener,
@@ -186,9 +236,16 @@ export class Tunnel {
       sni: route.sni ?? '',
       proxy: route.dialed,
     });
+  }
+
+  async #run(connection: OpenConnection, binding: Binding, started: number): Promise<void> {
+    const { id, local, counters } = connection;
     let tls: TlsSummary | undefined;
     let error: AppError | undefined;
+    let plan: ConnectionPlan | undefined;
     try {
+      plan = await this.#plan(connection, binding);
+      this.#opened(connection, binding.listener, plan.target);
       const dialed = await this.#dialer.dial(plan.target, connection.abort.signal);
       tls = dialed.tls;
       connection.remote = dialed.socket;
@@ -197,6 +254,7 @@ export class Tunnel {
       } else {
         this.#emit({ event: 'connection.secured', id, tls, handshakeMs: Math.round(performance.now() - started) });
       }
+      plan.session?.attach(dialed.socket);
       const joined = joinSockets({
         local,
         remote: dialed.socket,
@@ -206,15 +264,18 @@ export class Tunnel {
         closeTimeoutMs: this.#options.closeTimeoutMs ?? 10_000,
         sni: dialed.sni,
       });
-      if (plan.preamble) dialed.socket.write(plan.preamble);
+      if (plan.preamble && plan.preamble.length > 0) dialed.socket.write(plan.preamble);
       local.resume();
       error = (await joined).error;
     } catch (failure) {
+      if (!plan) this.#opened(connection, binding.listener, this.#defaultTarget(binding));
       closeGracefully(local);
       // A dial cancelled because the local client left or the tunnel stopped is not an error.
-      if (!connection.abort.signal.aborted) {
+      if (!connection.abort.signal.aborted || (isAppError(failure) && failure.code !== 'TUNNEL_INTERNAL')) {
         error = isAppError(failure) ? failure : new AppError('TUNNEL_INTERNAL', String(failure), { cause: failure });
       }
+    } finally {
+      plan?.session?.dispose();
     }
     this.#emit({
       event: 'connection.closed',

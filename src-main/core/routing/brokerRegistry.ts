@@ -1,0 +1,121 @@
+/**
+ * The brokers a tunnel has seen in lookups, each with a local listener of its own on the tunnel's
+ * loopback address. A lookup answer names a broker by its own address (pulsar://broker-2:6650),
+ * which a local tool cannot reach; the tunnel answers with the broker's local port instead, and a
+ * connection to that port is sent through the proxy with the broker's host as SNI. Listeners are
+ * created on first sight and kept for the tunnel's lifetime.
+ */
+import type net from 'node:net';
+import { AppError } from '../../../shared/errors.ts';
+import type { BrokerPort } from '../../../shared/ipc/contract.ts';
+import { isLoopbackHost, parseServiceUrl } from '../../../shared/model/profile.ts';
+import { formatHostPort, type DialTarget } from '../tunnel/dialer.ts';
+
+export interface BrokerEntry {
+  /** The broker as dialed: its host (the SNI) and TLS port. */
+  target: DialTarget;
+  /** host:port of the broker as the cluster names it. */
+  broker: string;
+  /** The local listener's host:port. */
+  local: string;
+  /** pulsar://local, what rewritten lookups answer. */
+  localUrl: string;
+  localPort: number;
+}
+
+export interface BrokerRegistryOptions {
+  /** TLS port to assume when a lookup names a broker only by its plain pulsar:// URL. */
+  defaultTlsPort: number;
+  /** Opens the local listener for a broker; resolves once it accepts connections. */
+  openListener: (target: DialTarget) => Promise<net.Server>;
+  /** Called once per new broker port. */
+  onNewBroker?: (entry: BrokerEntry) => void;
+}
+
+/** Parses a broker URL to host and port; undefined when absent or not a Pulsar URL. */
+function brokerAddress(url: string | undefined, schemes: string[]): { host: string; port: number } | undefined {
+  if (!url) return undefined;
+  const parsed = parseServiceUrl(url, schemes);
+  return typeof parsed === 'string' ? undefined : parsed;
+}
+
+export class BrokerRegistry {
+  readonly #options: BrokerRegistryOptions;
+  readonly #byHost = new Map<string, BrokerEntry>();
+  readonly #byLocalPort = new Map<number, BrokerEntry>();
+  readonly #opening = new Map<string, Promise<BrokerEntry>>();
+  readonly #servers: net.Server[] = [];
+
+  constructor(options: BrokerRegistryOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * The broker named by a lookup answer (or an assigned/migrated broker URL): its entry at once when
+   * known, or a promise while its listener opens. Undefined when neither URL names a broker.
+   * The TLS URL wins: it is the address the cluster serves TLS on, which is what the proxy routes.
+   */
+  ensure(brokerServiceUrl: string | undefined, brokerServiceUrlTls: string | undefined): BrokerEntry | Promise<BrokerEntry> | undefined {
+    const tlsAddress = brokerAddress(brokerServiceUrlTls, ['pulsar+ssl:']);
+    const plainAddress = brokerAddress(brokerServiceUrl, ['pulsar:', 'pulsar+ssl:']);
+    const address = tlsAddress ?? (plainAddress ? { host: plainAddress.host, port: this.#options.defaultTlsPort } : undefined);
+    if (!address) return undefined;
+    const key = address.host.toLowerCase();
+    const known = this.#byHost.get(key);
+    if (known) return known;
+    const opening = this.#opening.get(key);
+    if (opening) return opening;
+    const promise = this.#open(key, address);
+    this.#opening.set(key, promise);
+    return promise;
+  }
+
+  async #open(key: string, target: DialTarget): Promise<BrokerEntry> {
+    try {
+      const server = await this.#options.openListener(target);
+      this.#servers.push(server);
+      const address = server.address() as net.AddressInfo;
+      const local = formatHostPort({ host: address.address, port: address.port });
+      const entry: BrokerEntry = { target, broker: formatHostPort(target), local, localUrl: `pulsar://${local}`, localPort: address.port };
+      this.#byHost.set(key, entry);
+      this.#byLocalPort.set(address.port, entry);
+      this.#options.onNewBroker?.(entry);
+      return entry;
+    } finally {
+      this.#opening.delete(key);
+    }
+  }
+
+  /**
+   * Maps a CONNECT's proxy_to_broker_url (`host:port`) to the broker to dial: either one of our
+   * local broker addresses (what a proxy-aware client picked from our rewritten lookup) or a broker
+   * host seen in a lookup.
+   * @throws AppError PULSAR_UNKNOWN_BROKER for anything else
+   */
+  resolveProxyTarget(hostPort: string): BrokerEntry {
+    const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(hostPort.replace(/^pulsar(\+ssl)?:\/\//, ''));
+    if (match) {
+      const [, host, port] = match as unknown as [string, string, string];
+      if (isLoopbackHost(host)) {
+        const entry = this.#byLocalPort.get(Number(port));
+        if (entry) return entry;
+      }
+      const entry = this.#byHost.get(host.toLowerCase());
+      if (entry) return entry;
+    }
+    throw new AppError(
+      'PULSAR_UNKNOWN_BROKER',
+      `The client asked to be proxied to "${hostPort}", a broker no lookup through this tunnel has named; let the client look its topic up again through the tunnel.`,
+    );
+  }
+
+  /** Every broker port, in the order they were opened. */
+  list(sni: (target: DialTarget) => string | undefined): BrokerPort[] {
+    return [...this.#byHost.values()].map((entry) => ({ broker: entry.broker, sni: sni(entry.target) ?? '', local: entry.local }));
+  }
+
+  /** The listeners, for the tunnel to close. */
+  get servers(): readonly net.Server[] {
+    return this.#servers;
+  }
+}
