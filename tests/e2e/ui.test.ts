@@ -11,7 +11,6 @@
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -27,6 +26,7 @@ import type { SecretService } from '../core/secrets/secretService.ts';
 import { eventually, withDeadline } from '../fixtures/deadline.ts';
 import { createTestPki } from '../fixtures/pki.ts';
 import type { TestPki } from '../fixtures/pki.ts';
+import { TestClientConnection } from '../fixtures/pulsarCluster/client.ts';
 import { startPulsarCluster } from '../fixtures/pulsarCluster/cluster.ts';
 import type { PulsarTestCluster } from '../fixtures/pulsarCluster/cluster.ts';
 import { startAts } from '../fixtures/sniRouters.ts';
@@ -41,6 +41,8 @@ const serviceHost = 'pulsar.test';
 const token = 'e2e-token';
 const screenshotDir = join(projectRoot, 'test-results');
 const stepTimeout = 90_000;
+// The UI polls tunnel status every 2 s: give every on-screen expectation several polls.
+const poll = { timeout: 10_000, interval: 100 };
 
 /** The slice of pulsar-flex's untyped API used here. */
 interface FlexProducer {
@@ -98,6 +100,9 @@ afterAll(async () => {
 
 /** Saves the current screen in light and dark as test-results/ui-<name>-<scheme>.png. */
 async function screenshots(name: string): Promise<void> {
+  // Notices (toasts) would cover the screen; the steps have already checked what matters.
+  const dismiss = page.getByRole('button', { name: 'Dismiss notice' });
+  while ((await dismiss.count()) > 0) await dismiss.first().click();
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
     await page.screenshot({ path: join(screenshotDir, `ui-${name}-${colorScheme}.png`), fullPage: true });
@@ -123,7 +128,7 @@ async function rowBytes(profile: string, broker: string): Promise<{ up: number; 
 describe('the app in Chromium, over the web host, with the real engine', () => {
   it('creates a profile by typing it in, with its CA and token', async () => {
     await page.goto(host.url);
-    await expect.poll(() => page.url(), { timeout: 10_000 }).not.toContain('token=');
+    await expect.poll(() => page.url(), poll).not.toContain('token=');
     await byTestId('profile-new').click();
     await byTestId('field-name').fill('typed');
     await byTestId('field-serviceUrl').fill(`pulsar+ssl://${serviceHost}:6651`);
@@ -133,15 +138,15 @@ describe('the app in Chromium, over the web host, with the real engine', () => {
     await byTestId('field-listen.port').fill('0');
     await screenshots('profile-form');
     await byTestId('profile-save').click();
-    await expect.poll(() => byTestId('profile-item-typed').count()).toBe(1);
+    await expect.poll(() => byTestId('profile-item-typed').count(), poll).toBe(1);
 
     await byTestId('tab-certificates').click();
     await byTestId('ca-paste').fill(pki.ca.certPem);
     await byTestId('ca-add').click();
-    await expect.poll(() => byTestId('ca-certificate').count()).toBeGreaterThan(0);
+    await expect.poll(() => byTestId('ca-certificate').count(), poll).toBeGreaterThan(0);
     await byTestId('secret-token-input').fill(token);
     await byTestId('secret-token-save').click();
-    await expect.poll(() => byTestId('secret-token-status').textContent()).toBe('set');
+    await expect.poll(() => byTestId('secret-token-status').textContent(), poll).toBe('set');
     await screenshots('certificates');
 
     const [view] = (await owned.service.listProfiles()).filter((candidate) => candidate.profile.name === 'typed');
@@ -155,11 +160,11 @@ describe('the app in Chromium, over the web host, with the real engine', () => {
     await byTestId('field-name').fill('typed');
     await byTestId('field-serviceUrl').fill(`pulsar://${serviceHost}:6650`);
     await byTestId('field-serviceUrl').blur();
-    await expect.poll(() => byTestId('error-serviceUrl').textContent()).toMatch(/^serviceUrl: .*pulsar\+ssl:\/\//);
+    await expect.poll(() => byTestId('error-serviceUrl').textContent(), poll).toMatch(/^serviceUrl: .*pulsar\+ssl:\/\//);
     await byTestId('field-serviceUrl').fill(`pulsar+ssl://${serviceHost}:6651`);
     await byTestId('profile-save').click();
     // Valid in the form, refused by the store over the API: the error crosses as its code and message.
-    await expect.poll(() => byTestId('profile-save-error').textContent()).toMatch(/already exists/);
+    await expect.poll(() => byTestId('profile-save-error').textContent(), poll).toMatch(/already exists/);
     await byTestId('profile-cancel').click();
     expect((await owned.service.listProfiles()).map((candidate) => candidate.profile.name)).toEqual(['typed']);
   }, stepTimeout);
@@ -182,7 +187,7 @@ describe('the app in Chromium, over the web host, with the real engine', () => {
       ].join('\n'),
     );
     await byTestId('profile-import').setInputFiles(clientConf);
-    await expect.poll(() => byTestId('profile-item-imported').count()).toBe(1);
+    await expect.poll(() => byTestId('profile-item-imported').count(), poll).toBe(1);
     const [view] = (await owned.service.listProfiles()).filter((candidate) => candidate.profile.name === 'imported');
     expect(view?.profile).toMatchObject({ serviceUrl: `pulsar+ssl://${serviceHost}:6651`, proxyServiceUrl: `pulsar+ssl://${ats.host}:${ats.port}`, auth: 'token' });
     expect(view?.secrets.token).toBe(true);
@@ -193,11 +198,11 @@ describe('the app in Chromium, over the web host, with the real engine', () => {
     await selectProfile('typed');
     await byTestId('tab-tunnel').click();
     await byTestId('tunnel-toggle').click();
-    await expect.poll(() => byTestId('tunnel-state').textContent()).toMatch(/running/);
+    await expect.poll(() => byTestId('tunnel-state').textContent(), poll).toMatch(/running/);
     const listen = (await byTestId('listen-pulsar').textContent())?.trim() ?? '';
     expect(listen).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(owned.service.statusOf('typed').listen?.pulsar).toBe(listen);
-    await expect.poll(() => byTestId('running-count').textContent()).toMatch(/^1 running/);
+    await expect.poll(() => byTestId('running-count').textContent(), poll).toMatch(/^1 running/);
   }, stepTimeout);
 
   it('shows connection rows with the right brokers and growing byte counts while pulsar-flex produces', async () => {
@@ -227,8 +232,8 @@ describe('the app in Chromium, over the web host, with the real engine', () => {
     await eventually(async () => ((await rowBytes('typed', 'broker2.test'))?.up ?? 0) >= before.up + 20 * 4096, { timeoutMs: 10_000, what: 'the byte count of the broker2 row to grow while open' });
     const after = (await rowBytes('typed', 'broker2.test'))!;
     expect(after.down).toBeGreaterThan(before.down);
-    await expect.poll(() => page.locator('[data-testid="log-row"][data-state="open"]').count()).toBeGreaterThanOrEqual(3);
-    await expect.poll(() => byTestId('broker-row').count()).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => page.locator('[data-testid="log-row"][data-state="open"]').count(), poll).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => byTestId('broker-row').count(), poll).toBeGreaterThanOrEqual(3);
     await screenshots('tunnel-running');
   }, stepTimeout);
 
@@ -245,30 +250,29 @@ describe('the app in Chromium, over the web host, with the real engine', () => {
     await selectProfile('broken');
     await byTestId('tab-tunnel').click();
     await byTestId('tunnel-toggle').click();
-    await expect.poll(() => byTestId('tunnel-state').textContent()).toMatch(/running/);
+    await expect.poll(() => byTestId('tunnel-state').textContent(), poll).toMatch(/running/);
     const [listenHost, listenPort] = owned.service.statusOf('broken').listen!.pulsar.split(':');
-    // Any local client: the tunnel dials the proxy and fails the TLS handshake before the first byte.
-    const socket = connect({ host: listenHost!, port: Number(listenPort) });
-    socket.on('error', () => undefined);
-    socket.write(Buffer.from([0, 0, 0, 8, 0, 0, 0, 4, 8, 2, 18, 0]));
-    await expect.poll(() => byTestId('tunnel-state').textContent(), { timeout: 15_000 }).toMatch(/failing/);
-    socket.destroy();
-    await expect.poll(() => byTestId('tunnel-last-error').textContent()).toMatch(/TUNNEL_TLS_UNTRUSTED|not signed by a trusted CA/);
+    // A Pulsar client's CONNECT: the tunnel dials the proxy and fails the TLS handshake.
+    const client = await TestClientConnection.open({ host: listenHost!, port: Number(listenPort), timeoutMs: 5000 });
+    await expect(client.connect({ clientVersion: 'e2e-broken' })).rejects.toThrow();
+    await expect.poll(() => byTestId('tunnel-state').textContent(), { ...poll, timeout: 15_000 }).toMatch(/failing/);
+    await client.close();
+    await expect.poll(() => byTestId('tunnel-last-error').textContent(), poll).toMatch(/TUNNEL_TLS_UNTRUSTED|not signed by a trusted CA/);
     const failedRow = page.locator('[data-testid="log-row"][data-profile="broken"][data-state="failed"]').first();
-    await expect.poll(() => failedRow.getByTestId('log-error').textContent()).toMatch(/TUNNEL_TLS_UNTRUSTED/);
+    await expect.poll(() => failedRow.getByTestId('log-error').textContent(), poll).toMatch(/TUNNEL_TLS_UNTRUSTED/);
     await screenshots('broken-profile');
     await byTestId('tunnel-toggle').click();
-    await expect.poll(() => byTestId('tunnel-state').textContent()).toMatch(/stopped/);
+    await expect.poll(() => byTestId('tunnel-state').textContent(), poll).toMatch(/stopped/);
   }, stepTimeout);
 
   it('stops the tunnel; its connections close and the rows say so', async () => {
     await selectProfile('typed');
     await byTestId('tab-tunnel').click();
     await byTestId('tunnel-toggle').click();
-    await expect.poll(() => byTestId('tunnel-state').textContent()).toMatch(/stopped/);
+    await expect.poll(() => byTestId('tunnel-state').textContent(), poll).toMatch(/stopped/);
     expect(owned.service.statusOf('typed').state).toBe('stopped');
-    await expect.poll(() => page.locator('[data-testid="log-row"][data-profile="typed"][data-state="open"]').count()).toBe(0);
-    await expect.poll(() => byTestId('running-count').textContent()).toMatch(/^0 running/);
+    await expect.poll(() => page.locator('[data-testid="log-row"][data-profile="typed"][data-state="open"]').count(), poll).toBe(0);
+    await expect.poll(() => byTestId('running-count').textContent(), poll).toMatch(/^0 running/);
   }, stepTimeout);
 
   it('exports the connection log as JSON lines and CSV', async () => {
