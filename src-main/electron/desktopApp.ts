@@ -13,6 +13,9 @@ import { buildTrayMenu, trayHealth, trayTooltip } from './tray.ts';
 import { trayIconDataUrls } from './trayIcons.ts';
 import { hardenSession, hardenWebContents, mainWindowOptions } from './window.ts';
 
+/** The app id of electron.config.ts, which Windows notifications need. */
+export const appId = 'dev.pulsar-tunnel.app';
+
 /** Options of {@link startDesktopApp}. */
 export interface DesktopAppOptions {
   createService(): Promise<OwnedAppService>;
@@ -103,6 +106,8 @@ export async function startDesktopApp(options: DesktopAppOptions): Promise<Deskt
   });
 
   await app.whenReady();
+  // Windows shows notifications only for an app with an AppUserModelID (electron.config.ts appId).
+  if (process.platform === 'win32') app.setAppUserModelId(appId);
   hardenSession(session.defaultSession);
   parts.owned = await options.createService();
   const service = parts.owned.service;

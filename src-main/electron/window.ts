@@ -6,8 +6,10 @@
 import type { BrowserWindowConstructorOptions, Session, WebContents } from 'electron';
 
 /**
- * The Content-Security-Policy of the app page, also sent as a header (the built page carries the
- * same policy in a meta tag, see vite.config.ts): scripts and styles only from the app itself.
+ * The Content-Security-Policy of the app: scripts and styles only from the app itself. The page is
+ * loaded from file://, which has no response headers, so there the built page's meta tag (same
+ * policy, vite.config.ts) applies; the header is added to any http(s) response the session sees,
+ * as defence in depth should anything ever be loaded that way.
  */
 export const appContentSecurityPolicy = [
   "default-src 'none'",
@@ -82,7 +84,7 @@ export function hardenWebContents(contents: Pick<WebContents, 'on' | 'setWindowO
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
 }
 
-/** Denies permission requests and checks except {@link allowedPermissions}, and adds the CSP header. */
+/** Denies permission requests and checks except {@link allowedPermissions}, and adds the CSP header to http(s) responses. */
 export function hardenSession(session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler' | 'webRequest'>): void {
   session.setPermissionRequestHandler((_contents, permission, callback) => callback(allowedPermissions.has(permission)));
   session.setPermissionCheckHandler((_contents, permission) => allowedPermissions.has(permission));
