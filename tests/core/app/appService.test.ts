@@ -76,6 +76,22 @@ describe('AppService tunnels', () => {
     expect(service.statusOf('alpha').state).toBe('running');
   });
 
+  it('turns failing on a listener error', async () => {
+    const { service, runner } = await setup();
+    await service.startTunnel('alpha');
+    runner.latest('alpha').emit({ event: 'listener.error', listener: 'pulsar', error: { code: 'TUNNEL_LISTEN_FAILED', message: 'accept failed' } });
+    expect(service.statusOf('alpha')).toMatchObject({ state: 'failing', lastError: { code: 'TUNNEL_LISTEN_FAILED' } });
+  });
+
+  it('stops every tunnel on dispose and refuses to start afterwards', async () => {
+    const { service, runner } = await setup();
+    await service.saveProfile(sampleProfile('beta'));
+    await Promise.all([service.startTunnel('alpha'), service.startTunnel('beta')]);
+    await service.dispose();
+    expect(runner.tunnels.every((tunnel) => tunnel.disposed)).toBe(true);
+    await expect(service.startTunnel('alpha')).rejects.toMatchObject({ code: 'TUNNEL_INTERNAL' });
+  });
+
   it('stops a tunnel through stopping, disposing the engine tunnel', async () => {
     const { service, runner } = await setup();
     await service.startTunnel('alpha');

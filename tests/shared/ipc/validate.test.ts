@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isApiMethod, parseApiArgs } from '../../../shared/ipc/validate.ts';
+import { isApiMethod, maxImportChars, parseApiArgs } from '../../../shared/ipc/validate.ts';
 import { sampleProfile } from '../../core/app/memoryStore.ts';
 
 function codeAndMessage(run: () => unknown): { code: string; message: string } {
@@ -24,6 +24,11 @@ describe('parseApiArgs', () => {
     expect(codeAndMessage(() => parseApiArgs('setSecret', ['a', 'password', 'x'])).message).toMatch(/setSecret: kind: /);
     expect(codeAndMessage(() => parseApiArgs('exportProfiles', [{ names: [] }])).message).toMatch(/exportProfiles: request\.names: /);
     expect(codeAndMessage(() => parseApiArgs('exportProfiles', [{ names: ['a'], extra: 1 }])).code).toBe('API_BAD_REQUEST');
+  });
+
+  it('refuses an import larger than the limit before it reaches the engine', () => {
+    const result = codeAndMessage(() => parseApiArgs('importProfiles', ['big.json', 'x'.repeat(maxImportChars + 1)]));
+    expect(result).toMatchObject({ code: 'API_BAD_REQUEST', message: expect.stringMatching(/^importProfiles: content: /) });
   });
 
   it('refuses missing, surplus and non-array arguments', () => {
