@@ -178,17 +178,24 @@ export class PulsarSession {
     const seconds = this.#options.config.keepAliveIntervalSeconds;
     if (seconds > 0) {
       const { counters } = this.#options;
-      let seen = -1;
+      const intervalMs = seconds * 1000;
+      let seen = counters.bytesUp + counters.bytesDown;
+      let quietSince = Date.now();
       // An idle tunnel is closed by ATS after 30 s (no activity either way), racing Pulsar's own
-      // 30 s keepalive; a PING of our own every interval of silence keeps it open.
+      // 30 s keepalive; a PING of our own after each interval of silence keeps it open. Checked
+      // four times per interval so the PING goes out close to the interval, not up to twice it.
       this.#keepAlive = setInterval(() => {
         const activity = counters.bytesUp + counters.bytesDown;
-        if (activity === seen) {
+        const now = Date.now();
+        if (activity !== seen) {
+          seen = activity;
+          quietSince = now;
+        } else if (now - quietSince >= intervalMs) {
+          quietSince = now;
           this.#ownPings++;
           this.#injectUp(frameCommand(encodePing()));
         }
-        seen = activity;
-      }, seconds * 1000);
+      }, Math.max(50, intervalMs / 4));
       this.#keepAlive.unref();
     }
   }

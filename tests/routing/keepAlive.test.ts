@@ -1,0 +1,43 @@
+/**
+ * ATS closes an idle tunnel after its no-activity timeout (30 s by default, 1 s here). The tunnel's
+ * own PINGs keep an idle Pulsar connection open through it; without them ATS closes it.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eventually } from '../fixtures/deadline.ts';
+import { startClusterHarness, type ClusterHarness } from './clusterHarness.ts';
+
+let harness: ClusterHarness;
+
+beforeAll(async () => {
+  harness = await startClusterHarness({ ats: { idleTimeoutSeconds: 1 } });
+});
+
+afterAll(async () => {
+  await harness?.stop();
+});
+
+it('without keep-alives, ATS closes an idle connection', async () => {
+  const tunnel = await harness.tunnel({ keepAliveIntervalSeconds: 0 });
+  const client = await harness.client(tunnel, undefined, { answerPings: false });
+  await client.connect();
+  const closed = await tunnel.waitForEvent((event) => event.event === 'connection.closed', 15_000);
+  expect(closed).toMatchObject({ event: 'connection.closed' });
+});
+
+it('with keep-alives, an idle connection outlives the proxy\'s idle timeout and its PONGs never reach the client', async () => {
+  const tunnel = await harness.tunnel({ keepAliveIntervalSeconds: 1 });
+  const client = await harness.client(tunnel, undefined, { answerPings: false });
+  await client.connect();
+  const connectionId = harness.cluster.brokerStats('pulsar.test').connects.at(-1)!.connectionId;
+  // Wait (on the broker's own count, not a clock) until the tunnel has pinged four times: four
+  // seconds of client silence, twice what ATS allows.
+  await eventually(() => (harness.cluster.brokerStats('pulsar.test').commands[18] ?? 0) >= 4 || undefined, { timeoutMs: 15_000, what: 'four keep-alive PINGs' });
+  expect(tunnel.events.filter((event) => event.event === 'connection.closed')).toHaveLength(0);
+  expect(harness.cluster.brokerStats('pulsar.test').connects.at(-1)!.connectionId).toBe(connectionId);
+  // The tunnel swallowed the PONGs to its own PINGs: the client has seen none so far.
+  expect(client.received.filter((frame) => frame.command.type === 19)).toHaveLength(0);
+  // The connection still works, and the client gets its own PONG.
+  await client.ping();
+  expect(client.received.filter((frame) => frame.command.type === 19)).toHaveLength(1);
+  await client.lookup(harness.cluster.topicOwnedBy('broker2.test', 'alive'));
+});
