@@ -9,6 +9,7 @@ import { registerProfilesCommands } from './commands/profiles.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerUiCommand } from './commands/ui.ts';
 import { CliExit, type CliContext } from './context.ts';
+import { openDefaultStore } from '../core/profiles/store.ts';
 
 const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
@@ -27,7 +28,12 @@ function untilSignal(): Promise<NodeJS.Signals> {
 const context: CliContext = {
   untilSignal,
   async storedProfileConfig(name) {
-    throw new CliExit(2, `PROFILE_NOT_FOUND: there is no profile store in this build to look up "${name}"; run a profile file instead.`);
+    const store = await openDefaultStore();
+    try {
+      return await store.tunnelConfig(name);
+    } finally {
+      store.dispose();
+    }
   },
 };
 

@@ -38,8 +38,9 @@ export function registerRunCommand(program: Command, context: CliContext): void 
         config = await resolveConfig(file, options, context);
         tunnel = await Tunnel.start(config, { onEvent: print });
       } catch (error) {
-        // A profile that cannot be used is bad input: exit 2 before `ready`.
-        if (error instanceof AppError) throw new CliExit(2, `${error.code}: ${error.message}`);
+        // A profile that cannot be used is bad input: exit 2 before `ready`. A keychain that cannot
+        // answer is a runtime failure of this machine, not of the input: exit 1.
+        if (error instanceof AppError) throw new CliExit(error.code.startsWith('KEYCHAIN_') ? 1 : 2, `${error.code}: ${error.message}`);
         throw error;
       }
       await context.untilSignal();
