@@ -4,7 +4,7 @@
  * with the ratios the targets are stated in. Not a test: numbers vary with the machine's load.
  *
  * Environment: BENCH_BYTES (default 1 GiB), BENCH_REPEATS (3), BENCH_ROUNDS (5000 ping-pongs),
- * BENCH_IDLE (1000 idle connections).
+ * BENCH_IDLE (1000 idle connections), BENCH_LOOKUPS (10000).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,12 +17,13 @@ import { eventually, freePort, once, withDeadline } from '../fixtures/deadline.t
 import { createTestPki } from '../fixtures/pki.ts';
 import { startAts } from '../fixtures/sniRouters.ts';
 import { ensureOneOf, stunnelSpec } from '../fixtures/systemPrograms.ts';
-import { connectPlain, connectTlsDirect, download, median, pingPong, rssMb, upload, type Connect } from './paths.ts';
+import { connectPlain, connectTlsDirect, download, lookupStorm, median, pingPong, pulsarDownload, pulsarPingPong, pulsarUpload, rssMb, upload, type Connect } from './paths.ts';
 
 const bytes = Number(process.env.BENCH_BYTES ?? 1024 ** 3);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5000);
 const idleCount = Number(process.env.BENCH_IDLE ?? 1000);
+const lookups = Number(process.env.BENCH_LOOKUPS ?? 10_000);
 
 const cleanups: (() => Promise<unknown>)[] = [];
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -141,6 +142,26 @@ async function main(): Promise<void> {
   slowPeak = Math.max(slowPeak, await rssMb(tunnel.cli.pid));
   log('bench: slow reader done');
 
+  // Protocol inspection: the same Pulsar frames through an inspecting and a raw tunnel.
+  const inspect = await startTunnel(dir, 'bench-inspect', ats.address, pki.ca.certPath, 'inspect');
+  const modes: Record<string, Connect> = { inspect: inspect.connect, raw: tunnel.connect };
+  const pulsarUp: Record<string, number[]> = {};
+  const pulsarDown: Record<string, number[]> = {};
+  for (let i = 0; i < repeats; i++) {
+    for (const mode of Object.keys(modes)) {
+      (pulsarUp[mode] ??= []).push(await pulsarUpload(modes[mode]!, bytes));
+      (pulsarDown[mode] ??= []).push(await pulsarDownload(modes[mode]!, bytes));
+    }
+    log(`bench: inspect-vs-raw round ${i + 1}/${repeats} done`);
+  }
+  const pulsarLatency: Record<string, { p50: number; p99: number }> = {};
+  const storm: Record<string, { meanUs: number; p50Us: number }> = {};
+  for (const mode of Object.keys(modes)) {
+    pulsarLatency[mode] = await pulsarPingPong(modes[mode]!, rounds);
+    storm[mode] = await lookupStorm(modes[mode]!, lookups);
+  }
+  log('bench: lookup storm done');
+
   const med = (series: Record<string, number[]>, name: string) => median(series[name]!);
   const ours = 'pulsar-tunnel';
   const direct = 'in-process Node TLS client';
@@ -149,7 +170,10 @@ async function main(): Promise<void> {
   console.log(row(['tunnel RSS, idle before', idleBefore, 'MB', '', '']));
   console.log(row([`tunnel RSS, ${idleCount} idle conns`, idleRss, 'MB', '', '']));
   console.log(row(['slow reader RSS growth', slowPeak - slowBefore, 'MB', `${slowRate.toFixed(0)} MB/s`, '']));
+  console.log(row(['Pulsar frames', 'up MB/s', 'down MB/s', 'PING p50 µs', 'lookup µs']));
+  for (const mode of Object.keys(modes)) console.log(row([`${mode} mode`, med(pulsarUp, mode), med(pulsarDown, mode), pulsarLatency[mode]!.p50, storm[mode]!.meanUs]));
   const throughput = (name: string) => (med(up, name) + med(down, name)) / 2;
+  const pulsarThroughput = (mode: string) => (med(pulsarUp, mode) + med(pulsarDown, mode)) / 2;
   const summary = {
     bench: 'pulsar-tunnel',
     bytes,
@@ -160,9 +184,16 @@ async function main(): Promise<void> {
       throughputVsStunnel: +(throughput(ours) / throughput('stunnel4')).toFixed(3),
       throughputVsInProcess: +(throughput(ours) / throughput(direct)).toFixed(3),
       p50AddedOverInProcessUs: +(latency[ours]!.p50 - latency[direct]!.p50).toFixed(1),
+      inspectVsRawThroughput: +(pulsarThroughput('inspect') / pulsarThroughput('raw')).toFixed(3),
+      lookupAddedUs: +(storm.inspect!.meanUs - storm.raw!.meanUs).toFixed(1),
+    },
+    pulsarFrames: {
+      throughputMBps: Object.fromEntries(Object.keys(modes).map((mode) => [mode, { up: +med(pulsarUp, mode).toFixed(1), down: +med(pulsarDown, mode).toFixed(1) }])),
+      pingUs: pulsarLatency,
+      lookupStorm: { lookups, ...storm },
     },
     memoryMB: { idleConnections: idleCount, idleRss: +idleRss.toFixed(1), slowReaderGrowth: +(slowPeak - slowBefore).toFixed(1) },
-    targets: { throughputVsStunnel: 1.2, throughputVsInProcess: 0.85, p50AddedOverInProcessUs: 40, idleRssMB: 150, slowReaderGrowthMB: 32 },
+    targets: { throughputVsStunnel: 1.2, throughputVsInProcess: 0.85, p50AddedOverInProcessUs: 40, idleRssMB: 150, slowReaderGrowthMB: 32, inspectVsRawThroughput: 0.95 },
   };
   console.log(JSON.stringify(summary));
 }

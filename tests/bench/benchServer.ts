@@ -4,10 +4,16 @@
  *   'U' upload: read until FIN, then answer the byte count as 8 bytes (big-endian) and end.
  *   'D' + 8-byte length: send that many bytes, then end.
  *   'E' echo: echo every byte (ping-pong latency, idle connections).
+ *   anything else: Pulsar frames (CONNECT → CONNECTED, SEND counted, PING → PONG, FLOW n → n
+ *   MESSAGE frames of 64 KiB, LOOKUP → LOOKUP_RESPONSE naming sink.test), for the inspect benchmark.
  * Prints one JSON line {"port": N} when listening. Usage: benchServer.ts <cert.pem> <key.pem>
  */
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
+import { scanBaseCommandType } from '../../src-main/core/pulsar/wire.ts';
+import { CommandType } from '../../src-main/core/pulsar/commands.ts';
+import { connectedFrame, lookupResponseFrame, messageFrame, pongFrame } from './pulsarFrames.ts';
+import { readBytes, readUint32 as readField, parseFields, lastField, readUint64 } from '../../src-main/core/pulsar/wire.ts';
 
 const [certFile, keyFile] = process.argv.slice(2);
 if (!certFile || !keyFile) {
@@ -20,12 +26,20 @@ const server = tls.createServer({ cert: readFileSync(certFile), key: readFileSyn
   socket.setNoDelay(true);
   socket.on('error', () => socket.destroy());
   let mode: string | undefined;
+  let pulsar: PulsarBroker | undefined;
   let header = Buffer.alloc(0);
   let count = 0;
   const onData = (chunk: Buffer) => {
     if (mode === undefined) {
       header = Buffer.concat([header, chunk]);
       mode = String.fromCharCode(header[0]!);
+      if (mode !== 'U' && mode !== 'D' && mode !== 'E') {
+        pulsar = new PulsarBroker(socket);
+        socket.removeListener('data', onData);
+        socket.on('data', (data: Buffer) => pulsar!.push(data));
+        pulsar.push(header);
+        return;
+      }
       if (mode === 'D') {
         if (header.length < 9) {
           mode = undefined;
@@ -65,6 +79,53 @@ const server = tls.createServer({ cert: readFileSync(certFile), key: readFileSyn
     }
   });
 });
+/** A minimal Pulsar broker stand-in: frames in, answers out. */
+class PulsarBroker {
+  #buffered: Buffer = Buffer.alloc(0);
+  readonly #socket: tls.TLSSocket;
+  constructor(socket: tls.TLSSocket) {
+    this.#socket = socket;
+  }
+  push(chunk: Buffer): void {
+    this.#buffered = this.#buffered.length === 0 ? chunk : Buffer.concat([this.#buffered, chunk]);
+    let at = 0;
+    while (this.#buffered.length - at >= 8) {
+      const total = this.#buffered.readUInt32BE(at);
+      if (this.#buffered.length - at < 4 + total) break;
+      const commandSize = this.#buffered.readUInt32BE(at + 4);
+      const command = this.#buffered.subarray(at + 8, at + 8 + commandSize);
+      this.#handle(command);
+      at += 4 + total;
+    }
+    this.#buffered = this.#buffered.subarray(at);
+  }
+  #handle(command: Buffer): void {
+    const type = scanBaseCommandType(command);
+    if (type === CommandType.CONNECT) this.#socket.write(connectedFrame);
+    else if (type === CommandType.PING) this.#socket.write(pongFrame);
+    else if (type === CommandType.LOOKUP || type === CommandType.FLOW) {
+      const fields = parseFields(command, 'BaseCommand');
+      const body = lastField(fields, type)!;
+      const sub = readBytes(command, body, 'sub');
+      const subFields = parseFields(sub, 'sub');
+      if (type === CommandType.LOOKUP) this.#socket.write(lookupResponseFrame(Number(readUint64(sub, lastField(subFields, 2)!, 'lookup'))));
+      else this.#sendMessages(readField(sub, lastField(subFields, 2)!, 'flow'));
+    }
+  }
+  #sendMessages(count: number): void {
+    let entry = 0;
+    const pump = () => {
+      while (entry < count) {
+        if (!this.#socket.write(messageFrame(entry++, block))) {
+          this.#socket.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+  }
+}
+
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: (server.address() as { port: number }).port })}\n`);
 });

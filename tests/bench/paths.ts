@@ -131,3 +131,113 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
+
+/** Reads whole Pulsar frames off a socket; resolves each wait with the frames' count. */
+class FrameCounter {
+  #buffered: Buffer = Buffer.alloc(0);
+  #frames = 0;
+  #bytes = 0;
+  #waiter: { frames: number; resolve: () => void } | undefined;
+  constructor(socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.#bytes += chunk.length;
+      this.#buffered = this.#buffered.length ? Buffer.concat([this.#buffered, chunk]) : chunk;
+      let at = 0;
+      while (this.#buffered.length - at >= 4) {
+        const total = this.#buffered.readUInt32BE(at);
+        if (this.#buffered.length - at < 4 + total) break;
+        at += 4 + total;
+        this.#frames++;
+      }
+      this.#buffered = this.#buffered.subarray(at);
+      if (this.#waiter && this.#frames >= this.#waiter.frames) {
+        const { resolve } = this.#waiter;
+        this.#waiter = undefined;
+        resolve();
+      }
+    });
+  }
+  get bytes(): number {
+    return this.#bytes;
+  }
+  /** Resolves once `frames` frames in total have arrived. */
+  until(frames: number, what: string, timeoutMs = 60_000): Promise<void> {
+    if (this.#frames >= frames) return Promise.resolve();
+    return withDeadline(new Promise<void>((resolve) => (this.#waiter = { frames, resolve })), timeoutMs, what);
+  }
+}
+
+async function pulsarSession(connect: Connect): Promise<{ socket: net.Socket; frames: FrameCounter }> {
+  const { connectFrame } = await import('./pulsarFrames.ts');
+  const socket = await connect();
+  const frames = new FrameCounter(socket);
+  socket.write(connectFrame);
+  await frames.until(1, 'CONNECTED');
+  return { socket, frames };
+}
+
+/** Sends `bytes` as SEND frames of 64 KiB payload; MB/s until the broker's PONG to a final PING. */
+export async function pulsarUpload(connect: Connect, bytes: number): Promise<number> {
+  const { sendFrame, pingFrame } = await import('./pulsarFrames.ts');
+  const { socket, frames } = await pulsarSession(connect);
+  const started = performance.now();
+  let sent = 0;
+  for (let sequence = 0; sent < bytes; sequence++) {
+    const out = sendFrame(sequence, block);
+    sent += block.length;
+    if (!socket.write(out)) await once(socket, 'drain', 60_000);
+  }
+  socket.write(pingFrame);
+  await frames.until(2, 'the PONG after the upload', 120_000);
+  const seconds = (performance.now() - started) / 1000;
+  socket.destroy();
+  return bytes / 1e6 / seconds;
+}
+
+/** Receives `bytes` as MESSAGE frames of 64 KiB payload (asked for with one FLOW); MB/s. */
+export async function pulsarDownload(connect: Connect, bytes: number): Promise<number> {
+  const { flowFrame } = await import('./pulsarFrames.ts');
+  const { socket, frames } = await pulsarSession(connect);
+  const count = Math.ceil(bytes / block.length);
+  const started = performance.now();
+  socket.write(flowFrame(count));
+  await frames.until(1 + count, 'the MESSAGE frames', 600_000);
+  const seconds = (performance.now() - started) / 1000;
+  socket.destroy();
+  return (count * block.length) / 1e6 / seconds;
+}
+
+/** PING/PONG round trips; p50 and p99 in µs. */
+export async function pulsarPingPong(connect: Connect, rounds: number): Promise<{ p50: number; p99: number }> {
+  const { pingFrame } = await import('./pulsarFrames.ts');
+  const { socket, frames } = await pulsarSession(connect);
+  const samples: number[] = [];
+  const warmup = Math.min(200, Math.floor(rounds / 10));
+  for (let i = 0; i < rounds + warmup; i++) {
+    const started = process.hrtime.bigint();
+    socket.write(pingFrame);
+    await frames.until(2 + i, 'a PONG', 10_000);
+    if (i >= warmup) samples.push(Number(process.hrtime.bigint() - started) / 1000);
+  }
+  socket.destroy();
+  samples.sort((a, b) => a - b);
+  return { p50: samples[Math.floor(samples.length * 0.5)]!, p99: samples[Math.floor(samples.length * 0.99)]! };
+}
+
+/** `count` LOOKUPs one after the other on one connection; mean and p50 per lookup in µs. */
+export async function lookupStorm(connect: Connect, count: number): Promise<{ meanUs: number; p50Us: number }> {
+  const { lookupFrame } = await import('./pulsarFrames.ts');
+  const { socket, frames } = await pulsarSession(connect);
+  const samples: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const one = process.hrtime.bigint();
+    socket.write(lookupFrame(i + 1));
+    await frames.until(2 + i, 'a LOOKUP_RESPONSE', 10_000);
+    samples.push(Number(process.hrtime.bigint() - one) / 1000);
+  }
+  const total = performance.now() - started;
+  socket.destroy();
+  samples.sort((a, b) => a - b);
+  return { meanUs: (total * 1000) / count, p50Us: samples[Math.floor(samples.length / 2)]! };
+}
