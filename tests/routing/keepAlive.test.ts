@@ -1,6 +1,7 @@
 /**
  * ATS closes an idle tunnel after its no-activity timeout (30 s by default, 1 s here). The tunnel's
- * own PINGs keep an idle Pulsar connection open through it; without them ATS closes it.
+ * own PINGs keep an idle Pulsar connection open through it; without them ATS closes it. Here ATS
+ * allows 2 s of silence and the tunnel pings after 1 s, leaving a margin for a loaded machine.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually } from '../fixtures/deadline.ts';
@@ -9,7 +10,7 @@ import { startClusterHarness, type ClusterHarness } from './clusterHarness.ts';
 let harness: ClusterHarness;
 
 beforeAll(async () => {
-  harness = await startClusterHarness({ ats: { idleTimeoutSeconds: 1 } });
+  harness = await startClusterHarness({ ats: { idleTimeoutSeconds: 2 } });
 });
 
 afterAll(async () => {
@@ -29,9 +30,9 @@ it('with keep-alives, an idle connection outlives the proxy\'s idle timeout and 
   const client = await harness.client(tunnel, undefined, { answerPings: false });
   await client.connect();
   const connectionId = harness.cluster.brokerStats('pulsar.test').connects.at(-1)!.connectionId;
-  // Wait (on the broker's own count, not a clock) until the tunnel has pinged four times: four
-  // seconds of client silence, twice what ATS allows.
-  await eventually(() => (harness.cluster.brokerStats('pulsar.test').commands[18] ?? 0) >= 4 || undefined, { timeoutMs: 15_000, what: 'four keep-alive PINGs' });
+  // Wait (on the broker's own count, not a clock) until the tunnel has pinged five times: over
+  // five seconds of client silence, more than twice what ATS allows.
+  await eventually(() => (harness.cluster.brokerStats('pulsar.test').commands[18] ?? 0) >= 5 || undefined, { timeoutMs: 20_000, what: 'five keep-alive PINGs' });
   expect(tunnel.events.filter((event) => event.event === 'connection.closed')).toHaveLength(0);
   expect(harness.cluster.brokerStats('pulsar.test').connects.at(-1)!.connectionId).toBe(connectionId);
   // The tunnel swallowed the PONGs to its own PINGs: the client has seen none so far.
