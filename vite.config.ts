@@ -3,21 +3,13 @@
 // strict Content-Security-Policy: no inline scripts, no eval, connections to its own origin only.
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { contentSecurityPolicy } from './shared/csp.ts';
 
 /**
  * The CSP for the built page. 'self' covers ws:// to the same host (CSP Level 3), which is how the
  * web host streams the log. Svelte's `style:` directives write through CSSOM, which CSP allows.
  */
-export const contentSecurityPolicy = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
+export { contentSecurityPolicy };
 
 /** Adds the CSP meta tag to the built page only: Vite's dev server injects inline styles. */
 function cspMeta(): Plugin {

@@ -49,7 +49,8 @@ export function isLoopbackHost(host: string): boolean {
   return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || bare === '::ffff:127.0.0.1';
 }
 
-function urlField(schemes: readonly string[]) {
+/** A string field holding a `scheme://host:port` URL with one of `schemes`. */
+export function urlField(schemes: readonly string[]) {
   return z.string().superRefine((value, ctx) => {
     const parsed = parseServiceUrl(value, schemes);
     if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });

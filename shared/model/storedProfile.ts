@@ -4,14 +4,7 @@
  * private key live in the OS keychain, and the profile only says whether they are there.
  */
 import { z } from 'zod';
-import { isLoopbackHost, listenSchema, parseServiceUrl } from './profile.ts';
-
-function urlField(schemes: readonly string[]) {
-  return z.string().superRefine((value, ctx) => {
-    const parsed = parseServiceUrl(value, schemes);
-    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
-  });
-}
+import { isLoopbackHost, listenSchema, urlField } from './profile.ts';
 
 const pem = (label: string) =>
   z.string().refine((value) => value.includes(`-----BEGIN ${label}`), { message: `must be a PEM ${label.toLowerCase()}` });

@@ -4,6 +4,7 @@
  * webviews refused and permissions denied by default.
  */
 import type { BrowserWindowConstructorOptions, Session, WebContents } from 'electron';
+import { contentSecurityPolicyHeader } from '../../shared/csp.ts';
 
 /**
  * The Content-Security-Policy of the app: scripts and styles only from the app itself. The page is
@@ -11,17 +12,7 @@ import type { BrowserWindowConstructorOptions, Session, WebContents } from 'elec
  * policy, vite.config.ts) applies; the header is added to any http(s) response the session sees,
  * as defence in depth should anything ever be loaded that way.
  */
-export const appContentSecurityPolicy = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const appContentSecurityPolicy = contentSecurityPolicyHeader;
 
 /**
  * Permissions the UI needs: writing to the clipboard for its copy buttons. Everything else

@@ -26,6 +26,7 @@ import type { ErrorCode, SerializedError } from '../../shared/errors.ts';
 import { isApiMethod, maxImportChars, parseApiArgs } from '../../shared/ipc/validate.ts';
 import type { HostedApi } from '../core/app/appService.ts';
 import { serializeError } from '../core/app/serializeError.ts';
+import { contentSecurityPolicyHeader } from '../../shared/csp.ts';
 
 /** Options of {@link startWebHost}. */
 export interface WebHostOptions {
@@ -75,17 +76,7 @@ const contentTypes: Record<string, string> = {
  * The Content-Security-Policy of the UI page: the same policy the renderer build puts in its meta
  * tag (vite.config.ts), plus frame-ancestors, which only works as a header (clickjacking).
  */
-export const webContentSecurityPolicy = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const webContentSecurityPolicy = contentSecurityPolicyHeader;
 
 /**
  * Starts the web host on 127.0.0.1.
