@@ -6,9 +6,10 @@
  * from PerformanceObserver('longtask'); the drop counters are read from the UI itself.
  *
  * Two event sources, both going through AppService → LogBatch → WebSocket → ConnectionLog:
- * - `real-tunnel`: the engine's real Tunnel (raw mode) in front of a local TLS echo server, driven by
- *   real local TCP clients: short connections (opened, secured, closed) plus long ones whose traffic
- *   makes the tunnel emit `connection.progress`.
+ * - `real-tunnel` (the default): the engine's real Tunnel (raw mode) in front of a local TLS echo
+ *   server, driven by real local TCP clients in this process: short connections (opened, secured,
+ *   closed) plus long ones whose traffic makes the tunnel emit `connection.progress`. The load
+ *   generator shares this process's CPU with the engine and the web host, as a busy machine would.
  * - `synthetic-through-appservice`: a scripted TunnelStarter emitting the same event shapes for
  *   rotating connection ids at an exact rate; the engine side costs almost nothing, so the figures
  *   are the UI's alone.
@@ -17,6 +18,7 @@
  * `node bin/run-ts.mjs tests/bench/logView.ts [seconds] [rate] [source]`.
  */
 import { once as onceEvent } from 'node:events';
+import { access } from 'node:fs/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import { pathToFileURL } from 'node:url';
@@ -43,12 +45,14 @@ export interface LogViewBenchOptions {
   seconds?: number;
   /** Target events per second during the measurement; 1,000 by default. */
   rate?: number;
-  /** 'synthetic-through-appservice' by default (exact rate, no load generator competing for the CPU). */
+  /** 'real-tunnel' by default; 'synthetic-through-appservice' gives an exact rate and an idle engine. */
   source?: LogViewBenchSource;
   /** Rows the log must hold before measuring; 10,000 (the UI's cap) by default. */
   rows?: number;
   /** Longest wait for the log to fill, in seconds; 120 by default. */
   fillTimeoutSeconds?: number;
+  /** A PNG of the page taken right after the measurement, to see what was measured. */
+  screenshotPath?: string;
 }
 
 /** What {@link runLogViewBench} measured. */
@@ -70,7 +74,7 @@ export interface LogViewBenchResult {
   /** The UI's "oldest rows dropped" counter at the end (whole run, including the fill). */
   droppedRows: number;
   /** The same two counters' growth during the measurement alone. */
-  measured: { droppedByEngine: number; droppedRows: number; events: number };
+  measured: { droppedByEngine: number; droppedRows: number; events: number; byKind: Record<string, number> };
   /** Seconds measured (wall clock around the in-page measurement). */
   seconds: number;
   /** Seconds it took the log to reach its rows. */
@@ -102,21 +106,33 @@ interface EventSource {
 export async function runLogViewBench(options: LogViewBenchOptions = {}): Promise<LogViewBenchResult> {
   const seconds = options.seconds ?? 10;
   const rate = options.rate ?? 1000;
-  const source = options.source ?? 'synthetic-through-appservice';
+  const source = options.source ?? 'real-tunnel';
   const targetRows = options.rows ?? 10_000;
   const fillTimeoutMs = (options.fillTimeoutSeconds ?? 120) * 1000;
   const cleanups: (() => Promise<unknown>)[] = [];
+  let events: EventSource | undefined;
   try {
+    await access(chromiumPath).catch((error: unknown) => {
+      throw new Error(`The log-view benchmark needs Debian's Chromium at ${chromiumPath}: apt-get install -y chromium`, { cause: error });
+    });
     const rendererDir = await ensureRendererBuild();
-    const events = source === 'real-tunnel' ? await realTunnelSource(cleanups) : syntheticSource();
-    cleanups.push(() => events.stop());
+    events = source === 'real-tunnel' ? await realTunnelSource(cleanups) : syntheticSource();
+    const eventSource = events;
+    cleanups.push(() => eventSource.stop());
 
     const profile = storedProfileSchema.parse({ name: profileName, serviceUrl: `pulsar+ssl://${brokerHost}:6651`, pulsarProtocol: 'raw', listen: { port: 0 } });
-    const service = new AppService({ store: memoryStore(profile, events.config), startTunnel: events.startTunnel, progressIntervalMs: 100 });
+    const service = new AppService({ store: memoryStore(profile, events.config), startTunnel: eventSource.startTunnel, progressIntervalMs: 100 });
     cleanups.push(() => service.dispose());
     // Counts what the batching path delivers, as the page's subscriber gets it.
     let delivered = 0;
-    const unsubscribe = service.subscribeLog((batch) => (delivered += batch.events.length), { replay: false });
+    let byKind: Record<string, number> = {};
+    const unsubscribe = service.subscribeLog(
+      (batch) => {
+        delivered += batch.events.length;
+        for (const event of batch.events) byKind[event.event] = (byKind[event.event] ?? 0) + 1;
+      },
+      { replay: false },
+    );
     cleanups.push(async () => unsubscribe());
 
     const host = await startWebHost({ api: service, rendererDir });
@@ -128,23 +144,25 @@ export async function runLogViewBench(options: LogViewBenchOptions = {}): Promis
     await page.getByTestId('log-view').waitFor({ timeout: 30_000 });
 
     // Fill: several times the measured rate, so 10,000 rows do not take minutes.
-    events.setRate(Math.max(rate, 5000));
+    eventSource.setRate(Math.max(rate, 5000));
     await service.startTunnel(profileName);
     const fillStart = Date.now();
     await waitFor(async () => (await readCounters(page)).rows > 0, 30_000, 'the log to show its first rows');
     await waitFor(async () => (await readCounters(page)).rows >= targetRows, fillTimeoutMs, `the log to hold ${targetRows} rows`);
     const fillSeconds = (Date.now() - fillStart) / 1000;
 
-    events.setRate(rate);
+    eventSource.setRate(rate);
     // One second at the measured rate first, so the fill's backlog is not measured.
     await page.waitForTimeout(1000);
     const before = await readCounters(page);
     const deliveredBefore = delivered;
+    byKind = {};
     const started = performance.now();
     const frames = (await page.evaluate(measureScript(seconds * 1000))) as PageFrames;
     const elapsed = (performance.now() - started) / 1000;
     const deliveredDuring = delivered - deliveredBefore;
     const after = await readCounters(page);
+    if (options.screenshotPath) await page.screenshot({ path: options.screenshotPath });
 
     const sorted = frames.deltas.slice().sort((a, b) => a - b);
     return {
@@ -156,12 +174,14 @@ export async function runLogViewBench(options: LogViewBenchOptions = {}): Promis
       longTaskMs: frames.longTaskSupported ? round(frames.longTaskMs) : null,
       droppedByEngine: after.droppedByEngine,
       droppedRows: after.droppedRows,
-      measured: { droppedByEngine: after.droppedByEngine - before.droppedByEngine, droppedRows: after.droppedRows - before.droppedRows, events: deliveredDuring },
+      measured: { droppedByEngine: after.droppedByEngine - before.droppedByEngine, droppedRows: after.droppedRows - before.droppedRows, events: deliveredDuring, byKind },
       seconds: round(elapsed),
       fillSeconds: round(fillSeconds),
       source,
     };
   } finally {
+    // The load first, so the tunnel's shutdown does not race new client connections.
+    await events?.stop().catch(() => undefined);
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }
 }
