@@ -71,7 +71,8 @@ export interface DoctorReport {
   steps: DoctorStep[];
   /** The first failed step, when one failed. */
   failedStep?: DoctorStepName;
-  proxyConfig: ProxyConfigText;
+  /** Absent only when the profile itself could not be loaded. */
+  proxyConfig?: ProxyConfigText;
 }
 
 /** Options of a Doctor run, as the UI and the CLI give them. */

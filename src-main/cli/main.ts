@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { AppError } from '../../shared/errors.ts';
 import { registerClientConfCommand } from './commands/clientConf.ts';
+import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerProfilesCommands } from './commands/profiles.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerUiCommand } from './commands/ui.ts';
@@ -49,6 +50,7 @@ registerRunCommand(program, context);
 registerProfilesCommands(program, context);
 registerClientConfCommand(program, context);
 registerUiCommand(program, context);
+registerDoctorCommand(program, context);
 
 function finish(status: number): void {
   // Let stdout drain (the JSON log may be piped) before exiting.

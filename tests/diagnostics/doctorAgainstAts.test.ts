@@ -67,7 +67,7 @@ describe('doctor through ATS', () => {
     const connects = world.cluster.brokerStats('broker2.test').connects;
     expect(connects.at(-1)).toMatchObject({ clientVersion: 'pulsar-tunnel-doctor', authMethodName: 'token', accepted: true, servername: 'broker2.test' });
     // The generated configuration routes the broker the lookup named.
-    expect(report.proxyConfig.atsSniYaml).toContain("- fqdn: 'broker2.test'");
+    expect(report.proxyConfig?.atsSniYaml).toContain("- fqdn: 'broker2.test'");
   });
 
   it('explains alert 40 for a name without a route in sni.yaml and skips the rest', async () => {

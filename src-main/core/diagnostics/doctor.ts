@@ -521,3 +521,17 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
     proxyConfig: proxyConfigFor(config, discoveredBrokers, options.proxyConfig),
   };
 }
+
+/**
+ * The report for a profile that could not even be loaded (unreadable file, invalid field, missing
+ * secret): the profile step failed with the load error, every other step skipped.
+ */
+export function profileFailureReport(profile: string, error: unknown): DoctorReport {
+  const appError = error instanceof AppError ? error : new AppError('PROFILE_INVALID', (error as Error)?.message ?? String(error), { cause: error });
+  const steps: DoctorStep[] = doctorStepNames.map((name) =>
+    name === 'profile'
+      ? { name, title: titles[name], status: 'failed', durationMs: 0, detail: appError.message, code: appError.code, fix: fixFor(appError.code, { sni: '', route: '', proxy: '' }) }
+      : { name, title: titles[name], status: 'skipped', durationMs: 0, detail: `Not run: the step "${titles.profile}" failed.` },
+  );
+  return { profile, ok: false, startedAt: new Date().toISOString(), durationMs: 0, steps, failedStep: 'profile' };
+}
