@@ -25,7 +25,16 @@ export interface FrameHeader {
 }
 
 /** What to do with a frame: forward untouched, replace its command (only for frames without payload), or drop it. */
-export type FrameDecision = undefined | { replace: Buffer /* new BaseCommand bytes */ } | { drop: true };
+export type FrameDecision =
+  | undefined
+  | { replace: Buffer /* new BaseCommand bytes */ }
+  | { drop: true }
+  /**
+   * The new command is still being computed (e.g. a listener is opening). The frame keeps its
+   * place: everything before it has been emitted when `emitLater` (see push) receives the promise,
+   * and the caller must hold back what comes after until it settles. Only for frames without payload.
+   */
+  | { replaceLater: Promise<Buffer> };
 
 /** Options of {@link FrameReader}. */
 export interface FrameReaderOptions {
@@ -107,11 +116,13 @@ export class FrameReader {
    *   frame is buffered), PULSAR_FRAME_INVALID (sizes or command malformed), PULSAR_HTTP_RESPONSE
    *   ("HTTP" where a frame length was expected); also whatever `onFrame` or `emit` throw. After a
    *   throw the reader is unusable.
+   * @param emitLater receives, in stream order, the framed result of each `replaceLater` decision
+   *   (required when onFrame may return one)
    */
-  push(chunk: Buffer, emit: (out: Buffer) => void): void {
+  push(chunk: Buffer, emit: (out: Buffer) => void, emitLater?: (frame: Promise<Buffer>) => void): void {
     if (this.#failure !== undefined) throw this.#failure;
     try {
-      this.#push(chunk, emit);
+      this.#push(chunk, emit, emitLater);
     } catch (error) {
       this.#failure = error;
       this.#pending = null;
@@ -119,7 +130,7 @@ export class FrameReader {
     }
   }
 
-  #push(chunk: Buffer, emit: (out: Buffer) => void): void {
+  #push(chunk: Buffer, emit: (out: Buffer) => void, emitLater: ((frame: Promise<Buffer>) => void) | undefined): void {
     const length = chunk.length;
     let position = 0;
     // Bytes [passStart, position) of this chunk are to be forwarded untouched; they are emitted in
@@ -157,6 +168,7 @@ export class FrameReader {
             if (position > passStart) emit(chunk.subarray(passStart, position));
             passStart = commandEnd;
             if ('replace' in decision) emit(frameWithPayload(decision.replace, payloadSize));
+            else if ('replaceLater' in decision) this.#later(decision.replaceLater, payloadSize, emitLater);
           }
           position = commandEnd;
           this.#startPayload(payloadSize, decision !== undefined && 'drop' in decision);
@@ -166,14 +178,14 @@ export class FrameReader {
       // Slow path: the header or the command continues in a later chunk. Forward what came
       // before, then assemble this frame's header and command (small, bounded by the maximum).
       if (position > passStart) emit(chunk.subarray(passStart, position));
-      position = this.#assemble(chunk, position, emit);
+      position = this.#assemble(chunk, position, emit, emitLater);
       passStart = position;
     }
     if (position > passStart) emit(chunk.subarray(passStart, position));
   }
 
   /** Copies header/command bytes of a frame that spans chunks; returns the new chunk position. */
-  #assemble(chunk: Buffer, start: number, emit: (out: Buffer) => void): number {
+  #assemble(chunk: Buffer, start: number, emit: (out: Buffer) => void, emitLater: ((frame: Promise<Buffer>) => void) | undefined): number {
     let position = start;
     const length = chunk.length;
     if (this.#pending === null) {
@@ -207,8 +219,16 @@ export class FrameReader {
     const decision = this.#decide(totalSize, commandSize, pending.subarray(HEADER_SIZE));
     if (decision === undefined) emit(pending);
     else if ('replace' in decision) emit(frameWithPayload(decision.replace, payloadSize));
+    else if ('replaceLater' in decision) this.#later(decision.replaceLater, payloadSize, emitLater);
     this.#startPayload(payloadSize, decision !== undefined && 'drop' in decision);
     return position;
+  }
+
+  #later(command: Promise<Buffer>, payloadSize: number, emitLater: ((frame: Promise<Buffer>) => void) | undefined): void {
+    if (!emitLater || payloadSize > 0) {
+      throw new AppError('TUNNEL_INTERNAL', 'A deferred frame rewrite needs an emitLater callback and a frame without payload.');
+    }
+    emitLater(command.then((replacement) => frameWithPayload(replacement, 0)));
   }
 
   #decide(totalSize: number, commandSize: number, command: Buffer): FrameDecision {

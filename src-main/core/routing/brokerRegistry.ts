@@ -41,7 +41,7 @@ function brokerAddress(url: string | undefined, schemes: string[]): { host: stri
 
 export class BrokerRegistry {
   readonly #options: BrokerRegistryOptions;
-  readonly #byHost = new Map<string, BrokerEntry>();
+  readonly #byAddress = new Map<string, BrokerEntry>();
   readonly #byLocalPort = new Map<number, BrokerEntry>();
   readonly #opening = new Map<string, Promise<BrokerEntry>>();
   readonly #servers: net.Server[] = [];
@@ -60,8 +60,10 @@ export class BrokerRegistry {
     const plainAddress = brokerAddress(brokerServiceUrl, ['pulsar:', 'pulsar+ssl:']);
     const address = tlsAddress ?? (plainAddress ? { host: plainAddress.host, port: this.#options.defaultTlsPort } : undefined);
     if (!address) return undefined;
-    const key = address.host.toLowerCase();
-    const known = this.#byHost.get(key);
+    // Keyed by host and port: behind an SNI proxy the host alone routes, but without a proxy two
+    // brokers may share a host (a local test cluster) and differ only by port.
+    const key = `${address.host.toLowerCase()}:${address.port}`;
+    const known = this.#byAddress.get(key);
     if (known) return known;
     const opening = this.#opening.get(key);
     if (opening) return opening;
@@ -77,7 +79,7 @@ export class BrokerRegistry {
       const address = server.address() as net.AddressInfo;
       const local = formatHostPort({ host: address.address, port: address.port });
       const entry: BrokerEntry = { target, broker: formatHostPort(target), local, localUrl: `pulsar://${local}`, localPort: address.port };
-      this.#byHost.set(key, entry);
+      this.#byAddress.set(key, entry);
       this.#byLocalPort.set(address.port, entry);
       this.#options.onNewBroker?.(entry);
       return entry;
@@ -100,8 +102,11 @@ export class BrokerRegistry {
         const entry = this.#byLocalPort.get(Number(port));
         if (entry) return entry;
       }
-      const entry = this.#byHost.get(host.toLowerCase());
-      if (entry) return entry;
+      const wanted = host.toLowerCase();
+      const exact = this.#byAddress.get(`${wanted}:${port}`);
+      if (exact) return exact;
+      // A client may name the broker by its plain port (6650) while we key by its TLS port.
+      for (const entry of this.#byAddress.values()) if (entry.target.host.toLowerCase() === wanted) return entry;
     }
     throw new AppError(
       'PULSAR_UNKNOWN_BROKER',
@@ -111,7 +116,7 @@ export class BrokerRegistry {
 
   /** Every broker port, in the order they were opened. */
   list(sni: (target: DialTarget) => string | undefined): BrokerPort[] {
-    return [...this.#byHost.values()].map((entry) => ({ broker: entry.broker, sni: sni(entry.target) ?? '', local: entry.local }));
+    return [...this.#byAddress.values()].map((entry) => ({ broker: entry.broker, sni: sni(entry.target) ?? '', local: entry.local }));
   }
 
   /** The listeners, for the tunnel to close. */

@@ -114,7 +114,11 @@ export class PulsarSession {
   readonly down: StreamTransform = {
     push: (chunk, emit) => {
       this.#downOutput.bind(emit);
-      this.#downReader.push(chunk, (out) => this.#downOutput.emit(out));
+      this.#downReader.push(
+        chunk,
+        (out) => this.#downOutput.emit(out),
+        (later) => this.#downOutput.defer(later),
+      );
     },
     pending: () => this.#downOutput.pending(),
   };
@@ -279,8 +283,7 @@ export class PulsarSession {
     if (!(entry instanceof Promise)) return { replace: rewrite(command, entry) };
     // The command is a view of a socket read; keep a copy for when the listener is ready.
     const copy = Buffer.from(command);
-    this.#downOutput.defer(entry.then((ready) => frameCommand(rewrite(copy, ready))));
-    return { drop: true };
+    return { replaceLater: entry.then((ready) => rewrite(copy, ready)) };
   }
 
   #brokerFrame(frame: FrameHeader): FrameDecision {

@@ -1,0 +1,58 @@
+import net from 'node:net';
+import { afterEach, expect, it } from 'vitest';
+import { BrokerRegistry } from '../../../src-main/core/routing/brokerRegistry.ts';
+
+const servers: net.Server[] = [];
+
+function registry(): BrokerRegistry {
+  return new BrokerRegistry({
+    defaultTlsPort: 6651,
+    openListener: async () => {
+      const server = net.createServer();
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return server;
+    },
+  });
+}
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+it('opens one local port per broker, once, even when asked twice at the same time', async () => {
+  const brokers = registry();
+  const first = brokers.ensure('pulsar://b1.test:6650', 'pulsar+ssl://b1.test:6651');
+  const second = brokers.ensure('pulsar://b1.test:6650', 'pulsar+ssl://b1.test:6651');
+  expect(first).toBeInstanceOf(Promise);
+  const [a, b] = await Promise.all([first, second]);
+  expect(a).toBe(b);
+  expect(a).toMatchObject({ broker: 'b1.test:6651', target: { host: 'b1.test', port: 6651 }, localUrl: expect.stringMatching(/^pulsar:\/\/127\.0\.0\.1:\d+$/) });
+  // Known now: answered at once, without a promise.
+  expect(brokers.ensure(undefined, 'pulsar+ssl://b1.test:6651')).toBe(a);
+  expect(servers).toHaveLength(1);
+});
+
+it('keeps brokers that share a host but not a port apart, and takes the TLS port from the plain URL\'s default', async () => {
+  const brokers = registry();
+  const one = await brokers.ensure(undefined, 'pulsar+ssl://localhost:16651');
+  const two = await brokers.ensure(undefined, 'pulsar+ssl://localhost:16652');
+  const plainOnly = await brokers.ensure('pulsar://b2.test:6650', undefined);
+  expect(one!.localPort).not.toBe(two!.localPort);
+  expect(plainOnly!.target).toEqual({ host: 'b2.test', port: 6651 });
+});
+
+it('maps proxy_to_broker_url from our local address or a known broker host, and refuses anything else', async () => {
+  const brokers = registry();
+  const entry = await brokers.ensure('pulsar://b3.test:6650', 'pulsar+ssl://b3.test:6651');
+  expect(brokers.resolveProxyTarget(`127.0.0.1:${entry!.localPort}`)).toBe(entry);
+  expect(brokers.resolveProxyTarget('b3.test:6650')).toBe(entry);
+  expect(brokers.resolveProxyTarget('pulsar+ssl://b3.test:6651')).toBe(entry);
+  expect(() => brokers.resolveProxyTarget('elsewhere.test:6651')).toThrow(expect.objectContaining({ code: 'PULSAR_UNKNOWN_BROKER' }));
+  expect(() => brokers.resolveProxyTarget('127.0.0.1:1')).toThrow(expect.objectContaining({ code: 'PULSAR_UNKNOWN_BROKER' }));
+});
+
+it('ignores answers that name no broker', () => {
+  expect(registry().ensure(undefined, undefined)).toBeUndefined();
+  expect(registry().ensure('http://not-pulsar:80', 'garbage')).toBeUndefined();
+});
