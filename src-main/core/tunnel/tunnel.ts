@@ -14,6 +14,7 @@ import { joinSockets, type ByteCounters, type StreamTransform } from './join.ts'
 import { listen, serverAddress } from './listener.ts';
 import { BrokerRegistry } from '../routing/brokerRegistry.ts';
 import { PulsarSession } from '../routing/pulsarSession.ts';
+import { WebProxy } from '../web/webProxy.ts';
 
 export interface TunnelOptions {
   /** Receives every event. Called synchronously; must not throw or block. */
@@ -68,6 +69,7 @@ export class Tunnel {
   readonly #servers: net.Server[] = [];
   readonly #open = new Map<number, OpenConnection>();
   readonly #registry: BrokerRegistry | undefined;
+  readonly #web: WebProxy | undefined;
   #nextId = 1;
   #total = 0;
   #disposed = false;
@@ -81,15 +83,31 @@ export class Tunnel {
     if (config.pulsarProtocol === 'inspect') {
       this.#registry = new BrokerRegistry({
         defaultTlsPort: config.service.port,
-        openListener: (broker) =>
-          listen({
+        openListener: async (broker) => {
+          const server = await listen({
             host: config.listen.host,
             port: 0,
             field: 'listen.host',
             onConnection: (socket) => this.#accept(socket, { listener: 'broker', broker }),
             onAcceptError: (error) => this.#emit({ event: 'listener.error', listener: 'broker', error: error.toJSON() }),
-          }),
+          });
+          // A lookup answered while the tunnel was stopping must not leave a listener behind.
+          if (this.#disposed) {
+            server.close();
+            throw new AppError('TUNNEL_INTERNAL', 'The tunnel stopped while a broker port was opening.');
+          }
+          return server;
+        },
         onNewBroker: (entry) => this.#emit({ event: 'pulsar.brokerPort', broker: entry.broker, sni: this.#dialer.route(entry.target).sni ?? '', local: entry.local }),
+      });
+    }
+    if (config.web && config.listen.webPort !== undefined) {
+      this.#web = new WebProxy({
+        config,
+        dialer: this.#dialer,
+        emit: (event) => this.#emit(event),
+        localWebUrl: () => `http://${this.#addresses.http ?? ''}`,
+        brokerLocalUrl: (brokerUrl, brokerUrlTls) => this.brokerLocalUrl(brokerUrl, brokerUrlTls),
       });
     }
   }
@@ -130,10 +148,23 @@ export class Tunnel {
     return { brokers, openConnections: this.#open.size, totalConnections: this.#total };
   }
 
+  /**
+   * The local pulsar:// URL that stands for the broker a lookup named (its per-broker port, opened
+   * on first sight), for rewriting HTTP-lookup answers. Undefined without protocol inspection
+   * (raw mode has no per-broker ports) or when neither URL names a broker.
+   * @throws AppError TUNNEL_LISTEN_FAILED when the broker's local listener cannot be opened
+   */
+  async brokerLocalUrl(brokerServiceUrl: string | undefined, brokerServiceUrlTls: string | undefined): Promise<string | undefined> {
+    if (this.#disposed) return undefined;
+    const entry = await this.#registry?.ensure(brokerServiceUrl, brokerServiceUrlTls);
+    return entry?.localUrl;
+  }
+
   /** Closes the listeners and every open connection; resolves when all are closed. Idempotent. */
   async dispose(): Promise<void> {
     this.#disposed = true;
     clearInterval(this.#progressTimer);
+    this.#web?.dispose();
     const servers = [...this.#servers, ...(this.#registry?.servers ?? [])];
     const closing = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     for (const connection of this.#open.values()) {
@@ -160,7 +191,7 @@ export class Tunnel {
         host: where.host,
         port: where.webPort,
         field: 'listen.webPort',
-        onConnection: (socket) => this.#accept(socket, { listener: 'http' }),
+        onConnection: (socket) => this.#acceptHttp(socket),
         onAcceptError: (error) => this.#emit({ event: 'listener.error', listener: 'http', error: error.toJSON() }),
       });
       this.#servers.push(http);
@@ -193,6 +224,46 @@ export class Tunnel {
     const connection: OpenConnection = { id, local, counters, reported: { bytesUp: 0, bytesDown: 0 }, abort, done: Promise.resolve() };
     this.#open.set(id, connection);
     connection.done = this.#run(connection, binding, started).finally(() => this.#open.delete(id));
+  }
+
+  /**
+   * A web-listener connection: served by the WebProxy (HTTP requests, each logged as http.request),
+   * logged as one opened/closed pair like any other local connection. Upstream connections are
+   * pooled per web host, so they are not tied to this connection and have no events of their own.
+   */
+  #acceptHttp(local: net.Socket): void {
+    const web = this.#web;
+    if (this.#disposed || !web) {
+      local.destroy();
+      return;
+    }
+    const id = this.#nextId++;
+    this.#total++;
+    const started = performance.now();
+    const counters: ByteCounters = { bytesUp: 0, bytesDown: 0 };
+    const abort = new AbortController();
+    local.setNoDelay(true);
+    const connection: OpenConnection = { id, local, counters, reported: { bytesUp: 0, bytesDown: 0 }, abort, done: Promise.resolve() };
+    this.#open.set(id, connection);
+    this.#opened(connection, 'http', this.#defaultTarget({ listener: 'http' }));
+    const served = web.serve(local, id);
+    connection.done = new Promise<void>((resolve) => {
+      local.once('close', () => {
+        counters.bytesUp = local.bytesRead;
+        counters.bytesDown = local.bytesWritten;
+        const error = served.lastError();
+        this.#open.delete(id);
+        this.#emit({
+          event: 'connection.closed',
+          id,
+          bytesUp: counters.bytesUp,
+          bytesDown: counters.bytesDown,
+          durationMs: Math.round(performance.now() - started),
+          ...(error ? { error: error.toJSON() } : {}),
+        });
+        resolve();
+      });
+    });
   }
 
   /** The target a listener stands for before any protocol inspection. */
