@@ -203,7 +203,7 @@ class DoctorRun {
   }
 }
 
-/** Waits until `socket` closes or `maxMs` pass; returns the silent time before the close, or undefined. */
+/** Waits until `socket` is ended or closed by the peer, or `maxMs` pass; returns the silent time before the close, or undefined. */
 function waitForIdleClose(socket: tls.TLSSocket, maxMs: number): Promise<{ idleMs: number } | undefined> {
   return new Promise((resolve) => {
     let lastActivity = Date.now();
@@ -214,11 +214,14 @@ function waitForIdleClose(socket: tls.TLSSocket, maxMs: number): Promise<{ idleM
       clearTimeout(timer);
       socket.removeListener('data', onData);
       socket.removeListener('close', onClose);
+      socket.removeListener('end', onClose);
       resolve(result);
     };
     const onClose = () => finish({ idleMs: Date.now() - lastActivity });
     const timer = setTimeout(() => finish(undefined), maxMs);
     socket.on('data', onData);
+    // ATS ends an idle tunnel with a FIN (the dialer's sockets allow half-open), so 'end' counts.
+    socket.once('end', onClose);
     socket.once('close', onClose);
     if (socket.destroyed) onClose();
   });

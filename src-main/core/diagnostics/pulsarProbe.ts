@@ -132,10 +132,13 @@ export class PulsarProbe {
       );
       this.#wake?.();
     });
-    socket.on('close', () => {
+    // The dialer's sockets allow half-open: a peer's FIN shows as 'end' without 'close'.
+    const onGone = () => {
       this.#closed = true;
       this.#wake?.();
-    });
+    };
+    socket.on('end', onGone);
+    socket.on('close', onGone);
   }
 
   #fail(error: AppError): void {
