@@ -94,6 +94,29 @@ export type PulsarEvent =
   | { event: 'pulsar.authRefresh'; id: number }
   | { event: 'pulsar.brokerPort'; broker: string; sni: string; local: string };
 
+/**
+ * One HTTP request through the web listener (admin REST, HTTP lookup), emitted when its response has
+ * been sent (or has failed). Never carries a credential: query values that look like secrets are
+ * masked in `path`.
+ */
+export interface HttpRequestEvent {
+  event: 'http.request';
+  /** The id of the local connection that carried the request (see connection.opened). */
+  id: number;
+  method: string;
+  /** Path and query as the client sent them, secret-looking query values replaced by "***". */
+  path: string;
+  /** The status the local client received (502/413 when the tunnel answered itself). */
+  status: number;
+  /** The web host:port that answered last (after redirects), as the cluster names it. */
+  broker: string;
+  durationMs: number;
+  /** Redirects (307/308, or 301/302 for GET and HEAD) the tunnel followed for this request. */
+  redirectsFollowed: number;
+  /** What went wrong when the tunnel answered with an error or the response broke off. */
+  error?: SerializedError;
+}
+
 /** Progress of a running tunnel that is not tied to one connection. */
 export interface ListenerErrorEvent {
   event: 'listener.error';
@@ -108,4 +131,5 @@ export type TunnelEvent =
   | ConnectionProgressEvent
   | ConnectionClosedEvent
   | ListenerErrorEvent
+  | HttpRequestEvent
   | PulsarEvent;

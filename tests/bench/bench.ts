@@ -208,7 +208,7 @@ async function main(): Promise<void> {
     console.log(
       row(['UI log view', `${logView.eventsPerSecond.toFixed(0)} ev/s`, `${logView.rows} rows`, `p95 ${logView.frameMs.p95.toFixed(1)} ms`, `max ${logView.frameMs.max.toFixed(1)} ms`]),
     );
-    Object.assign(summary, { logView: { ...logView, targets: { eventsPerSecond: 1000, rows: 10_000, frameP95Ms: 16.7 } } });
+    Object.assign(summary, { logView: { ...logView, targets: { eventsPerSecond: 1000, rows: 10_000, frameP95Ms: 17 } } });
   }
   console.log(JSON.stringify(summary));
 }
