@@ -30,6 +30,24 @@ export function formatEventText(event: TunnelEvent): string | undefined {
       return `${time} ${event.listener} listener: ${event.error.code}: ${event.error.message}`;
     case 'connection.progress':
       return undefined;
+    case 'pulsar.connect':
+      return `${time} #${event.id} CONNECT from ${event.clientVersion} (protocol ${event.protocolVersion}), auth ${event.authMethod}${event.authInjected ? ' (added by the tunnel)' : ''}, broker ${event.broker}`;
+    case 'pulsar.connected':
+      return `${time} #${event.id} CONNECTED to ${event.serverVersion} (protocol ${event.protocolVersion})`;
+    case 'pulsar.lookup':
+      return event.broker
+        ? `${time} #${event.id} lookup ${event.topic}: ${event.response} ${event.broker}, served locally on ${event.local}`
+        : `${time} #${event.id} lookup ${event.topic}: ${event.response}${event.error ? ` (${event.error})` : ''}`;
+    case 'pulsar.producer':
+      return `${time} #${event.id} producer on ${event.topic}`;
+    case 'pulsar.consumer':
+      return `${time} #${event.id} consumer ${event.subscription} on ${event.topic}`;
+    case 'pulsar.moved':
+      return `${time} #${event.id} ${event.resource} moved to ${event.broker}, served locally on ${event.local}`;
+    case 'pulsar.authRefresh':
+      return `${time} #${event.id} token refreshed for the broker`;
+    case 'pulsar.brokerPort':
+      return `${time} broker ${event.broker} now on ${event.local} (SNI ${event.sni || 'none'})`;
     default: {
       const { event: name, ...rest } = event as { event: string };
       return `${time} ${name} ${JSON.stringify(rest)}`;
