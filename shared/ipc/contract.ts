@@ -5,6 +5,7 @@
  * ({code, message}) and are rebuilt as AppError on the UI side.
  */
 import type { CertificateSummary } from '../model/certificate.ts';
+import type { DoctorOptions, DoctorReport } from '../model/doctor.ts';
 import type { TunnelEvent } from '../model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../model/storedProfile.ts';
 
@@ -86,6 +87,13 @@ export interface TunnelApi {
   stopTunnel(name: string): Promise<TunnelStatus>;
   tunnelStatus(): Promise<TunnelStatus[]>;
   snippets(name: string): Promise<Snippets>;
+  /**
+   * Checks the profile's path to its cluster step by step (see shared/model/doctor.ts). Network
+   * problems are failed steps in the report, not rejections; a profile whose secrets cannot be read
+   * gives a report whose profile step failed.
+   * @throws AppError PROFILE_NOT_FOUND
+   */
+  runDoctor(name: string, options?: DoctorOptions): Promise<DoctorReport>;
   /** Subscribes to the live log; returns the unsubscribe function. */
   subscribeLog(listener: (batch: LogBatch) => void): () => void;
 }
@@ -103,6 +111,7 @@ export const apiMethods = [
   'stopTunnel',
   'tunnelStatus',
   'snippets',
+  'runDoctor',
 ] as const satisfies readonly (keyof TunnelApi)[];
 
 export type ApiMethod = (typeof apiMethods)[number];

@@ -43,6 +43,10 @@ const argSchemas = {
   stopTunnel: z.tuple([name]),
   tunnelStatus: z.tuple([]),
   snippets: z.tuple([name]),
+  runDoctor: z.tuple([
+    name,
+    z.strictObject({ topic: z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters').optional(), idleCheck: z.boolean().optional() }).optional(),
+  ]),
 } satisfies Record<ApiMethod, z.ZodType>;
 
 // Argument names for messages, so "startTunnel: name: ..." reads better than "startTunnel: 0: ...".
@@ -58,6 +62,7 @@ const argNames: Record<ApiMethod, readonly string[]> = {
   stopTunnel: ['name'],
   tunnelStatus: [],
   snippets: ['name'],
+  runDoctor: ['name', 'options'],
 };
 
 /** True when `value` names one of the request/response methods of {@link TunnelApi}. */
@@ -118,7 +123,7 @@ export function parseExportRequest(value: unknown): ExportRequest {
   return parseApiArgs('exportProfiles', [value])[0];
 }
 
-const optionalTail: Partial<Record<ApiMethod, number>> = { saveProfile: 1, importProfiles: 2 };
+const optionalTail: Partial<Record<ApiMethod, number>> = { saveProfile: 1, importProfiles: 2, runDoctor: 1 };
 
 function trimOptionalNulls(method: ApiMethod, args: unknown[]): unknown[] {
   const index = optionalTail[method];

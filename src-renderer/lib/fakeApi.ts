@@ -9,6 +9,7 @@ import type {
   ExportRequest, ImportResult, LogBatch, ProfileView, Snippets, TunnelApi, TunnelStatus,
 } from '../../shared/ipc/contract.ts';
 import type { CertificateSummary } from '../../shared/model/certificate.ts';
+import { doctorStepNames, type DoctorOptions, type DoctorReport, type DoctorStep } from '../../shared/model/doctor.ts';
 import { describeIssues } from '../../shared/model/profile.ts';
 import {
   secretKinds, storedProfileSchema, type SecretKind, type StoredProfile, type StoredProfileInput,
@@ -45,6 +46,35 @@ export function fakeSummaries(pem: string | undefined): CertificateSummary[] {
   });
 }
 
+/**
+ * A Doctor report for the fake: every step up to CONNECTED passes (the lookup too when a topic is
+ * given), the rest are skipped. Tests replace it with {@link FakeTunnelApi.doctorReport}.
+ */
+export function fakeDoctorReport(name: string, serviceHost: string, options: DoctorOptions = {}): DoctorReport {
+  const passing = new Set<string>(['profile', 'dns', 'tcp', 'tls', 'certificate', 'pulsarConnect', ...(options.topic ? ['lookup', 'brokerConnect'] : []), ...(options.idleCheck ? ['idleTimeout'] : [])]);
+  const steps: DoctorStep[] = doctorStepNames.map((step, index) => ({
+    name: step,
+    title: step,
+    status: passing.has(step) ? 'ok' : 'skipped',
+    durationMs: passing.has(step) ? index + 1 : 0,
+    detail: passing.has(step) ? `${step} passed (fake)` : 'Not requested.',
+  }));
+  return {
+    profile: name,
+    ok: true,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 42,
+    steps,
+    proxyConfig: {
+      atsSniYaml: `sni:\n- fqdn: '${serviceHost}'\n  tunnel_route: '${serviceHost}:6651'\n`,
+      atsRecordsConfig: 'CONFIG proxy.config.http.connect_ports STRING 6651\n',
+      haproxy: `use_backend pulsar if { req.ssl_sni -i ${serviceHost} }\n`,
+      nginx: `map $ssl_preread_server_name $pulsar_upstream { ${serviceHost} pulsar; }\n`,
+      pulsarAdmin: `pulsar-admin clusters update <cluster-name> --broker-url-secure pulsar+ssl://${serviceHost}:6651 --proxy-protocol SNI --proxy-url pulsar+ssl://proxy:443\n`,
+    },
+  };
+}
+
 function stopped(name: string): TunnelStatus {
   return { profile: name, state: 'stopped', brokers: [], openConnections: 0, totalConnections: 0 };
 }
@@ -55,6 +85,8 @@ export class FakeTunnelApi implements TunnelApi {
   readonly #listeners = new Set<(batch: LogBatch) => void>();
   readonly #failures = new Map<keyof TunnelApi, AppError>();
   #nextPort = 16650;
+  /** When set, runDoctor answers with it (its profile name replaced); otherwise {@link fakeDoctorReport}. */
+  doctorReport: DoctorReport | undefined = undefined;
   /** The passphrase an encrypted fake bundle needs (see importProfiles). */
   bundlePassphrase = 'correct horse';
 
@@ -198,6 +230,13 @@ export class FakeTunnelApi implements TunnelApi {
   async tunnelStatus(): Promise<TunnelStatus[]> {
     this.#record('tunnelStatus', []);
     return [...this.#entries.values()].map((entry) => entry.tunnel);
+  }
+
+  async runDoctor(name: string, options?: DoctorOptions): Promise<DoctorReport> {
+    this.#record('runDoctor', [name, options]);
+    const entry = this.#need(name);
+    if (this.doctorReport) return { ...this.doctorReport, profile: name };
+    return fakeDoctorReport(name, new URL(entry.profile.serviceUrl.replace(/^pulsar\+ssl:/, 'https:')).hostname, options);
   }
 
   async snippets(name: string): Promise<Snippets> {

@@ -17,8 +17,11 @@ import type {
 } from '../../../shared/ipc/contract.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { SerializedError } from '../../../shared/errors.ts';
+import type { DoctorOptions, DoctorReport } from '../../../shared/model/doctor.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
+import { profileFailureReport, runDoctor as runDoctorChecks, type RunDoctorOptions } from '../diagnostics/doctor.ts';
+import type { TunnelConfig } from '../tunnel/config.ts';
 import { summarizeCertificates } from './certificates.ts';
 import { LogQueue } from './logQueue.ts';
 import type { AppStore, RunningTunnel, TunnelStarter } from './ports.ts';
@@ -41,6 +44,8 @@ export interface AppServiceOptions {
   progressIntervalMs?: number;
   /** The clock, for timestamps. */
   now?: () => Date;
+  /** Runs the Doctor's checks: the real `runDoctor` by default. */
+  runDoctor?: (config: TunnelConfig, options: RunDoctorOptions) => Promise<DoctorReport>;
 }
 
 /** Options of {@link AppService.subscribeLog} beyond the contract's listener. */
@@ -101,6 +106,7 @@ export class AppService implements TunnelApi {
   readonly #maxBatch: number;
   readonly #now: () => Date;
   readonly #progressIntervalMs: number;
+  readonly #runDoctor: (config: TunnelConfig, options: RunDoctorOptions) => Promise<DoctorReport>;
   readonly #history: LogQueue;
   readonly #runs = new Map<string, Run>();
   readonly #subscribers = new Set<Subscriber>();
@@ -118,6 +124,7 @@ export class AppService implements TunnelApi {
     this.#maxBatch = options.maxBatch ?? 500;
     this.#now = options.now ?? (() => new Date());
     this.#progressIntervalMs = options.progressIntervalMs ?? 1000;
+    this.#runDoctor = options.runDoctor ?? runDoctorChecks;
     this.#history = new LogQueue(Math.max(1, options.historySize ?? 1000));
   }
 
@@ -249,6 +256,24 @@ export class AppService implements TunnelApi {
     const profile = await this.#store.get(name);
     const tunnel = this.#runs.get(name)?.tunnel;
     return buildSnippets(profile, tunnel ? tunnel.addresses : configuredAddresses(profile));
+  }
+
+  /**
+   * Runs the Doctor on a stored profile. A profile that exists but cannot be resolved (a secret
+   * missing from the keychain, a locked keychain) gives a report whose profile step failed.
+   * @throws AppError PROFILE_NOT_FOUND
+   */
+  async runDoctor(name: string, options: DoctorOptions = {}): Promise<DoctorReport> {
+    this.#assertLive();
+    let config: TunnelConfig;
+    try {
+      config = await this.#store.tunnelConfig(name);
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.code === 'PROFILE_NOT_FOUND') throw appError;
+      return profileFailureReport(name, appError);
+    }
+    return this.#runDoctor(config, { topic: options.topic, idleCheck: options.idleCheck ?? false });
   }
 
   /**

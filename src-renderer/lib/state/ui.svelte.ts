@@ -1,6 +1,6 @@
 /** Which screen and dialog is showing: UI-only state, no engine calls. */
 
-export type ProfileTab = 'tunnel' | 'settings' | 'certificates';
+export type ProfileTab = 'tunnel' | 'settings' | 'certificates' | 'doctor';
 export type Dialog =
   | { kind: 'none' }
   | { kind: 'delete'; name: string }
