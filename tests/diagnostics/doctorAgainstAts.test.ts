@@ -6,15 +6,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor } from '../../src-main/core/diagnostics/doctor.ts';
 import { TEST_BROKER_PROTOCOL_VERSION, TEST_BROKER_VERSION } from '../fixtures/pulsarCluster/cluster.ts';
 import { startAts, splitHostPort, type SniRouter } from '../fixtures/sniRouters.ts';
+import { startTlsBackend, type TlsBackend } from '../fixtures/tlsBackend.ts';
 import { failedStep, startDoctorWorld, startSilentServer, statuses, type DoctorWorld } from './doctorSetup.ts';
 
 let world: DoctorWorld;
 let ats: SniRouter;
+/** An HTTPS server (like a broker's admin port 8443) that answers every request with HTTP. */
+let httpServer: TlsBackend;
 
 beforeAll(async () => {
   world = await startDoctorWorld();
   const routes = [...world.cluster.sniRoutes(), ...world.mtlsCluster.sniRoutes()];
   const broker1 = routes.find((route) => route.fqdn === 'broker1.test')!;
+  httpServer = await startTlsBackend({
+    credential: world.pki.servers['admin.test']!,
+    behaviour: (socket) => {
+      socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+    },
+  });
   ats = await startAts({
     routes: [
       ...routes,
@@ -24,13 +33,18 @@ beforeAll(async () => {
       { fqdn: 'dead.test', target: `127.0.0.1:${world.deadPort}` },
       // A route to a port missing from connect_ports: ATS answers with an HTML page.
       { fqdn: 'plaintext.test', target: '127.0.0.1:1' },
+      // A route host ATS cannot resolve: also an HTML page.
+      { fqdn: 'unresolvable.test', target: `no-such-host.invalid:${world.deadPort}` },
+      // A route to an HTTPS port instead of the broker's Pulsar TLS port.
+      { fqdn: 'admin.test', target: httpServer.address },
     ],
-    connectPorts: [...routes.map((route) => splitHostPort(route.target).port), world.deadPort],
+    connectPorts: [...routes.map((route) => splitHostPort(route.target).port), world.deadPort, httpServer.port],
   });
 });
 
 afterAll(async () => {
   await ats?.stop();
+  await httpServer?.stop();
   await world?.stop();
 });
 
@@ -85,6 +99,21 @@ describe('doctor through ATS', () => {
     const step = failedStep(await runDoctor(world.config(ats, { serviceHost: 'plaintext.test' })));
     expect(step).toMatchObject({ name: 'tls', code: 'PROXY_ANSWERED_PLAINTEXT' });
     expect(step.fix).toContain('proxy.config.http.connect_ports');
+  });
+
+  it('explains the HTML page ATS writes for a route host it cannot resolve', async () => {
+    const step = failedStep(await runDoctor(world.config(ats, { serviceHost: 'unresolvable.test' })));
+    expect(step).toMatchObject({ name: 'tls', code: 'PROXY_ANSWERED_PLAINTEXT' });
+    expect(step.fix).toContain('proxy.config.hostdb.host_file.path');
+  });
+
+  it('explains an HTTP answer to CONNECT (the "frame length 1213486164" error) as a route to an HTTP port', async () => {
+    const report = await runDoctor(world.config(ats, { serviceHost: 'admin.test' }));
+    const step = failedStep(report);
+    expect(step).toMatchObject({ name: 'pulsarConnect', code: 'PULSAR_HTTP_RESPONSE' });
+    expect(step.detail).toContain('HTTP/1.1 400 Bad Request');
+    expect(step.fix).toContain('6651');
+    expect(statuses(report)).toMatchObject({ tls: 'ok', certificate: 'warning' });
   });
 
   it('explains a route to a port where nothing listens', async () => {

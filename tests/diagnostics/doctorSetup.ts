@@ -29,7 +29,7 @@ export interface DoctorWorld {
 
 /** Starts the world (PKI, two clusters) without any router. */
 export async function startDoctorWorld(): Promise<DoctorWorld> {
-  const pki = await createTestPki({ serverHosts: [...brokerHosts, 'pulsar.test', 'mtls1.test', 'mtls.test'], clientNames: ['developer'] });
+  const pki = await createTestPki({ serverHosts: [...brokerHosts, 'pulsar.test', 'mtls1.test', 'mtls.test', 'admin.test'], clientNames: ['developer'] });
   const cluster = await startPulsarCluster({ brokers: brokerHosts, serviceHost: 'pulsar.test', pki, auth: { token: goodToken } });
   const mtlsCluster = await startPulsarCluster({ brokers: ['mtls1.test'], serviceHost: 'mtls.test', pki, auth: { requireClientCert: true } });
   // A port that was free a moment ago: nothing listens there (the route to it is "dead").
