@@ -165,6 +165,11 @@ class DoctorRun {
     this.record({ name, title: titles[name], status: 'skipped', durationMs: 0, detail });
   }
 
+  /** Skips an optional step that was not asked for, or says it did not run after a failure. */
+  skipOptional(name: DoctorStepName, reason: string): void {
+    this.skip(name, this.#failed ? `Not run: the step "${titles[this.#failed]}" failed.` : reason);
+  }
+
   fail(name: DoctorStepName, started: number, error: unknown, fixContext: Parameters<typeof fixFor>[1], facts?: DoctorStep['facts']): void {
     const failure = error instanceof StepFailure ? error : undefined;
     const appError = failure?.error ?? (error instanceof AppError ? error : new AppError('TUNNEL_INTERNAL', `Unexpected: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
@@ -409,13 +414,8 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
     // to the broker it names (another SNI name the proxy must route).
     const topic = options.topic;
     if (topic === undefined) {
-      if (!run.failed) {
-        run.skip('lookup', 'Not requested (give a topic to look up).');
-        run.skip('brokerConnect', 'Not requested (give a topic to look up).');
-      } else {
-        await run.run('lookup', serviceContext, async () => ({ detail: '' }));
-        await run.run('brokerConnect', serviceContext, async () => ({ detail: '' }));
-      }
+      run.skipOptional('lookup', 'Not requested (give a topic to look up).');
+      run.skipOptional('brokerConnect', 'Not requested (give a topic to look up).');
     } else {
       let lookupContext = serviceContext;
       await run.run('lookup', serviceContext, async () => {
@@ -473,8 +473,7 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
 
     // 10. The proxy's idle timeout: a connected, silent session, and when it gets closed.
     if (!options.idleCheck) {
-      if (!run.failed) run.skip('idleTimeout', 'Not requested (a slow check: it holds an idle connection for up to 40 s).');
-      else await run.run('idleTimeout', serviceContext, async () => ({ detail: '' }));
+      run.skipOptional('idleTimeout', 'Not requested (a slow check: it holds an idle connection for up to 40 s).');
     } else {
       await run.run('idleTimeout', serviceContext, async () => {
         const maxSeconds = options.idleCheckMaxSeconds ?? 40;
