@@ -79,9 +79,9 @@ function fixFor(code: string, context: { sni: string; route: string; proxy: stri
     case 'TUNNEL_TLS_HANDSHAKE_TIMEOUT':
       return `No TLS answer at all: a firewall, a proxy port that is not TLS, or ATS 9.2 hanging on a ClientHello that arrived in pieces (pulsar-tunnel sends it in one write with groups ${keyExchangeGroups}; other clients with post-quantum key shares may not). Check the proxy port and its logs.`;
     case 'TUNNEL_TLS_UNTRUSTED':
-      return 'Set tlsTrustCertsFilePath (trust certificates in the app) to the CA that issued the brokers\' certificates (the issuer is shown above).';
+      return `Set tlsTrustCertsFilePath (trust certificates in the app) to the CA that issued the brokers' certificates (the issuer is shown above). If the certificate is the proxy's own, the proxy terminates TLS for "${context.sni}" instead of tunnelling it: ATS has no tunnel_route for that name but a default certificate in ssl_multicert.config; add the route.`;
     case 'TUNNEL_TLS_HOSTNAME_MISMATCH':
-      return `Use a service URL whose host the certificate names, or reissue the broker certificate with "${context.sni}" in its subjectAltName; as a last resort turn off hostname verification (tlsHostnameVerificationEnable false).`;
+      return `Use a service URL whose host the certificate names, or reissue the broker certificate with "${context.sni}" in its subjectAltName; as a last resort turn off hostname verification (tlsHostnameVerificationEnable false). If the certificate names the proxy, the proxy terminates TLS for "${context.sni}" instead of tunnelling it (ATS: no tunnel_route for it, but a default certificate): add the route. If it names another broker, the route for "${context.sni}" points at the wrong broker.`;
     case 'TUNNEL_TLS_CERT_EXPIRED':
       return 'Renew the broker certificate, or check this computer\'s clock.';
     case 'TUNNEL_TLS_CLIENT_CERT_REJECTED':
