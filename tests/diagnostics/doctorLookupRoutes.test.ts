@@ -63,6 +63,6 @@ describe('doctor lookup', () => {
   it('fails the lookup step with the broker\'s reason for an invalid topic name', async () => {
     const step = failedStep(await runDoctor(world.config(chainedAts), { topic: 'persistent://only-two/parts' }));
     expect(step).toMatchObject({ name: 'lookup', code: 'PULSAR_LOOKUP_FAILED' });
-    expect(step.detail).toMatch(/InvalidTopicName|failed/);
+    expect(step.detail).toContain('InvalidTopicName: Invalid topic name: persistent://only-two/parts');
   });
 });
