@@ -19,20 +19,34 @@ export const doctorClientVersion = 'pulsar-tunnel-doctor';
 export const doctorProtocolVersion = 21;
 
 /** ServerError names (PulsarApi.proto `enum ServerError`) for messages. */
-const serverErrorNames: Record<number, string> = {
-  0: 'UnknownError',
-  1: 'MetadataError',
-  2: 'PersistenceError',
-  3: 'AuthenticationError',
-  4: 'AuthorizationError',
-  5: 'ConsumerBusy',
-  6: 'ServiceNotReady',
-  11: 'TopicNotFound',
-  14: 'TooManyRequests',
-  15: 'TopicTerminatedError',
-  19: 'InvalidTopicName',
-  20: 'NotAllowedError',
-};
+const serverErrorNames: readonly string[] = [
+  'UnknownError', // 0
+  'MetadataError', // 1
+  'PersistenceError', // 2
+  'AuthenticationError', // 3
+  'AuthorizationError', // 4
+  'ConsumerBusy', // 5
+  'ServiceNotReady', // 6
+  'ProducerBlockedQuotaExceededError', // 7
+  'ProducerBlockedQuotaExceededException', // 8
+  'ChecksumError', // 9
+  'UnsupportedVersionError', // 10
+  'TopicNotFound', // 11
+  'SubscriptionNotFound', // 12
+  'ConsumerNotFound', // 13
+  'TooManyRequests', // 14
+  'TopicTerminatedError', // 15
+  'ProducerBusy', // 16
+  'InvalidTopicName', // 17
+  'IncompatibleSchema', // 18
+  'ConsumerAssignError', // 19
+  'TransactionCoordinatorNotFound', // 20
+  'InvalidTxnStatus', // 21
+  'NotAllowedError', // 22
+  'TransactionConflict', // 23
+  'TransactionNotFound', // 24
+  'ProducerFenced', // 25
+];
 
 /** The name of a ServerError value, e.g. "AuthenticationError". */
 export function serverErrorName(value: number | undefined): string {
