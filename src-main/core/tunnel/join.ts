@@ -83,9 +83,15 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
       from.on('data', (chunk: Buffer) => {
         if (direction === 'up') counters.bytesUp += chunk.length;
         if (transform) {
+          // A transform emits small pieces (a frame header assembled across reads, then payload
+          // views): corked, they leave as one write, so TLS seals them into full records instead of
+          // one tiny record per piece.
+          to.cork();
           try {
             transform.push(chunk, write);
+            to.uncork();
           } catch (failure) {
+            to.uncork();
             fail(isAppError(failure) ? failure : new AppError('TUNNEL_INTERNAL', `Internal error while reading the stream: ${(failure as Error).message}`, { cause: failure }));
             return;
           }
