@@ -160,6 +160,16 @@ describe('doctor through ATS', () => {
     expect(statuses(report)).toMatchObject({ tls: 'ok', certificate: 'warning', pulsarConnect: 'skipped' });
   });
 
+  it('fails the client-certificate step for a certificate from a CA the broker does not trust', async () => {
+    const stranger = await world.pki.clientFor('stranger', { untrusted: true });
+    const report = await runDoctor(
+      world.config(ats, { serviceHost: 'mtls.test', auth: { kind: 'tls' }, tls: { caPem: world.pki.ca.certPem, certPem: stranger.certPem, keyPem: stranger.keyPem, verifyHostname: true, allowInsecure: false } }),
+    );
+    const step = failedStep(report);
+    expect(step).toMatchObject({ name: 'clientCertificate', code: 'TUNNEL_TLS_CLIENT_CERT_REJECTED' });
+    expect(step.detail).toMatch(/rejected the client certificate/);
+  });
+
   it('passes the client-certificate step with a certificate the broker trusts', async () => {
     const client = world.pki.clients.developer!;
     const report = await runDoctor(

@@ -394,7 +394,17 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
         connectError = error;
       }
       connectMs = Date.now() - started;
-      if ((connectError as AppError | undefined)?.code === 'TUNNEL_TLS_CLIENT_CERT_REJECTED') clientCertError = connectError as AppError;
+      const code = (connectError as AppError | undefined)?.code;
+      if (code === 'TUNNEL_TLS_CLIENT_CERT_REJECTED') clientCertError = connectError as AppError;
+      else if (code === 'PULSAR_CONNECT_FAILED' && probe.closed && probe.bytesReceived === 0 && secured.tls.version === 'TLSv1.3' && config.tls.certPem !== undefined) {
+        // In TLS 1.3 the server checks the client certificate after the handshake completed on
+        // our side; some servers then close without an alert, and nothing else closes a fresh
+        // connection before answering CONNECT.
+        clientCertError = new AppError(
+          'TUNNEL_TLS_CLIENT_CERT_REJECTED',
+          `The broker for "${service.host}" closed the connection right after the TLS 1.3 handshake, before answering CONNECT: it most likely rejected the client certificate (is it signed by a CA the broker trusts, and not expired?).`,
+        );
+      }
     }
     await run.run('clientCertificate', serviceContext, async () => {
       if (clientCertError) throw clientCertError;

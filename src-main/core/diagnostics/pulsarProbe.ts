@@ -110,6 +110,7 @@ export class PulsarProbe {
   readonly #commands: Buffer[] = [];
   #failure: AppError | undefined;
   #closed = false;
+  #bytesReceived = 0;
   #wake: (() => void) | undefined;
   readonly #reader: FrameReader;
 
@@ -130,6 +131,7 @@ export class PulsarProbe {
       },
     });
     socket.on('data', (chunk: Buffer) => {
+      this.#bytesReceived += chunk.length;
       try {
         this.#reader.push(chunk, () => undefined);
       } catch (error) {
@@ -236,6 +238,11 @@ export class PulsarProbe {
       throw new AppError('PULSAR_LOOKUP_FAILED', `The lookup of "${topic}" was refused: ${serverErrorName(error.error)}: ${error.message ?? 'no message'}.`);
     }
     throw new AppError('PULSAR_LOOKUP_FAILED', `The broker answered LOOKUP with ${commandTypeName(type)} instead of LOOKUP_RESPONSE.`);
+  }
+
+  /** Bytes received from the broker so far (after the TLS handshake). */
+  get bytesReceived(): number {
+    return this.#bytesReceived;
   }
 
   /** True once the socket closed. */
