@@ -198,6 +198,16 @@ describe('doctor through ATS', () => {
     expect(statuses(report)).toMatchObject({ profile: 'ok', tcp: 'skipped' });
   });
 
+  it('warns, without failing, about a profile that accepts any certificate and sends no keepalives', async () => {
+    const report = await runDoctor(world.config(ats, { keepAliveIntervalSeconds: 0, tls: { verifyHostname: true, allowInsecure: true } }));
+    const step = report.steps.find((candidate) => candidate.name === 'profile')!;
+    expect(step.status).toBe('warning');
+    expect(step.fix).toContain('tlsAllowInsecureConnection off');
+    expect(step.fix).toContain('Set keepAliveIntervalSeconds below');
+    expect(report.steps.find((candidate) => candidate.name === 'certificate')!.detail).toContain('NOT verified');
+    expect(report.ok).toBe(true);
+  });
+
   it('fails the profile step for TLS authentication without a client certificate', async () => {
     const report = await runDoctor(world.config(ats, { auth: { kind: 'tls' } }));
     expect(failedStep(report)).toMatchObject({ name: 'profile', code: 'PROFILE_INVALID' });

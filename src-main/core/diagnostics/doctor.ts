@@ -274,14 +274,23 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
         if (token.trim() === '') throw new AppError('PROFILE_SECRET_UNAVAILABLE', 'The profile\'s token is empty.');
       }
       const warnings: string[] = [];
-      if (config.tls.allowInsecure) warnings.push('it accepts any broker certificate (tlsAllowInsecureConnection)');
-      else if (!config.tls.verifyHostname) warnings.push('hostname verification is off (tlsHostnameVerificationEnable false)');
-      if (config.keepAliveIntervalSeconds === 0) warnings.push('the tunnel sends no keepalive PINGs (keepAliveIntervalSeconds 0), so idle connections may be closed by the proxy');
+      const fixes: string[] = [];
+      if (config.tls.allowInsecure) {
+        warnings.push('it accepts any broker certificate (tlsAllowInsecureConnection)');
+        fixes.push('Trust the brokers\' CA (tlsTrustCertsFilePath) and turn tlsAllowInsecureConnection off.');
+      } else if (!config.tls.verifyHostname) {
+        warnings.push('hostname verification is off (tlsHostnameVerificationEnable false)');
+        fixes.push('Turn hostname verification back on once the broker certificates name their hosts.');
+      }
+      if (config.keepAliveIntervalSeconds === 0) {
+        warnings.push('the tunnel sends no keepalive PINGs (keepAliveIntervalSeconds 0), so idle connections may be closed by the proxy');
+        fixes.push('Set keepAliveIntervalSeconds below the proxy\'s idle timeout (ATS closes idle tunnels after 30 s by default); 20 is the default.');
+      }
       const route = config.proxy ? `through the SNI proxy ${proxyText}` : 'directly (no proxyServiceUrl)';
       return {
         status: warnings.length > 0 ? 'warning' : 'ok',
         detail: `Service pulsar+ssl://${formatHostPort(config.service)} reached ${route}; authentication: ${config.auth.kind}${config.tls.certPem ? ', with a client certificate' : ''}.${warnings.length > 0 ? ` Note: ${warnings.join('; ')}.` : ''}`,
-        ...(warnings.length > 0 ? { fix: 'Only for testing: turn certificate and hostname checks back on, and keep keepAliveIntervalSeconds below the proxy\'s idle timeout.' } : {}),
+        ...(fixes.length > 0 ? { fix: fixes.join('\n') } : {}),
         facts: { service: formatHostPort(config.service), proxy: config.proxy ? proxyText : '', auth: config.auth.kind, keepAliveIntervalSeconds: config.keepAliveIntervalSeconds, connectionTimeoutMs: timeoutMs },
       };
     });
