@@ -2,12 +2,25 @@
  * Finds the built renderer (out/renderer/index.html) for the web host, building it with Vite's JS
  * API when it is missing, so `pulsar-tunnel ui` works straight after `npm ci`.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root, from this file's place in src-main/host/. */
-export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The project root: the nearest folder above this module whose package.json is pulsar-tunnel's.
+ * Found by walking up rather than by a fixed depth, because the CLI may run this code bundled from
+ * node_modules/.cache (bin/pulsar-tunnel.mjs) as well as from src-main/host/.
+ */
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'pulsar-tunnel') return dir;
+    if (dirname(dir) === dir) throw new Error(`pulsar-tunnel's package.json is not above ${from}`);
+  }
+}
+
+export const projectRoot = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
 
 /** Where `vite build` writes the renderer (vite.config.ts build.outDir). */
 export const defaultRendererDir = join(projectRoot, 'out', 'renderer');
