@@ -1,0 +1,272 @@
+/**
+ * The web listener's HTTP side: plain HTTP/1.1 from local tools (pulsar-admin, curl, a browser,
+ * fetch) is forwarded to the cluster's web service over TLS through the proxy, with the profile's
+ * credential added. Both sides use Node's http module (llhttp), never a hand-written parser: a
+ * local http.Server that is fed the tunnel's accepted sockets, and keep-alive agents upstream whose
+ * connections come from the tunnel's dialer (see upstreamAgents.ts).
+ *
+ * Redirects. A broker that does not own a topic answers 307 with the owner's web address
+ * (PULSAR-PROTOCOL.md, "HTTP"), a host local tools cannot reach. The tunnel FOLLOWS such redirects
+ * itself rather than rewriting Location to a local address, because:
+ * - every client then works unchanged: curl without -L, fetch, browsers and pulsar-admin alike,
+ *   including clients that do not resend a PUT/POST body on 307, or drop Authorization when the
+ *   host changes (curl does) and would then fail on the owner broker;
+ * - a rewritten Location would need one more local listener per broker web host, and an address
+ *   that stays valid only while this tunnel runs would leak into the client's logs and caches;
+ * - the tunnel can explain a redirect it cannot follow (plain http, an IP address, a host the
+ *   proxy has no route for) in its own error, instead of the client failing on an internal name.
+ * The cost is a bounded replay buffer: the request body streams upstream as it arrives and a copy
+ * of up to `maxReplayBytes` (1 MiB) is kept; a redirected request with a larger body gets 413.
+ * Following keeps the Authorization header: the next hop is reached only through this profile's
+ * proxy with the profile's CA and hostname check, so the credential goes to the same cluster.
+ */
+import http from 'node:http';
+import type net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import { AppError, isAppError } from '../../../shared/errors.ts';
+import type { TunnelEvent } from '../../../shared/model/events.ts';
+import type { TunnelConfig } from '../tunnel/config.ts';
+import { formatHostPort, type DialTarget, type Dialer } from '../tunnel/dialer.ts';
+import { decideRedirect, endToEndHeaders, hostHeader, isLookupPath, loggablePath, rewriteLookupAnswer } from './httpRewrite.ts';
+import { RequestBody } from './requestBody.ts';
+import { UpstreamAgents } from './upstreamAgents.ts';
+
+export interface WebProxyOptions {
+  config: Pick<TunnelConfig, 'web' | 'proxy' | 'auth'>;
+  dialer: Dialer;
+  emit: (event: TunnelEvent) => void;
+  /** http://host:port of the web listener, what rewritten lookup answers name as web address. */
+  localWebUrl: () => string;
+  /** The local pulsar:// URL for a broker named by a lookup; undefined when the tunnel has none. */
+  brokerLocalUrl: (brokerUrl: string | undefined, brokerUrlTls: string | undefined) => Promise<string | undefined>;
+  /** Largest request body kept for replaying a redirected request; 1 MiB by default. */
+  maxReplayBytes?: number;
+  /** Redirects followed per request before giving up; 5 by default. */
+  maxRedirects?: number;
+  /** Largest HTTP-lookup answer buffered for rewriting; 1 MiB by default. */
+  maxLookupBytes?: number;
+}
+
+/** Per local connection: its id in the connection log, and the last error a request on it met. */
+interface LocalConnection {
+  id: number;
+  lastError?: AppError;
+}
+
+const followAlways = new Set([307, 308]);
+// 301/302 change a POST into a GET in most clients (RFC 9110 15.4.2), so they are followed only
+// for GET and HEAD, where following is exactly what a client would do.
+const followForSafeMethods = new Set([301, 302]);
+
+/** Turns an upstream failure into an AppError with a stable code (dial errors already are). */
+function upstreamError(error: unknown, target: DialTarget): AppError {
+  if (isAppError(error)) return error;
+  const code = (error as { code?: string }).code ?? '';
+  const where = hostHeader(target);
+  if (code.startsWith('HPE_')) {
+    return new AppError('HTTP_UPSTREAM_FAILED', `${where} answered something that is not valid HTTP (${code}); is webServiceUrl the broker's HTTPS web port?`, { cause: error });
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return new AppError('HTTP_UPSTREAM_FAILED', `${where} closed the connection before its answer was complete.`, { cause: error });
+  }
+  return new AppError('HTTP_UPSTREAM_FAILED', `The request to ${where} failed: ${(error as Error).message}`, { cause: error });
+}
+
+function answerError(response: http.ServerResponse, status: number, error: AppError): void {
+  const body = JSON.stringify(error.toJSON());
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  response.end(body);
+}
+
+/** Serves the web listener. One per tunnel; `dispose()` closes the pooled upstream connections. */
+export class WebProxy {
+  readonly #options: WebProxyOptions;
+  readonly #web: DialTarget;
+  readonly #server: http.Server;
+  readonly #agents: UpstreamAgents;
+  readonly #connections = new WeakMap<net.Socket, LocalConnection>();
+
+  /** @throws AppError TUNNEL_INTERNAL when the config has no web service */
+  constructor(options: WebProxyOptions) {
+    if (!options.config.web) throw new AppError('TUNNEL_INTERNAL', 'The web listener needs a webServiceUrl.');
+    this.#options = options;
+    this.#web = options.config.web;
+    this.#agents = new UpstreamAgents({ dialer: options.dialer });
+    // requestTimeout 0: an upload or a slow stream may take as long as it takes; the local side is
+    // loopback, and the tunnel's dispose() closes everything anyway.
+    this.#server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 5_000 }, (request, response) => {
+      void this.#handle(request, response);
+    });
+  }
+
+  /**
+   * Serves HTTP on a socket accepted by the web listener.
+   * @returns the last error a request on this connection met (for the connection.closed event)
+   */
+  serve(socket: net.Socket, id: number): { lastError: () => AppError | undefined } {
+    const connection: LocalConnection = { id };
+    this.#connections.set(socket, connection);
+    this.#server.emit('connection', socket);
+    // The tunnel's listeners accept paused (pauseOnConnect); the HTTP parser reads at its own pace.
+    socket.resume();
+    return { lastError: () => connection.lastError };
+  }
+
+  /** Closes the upstream connection pools. Local sockets belong to the tunnel, which closes them. */
+  dispose(): void {
+    this.#agents.dispose();
+  }
+
+  async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const started = performance.now();
+    const connection = this.#connections.get(request.socket) ?? { id: 0 };
+    const method = request.method ?? 'GET';
+    const path = request.url ?? '/';
+    const body = new RequestBody(request, this.#options.maxReplayBytes ?? 1024 * 1024);
+    let target = this.#web;
+    let redirectsFollowed = 0;
+    let error: AppError | undefined;
+    try {
+      const headers = endToEndHeaders(request.headers);
+      delete headers.host;
+      if (request.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
+      const lookup = method === 'GET' && isLookupPath(path);
+      // The lookup answer is rewritten, so it must come uncompressed.
+      if (lookup) delete headers['accept-encoding'];
+      const auth = this.#options.config.auth;
+      // A client's own credential wins; the token is read on every request so a refreshed token
+      // file is used at once. It is never logged: only `path` and the status go into events.
+      if (headers.authorization === undefined && auth.kind === 'token') headers.authorization = `Bearer ${await auth.getToken()}`;
+
+      let upstreamPath = path;
+      let replay = false;
+      let retried = false;
+      const visited = [hostHeader(target)];
+      for (;;) {
+        let upstream: http.IncomingMessage;
+        try {
+          upstream = await this.#send({ target, method, path: upstreamPath, headers, body, replay });
+        } catch (failure) {
+          // A keep-alive connection the server closed just as it was reused: retry once, if the
+          // body can be sent again.
+          if (!retried && (failure as { reusedSocket?: boolean }).reusedSocket && body.replayable && !isAppError(failure)) {
+            retried = true;
+            body.detach();
+            replay = true;
+            continue;
+          }
+          throw upstreamError(failure, target);
+        }
+        const status = upstream.statusCode ?? 502;
+        const location = upstream.headers.location;
+        const followable = followAlways.has(status) || (followForSafeMethods.has(status) && (method === 'GET' || method === 'HEAD'));
+        if (followable && location !== undefined) {
+          // The redirect's own body is a short note; it is read and dropped so the connection can
+          // be reused.
+          upstream.resume();
+          body.detach();
+          const from = hostHeader(target);
+          const decision = decideRedirect(target, location, { throughProxy: this.#options.config.proxy !== undefined });
+          if (!decision.follow) {
+            throw new AppError(
+              'HTTP_REDIRECT_UNREACHABLE',
+              `${from} redirected ${method} ${loggablePath(upstreamPath)} (${status}) to ${loggablePath(location)}, which the tunnel does not follow: ${decision.reason}.`,
+            );
+          }
+          if (redirectsFollowed >= (this.#options.maxRedirects ?? 5)) {
+            throw new AppError('HTTP_TOO_MANY_REDIRECTS', `${method} ${loggablePath(path)} was redirected more than ${redirectsFollowed} times: ${[...visited, hostHeader(decision.target)].join(' → ')}.`);
+          }
+          redirectsFollowed++;
+          target = decision.target;
+          upstreamPath = decision.path;
+          visited.push(hostHeader(target));
+          replay = true;
+          retried = false;
+          continue;
+        }
+        if (lookup && status === 200) await this.#answerLookup(upstream, response, target);
+        else await this.#stream(upstream, response);
+        break;
+      }
+    } catch (failure) {
+      error = isAppError(failure) ? failure : upstreamError(failure, target);
+      if (request.socket.destroyed) {
+        // The local client left: nothing to answer, and nothing the tunnel did wrong.
+        if (!isAppError(failure)) error = undefined;
+      } else if (!response.headersSent) {
+        answerError(response, error.code === 'HTTP_REDIRECT_BODY_TOO_LARGE' ? 413 : 502, error);
+      } else {
+        // The answer broke off midway: the client must see a broken response, not a short one.
+        response.destroy();
+      }
+      if (error) connection.lastError = error;
+    }
+    this.#options.emit({
+      event: 'http.request',
+      id: connection.id,
+      method,
+      path: loggablePath(path),
+      // 0: the local client left before any answer head was sent.
+      status: response.headersSent ? response.statusCode : 0,
+      broker: formatHostPort(target),
+      durationMs: Math.round(performance.now() - started),
+      redirectsFollowed,
+      ...(error ? { error: error.toJSON() } : {}),
+    });
+  }
+
+  /** Sends one request upstream; resolves with its response head. */
+  #send(options: { target: DialTarget; method: string; path: string; headers: http.OutgoingHttpHeaders; body: RequestBody; replay: boolean }): Promise<http.IncomingMessage> {
+    const { target, body } = options;
+    return new Promise((resolve, reject) => {
+      const upstream = http.request({
+        agent: this.#agents.agentFor(target),
+        method: options.method,
+        path: options.path,
+        headers: { ...options.headers, host: hostHeader(target) },
+      });
+      upstream.once('response', (answer) => {
+        // Later errors belong to the response stream, which the caller pipes and watches.
+        upstream.on('error', () => undefined);
+        resolve(answer);
+      });
+      upstream.once('error', (failure) => reject(Object.assign(failure, { reusedSocket: upstream.reusedSocket })));
+      if (options.replay) body.replayTo(upstream).catch((failure: unknown) => {
+        upstream.destroy();
+        reject(failure as Error);
+      });
+      else body.pipeTo(upstream);
+    });
+  }
+
+  /** Passes a response through as it arrives: head first, then each chunk, with backpressure. */
+  async #stream(upstream: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    response.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, endToEndHeaders(upstream.headers));
+    response.flushHeaders();
+    await pipeline(upstream, response);
+  }
+
+  /** Buffers (bounded), rewrites and sends an HTTP-lookup answer. */
+  async #answerLookup(upstream: http.IncomingMessage, response: http.ServerResponse, target: DialTarget): Promise<void> {
+    const limit = this.#options.maxLookupBytes ?? 1024 * 1024;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of upstream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        upstream.destroy();
+        throw new AppError('HTTP_UPSTREAM_FAILED', `${hostHeader(target)} sent a lookup answer larger than ${limit} bytes; the tunnel rewrites lookup answers and does not buffer more.`);
+      }
+      chunks.push(chunk);
+    }
+    const original = Buffer.concat(chunks).toString('utf8');
+    const rewritten = await rewriteLookupAnswer(original, { webUrl: this.#options.localWebUrl(), brokerLocalUrl: this.#options.brokerLocalUrl });
+    const payload = Buffer.from(rewritten ?? original, 'utf8');
+    const headers = endToEndHeaders(upstream.headers);
+    delete headers['content-encoding'];
+    headers['content-length'] = payload.length;
+    response.writeHead(upstream.statusCode ?? 200, upstream.statusMessage, headers);
+    response.end(payload);
+  }
+}
