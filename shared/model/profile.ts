@@ -70,16 +70,19 @@ export const listenSchema = z.strictObject({
   allowNonLoopback: z.boolean().optional(),
 });
 
+/** The fields that say which cluster and how to reach it, the same in the file and in the store. */
+export const clusterFields = {
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit'),
+  serviceUrl: urlField(['pulsar+ssl:']),
+  proxyServiceUrl: urlField(['pulsar+ssl:']).optional(),
+  proxyProtocol: z.literal('SNI').optional(),
+  webServiceUrl: urlField(['https:']).optional(),
+};
+
 export const profileFileSchema = z
   .strictObject({
     version: z.literal(1).optional(),
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit'),
-    serviceUrl: urlField(['pulsar+ssl:']),
-    proxyServiceUrl: urlField(['pulsar+ssl:']).optional(),
-    proxyProtocol: z.literal('SNI').optional(),
-    webServiceUrl: urlField(['https:']).optional(),
+    ...clusterFields,
     tlsTrustCertsFilePath: z.string().min(1).optional(),
     tlsCertificateFilePath: z.string().min(1).optional(),
     tlsKeyFilePath: z.string().min(1).optional(),

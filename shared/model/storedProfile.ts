@@ -4,7 +4,7 @@
  * private key live in the OS keychain, and the profile only says whether they are there.
  */
 import { z } from 'zod';
-import { isLoopbackHost, listenSchema, urlField } from './profile.ts';
+import { clusterFields, isLoopbackHost, listenSchema } from './profile.ts';
 
 const pem = (label: string) =>
   z.string().refine((value) => value.includes(`-----BEGIN ${label}`), { message: `must be a PEM ${label.toLowerCase()}` });
@@ -15,13 +15,7 @@ export type AuthKind = (typeof authKinds)[number];
 
 export const storedProfileSchema = z
   .strictObject({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit'),
-    serviceUrl: urlField(['pulsar+ssl:']),
-    proxyServiceUrl: urlField(['pulsar+ssl:']).optional(),
-    proxyProtocol: z.literal('SNI').optional(),
-    webServiceUrl: urlField(['https:']).optional(),
+    ...clusterFields,
     /** CA certificates (PEM) that sign the brokers' certificates; absent: the system CAs. */
     tlsTrustCertsPem: pem('CERTIFICATE').optional(),
     /** Client certificate chain (PEM); its private key is in the keychain. */
