@@ -21,7 +21,11 @@ describe('pulsar-tunnel run: the CLI contract', () => {
   beforeAll(async () => {
     pki = await createTestPki({ serverHosts: ['pulsar.test', 'web.test'] });
     broker = await startTlsBackend({ credential: pki.servers['pulsar.test']!, behaviour: 'echo' });
-    web = await startTlsBackend({ credential: pki.servers['web.test']!, behaviour: 'echo' });
+    // The web listener speaks HTTP since issue 6: the web host must answer HTTP too.
+    web = await startTlsBackend({
+      credential: pki.servers['web.test']!,
+      behaviour: (socket) => socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 8\r\n\r\nweb host')),
+    });
     ats = await startAts({ routes: [{ fqdn: 'pulsar.test', target: broker.address }, { fqdn: 'web.test', target: web.address }] });
     dir = await mkdtemp(path.join(tmpdir(), 'pt-cli-'));
     // The CA sits beside the profile and is named by a relative path.
@@ -92,12 +96,16 @@ describe('pulsar-tunnel run: the CLI contract', () => {
     expect(cli.events.filter((event) => event.event === 'connection.closed' && event.id === opened.id)).toHaveLength(1);
   });
 
-  it('adds the web listener to the ready line and tunnels it to the web service host', async () => {
+  it('adds the web listener to the ready line and forwards HTTP to the web service host', async () => {
     const cli = run(await profileFile('web', { webServiceUrl: 'https://web.test:8443', listen: { port: 0, webPort: 0 } }));
     const ready = await cli.waitForEvent((event) => event.event === 'ready');
     expect(ready.listen.http).toMatch(/^127\.0\.0\.1:\d+$/);
     const [host, port] = splitAddress(ready.listen.http);
-    expect((await exchange(await connectLocal(host, Number(port)), 'GET / HTTP/1.0\r\n\r\n')).toString()).toBe('GET / HTTP/1.0\r\n\r\n');
+    const answer = (await exchange(await connectLocal(host, Number(port)), 'GET / HTTP/1.0\r\n\r\n')).toString();
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer.endsWith('\r\n\r\nweb host')).toBe(true);
+    const logged = await cli.waitForEvent((event) => event.event === 'http.request');
+    expect(logged).toMatchObject({ method: 'GET', path: '/', status: 200, broker: 'web.test:8443' });
     expect(web.accepted.at(-1)?.servername).toBe('web.test');
     expect((await cli.stop()).code).toBe(0);
   });

@@ -98,6 +98,10 @@ export class WebProxy {
     this.#server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 5_000 }, (request, response) => {
       void this.#handle(request, response);
     });
+    // A tool that sends its request and then half-closes (`nc -N`, socat, a script's end()) still
+    // gets its answer: Node's default aborts the request on the client's FIN.
+    // (A long-standing public property of http.Server that @types/node does not declare.)
+    (this.#server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   }
 
   /**
