@@ -9,7 +9,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
 import type { HttpRequestEvent, TunnelEvent } from '../../shared/model/events.ts';
+import type { TunnelConfig } from '../../src-main/core/tunnel/config.ts';
 import { clientConfFor } from '../../src-main/core/profiles/export.ts';
 import { startAdminCluster, type AdminCluster } from '../fixtures/adminServer.ts';
 import { eventually, withDeadline } from '../fixtures/deadline.ts';
@@ -39,7 +41,7 @@ describe('the admin HTTP endpoint', () => {
   let tunnel: TestTunnel;
   let base: string;
 
-  async function start(web: { host: string; port: number }): Promise<TestTunnel> {
+  async function start(web: { host: string; port: number }, overrides: Partial<TunnelConfig> = {}): Promise<TestTunnel> {
     const started = await startTestTunnel(
       testConfig({
         serviceHost: 'broker1.test',
@@ -50,6 +52,7 @@ describe('the admin HTTP endpoint', () => {
           web,
           listen: { host: '127.0.0.1', port: 0, webPort: 0 },
           auth: { kind: 'token', getToken: () => Promise.resolve(token) },
+          ...overrides,
         },
       }),
     );
@@ -77,8 +80,8 @@ describe('the admin HTTP endpoint', () => {
 
   beforeAll(async () => {
     curl = await ensureProgram(systemPrograms.curl);
-    pki = await createTestPki({ serverHosts: ['broker1.test', 'broker2.test'] });
-    admin = await startAdminCluster({ pki, brokers: ['broker1.test', 'broker2.test'], token, owners });
+    pki = await createTestPki({ serverHosts: ['broker1.test', 'broker2.test'], clientNames: ['developer'] });
+    admin = await startAdminCluster({ pki, brokers: ['broker1.test', 'broker2.test'], token, owners, acceptClientCertificates: true });
     ats = await startAts({ routes: admin.sniRoutes() });
     dir = await mkdtemp(path.join(tmpdir(), 'pt-web-'));
     tunnel = await start({ host: 'broker1.test', port: 8443 });
@@ -222,6 +225,33 @@ describe('the admin HTTP endpoint', () => {
     expect(logged.path).toBe('/admin/v2/clusters?token=***&x=1');
     expect(JSON.stringify(tunnel.events)).not.toContain('hunter2');
     expect(JSON.stringify(tunnel.events)).not.toContain(token);
+  });
+
+  it('authenticates with the client certificate in the TLS handshake when the profile uses one, also after a redirect', async () => {
+    const developer = pki.clients.developer!;
+    const mtls = await start({ host: 'broker1.test', port: 8443 }, { auth: { kind: 'tls' }, tls: { caPem: pki.ca.certPem, certPem: developer.certPem, keyPem: developer.keyPem, verifyHostname: true, allowInsecure: false } });
+    const response = await fetch(`http://${mtls.tunnel.addresses.http!}/admin/v2/persistent/t/ns/two/stats`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-served-by')).toBe('broker2.test');
+    const hops = admin.requests.filter((request) => request.url === '/admin/v2/persistent/t/ns/two/stats').slice(-2);
+    expect(hops.map((request) => [request.broker, request.clientCertificate, request.authorization])).toEqual([
+      ['broker1.test', 'developer', undefined],
+      ['broker2.test', 'developer', undefined],
+    ]);
+  });
+
+  it('tells a WebSocket client that upgrades are not relayed (501) instead of dropping it', async () => {
+    const [host, port] = tunnel.tunnel.addresses.http!.split(':') as [string, string];
+    const socket = net.connect({ host, port: Number(port) });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write('GET /ws/v2/producer/persistent/t/ns/one HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    await withDeadline(closed, 5_000, 'the tunnel to answer the upgrade');
+    const answer = Buffer.concat(chunks).toString();
+    expect(answer).toMatch(/^HTTP\/1\.1 501 /);
+    expect(answer).toContain('HTTP_UPSTREAM_FAILED');
+    expect((await requestEvent(tunnel, 'GET', '/ws/v2/producer')).status).toBe(501);
   });
 
   it('serves pulsar-admin-style use of the webServiceUrl that client-conf writes', async () => {

@@ -102,6 +102,15 @@ export class WebProxy {
     // gets its answer: Node's default aborts the request on the client's FIN.
     // (A long-standing public property of http.Server that @types/node does not declare.)
     (this.#server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    // Upgrades (Pulsar's WebSocket API under /ws) are not relayed yet; without this listener Node
+    // would drop the connection with no word, so the client is told instead.
+    this.#server.on('upgrade', (request: http.IncomingMessage, socket: net.Socket) => {
+      const error = new AppError('HTTP_UPSTREAM_FAILED', `The tunnel's web listener does not relay protocol upgrades (${String(request.headers.upgrade)}); use the admin REST API over plain HTTP.`);
+      const body = JSON.stringify(error.toJSON());
+      socket.end(`HTTP/1.1 501 Not Implemented\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      const connection = this.#connections.get(socket) ?? { id: 0 };
+      options.emit({ event: 'http.request', id: connection.id, method: request.method ?? 'GET', path: loggablePath(request.url ?? '/'), status: 501, broker: formatHostPort(this.#web), durationMs: 0, redirectsFollowed: 0, error: error.toJSON() });
+    });
   }
 
   /**
