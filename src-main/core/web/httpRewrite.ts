@@ -37,7 +37,8 @@ export function hostHeader(target: DialTarget): string {
 }
 
 /** Query parameter names whose values are credentials in some Pulsar tool or proxy. */
-const secretParameter = /token|auth|pass|secret|key|sig|credential|session/i;
+// ("authoritative", a common Pulsar admin parameter, is not a secret and stays readable.)
+const secretParameter = /token|^auth$|authori[sz]ation|auth_?param|pass|secret|key|sig|credential|session/i;
 
 /** The request target for the log: path and query with secret-looking query values masked. */
 export function loggablePath(url: string): string {
