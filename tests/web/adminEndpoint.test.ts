@@ -109,6 +109,18 @@ describe('the admin HTTP endpoint', () => {
     expect(opened).toMatchObject({ listener: 'http', sni: 'broker1.test', proxy: ats.address });
   });
 
+  it('reuses one upstream TLS connection for requests in sequence, whatever the local connections', async () => {
+    const fresh = await start({ host: 'broker2.test', port: 8443 });
+    const before = admin.connections['broker2.test']!;
+    for (let round = 0; round < 3; round++) {
+      // A new local connection each time: the upstream pool does not depend on the local side.
+      const response = await fetch(`http://${fresh.tunnel.addresses.http!}/admin/v2/clusters`, { headers: { connection: 'close' } });
+      expect(await response.json()).toEqual(['test']);
+    }
+    expect(admin.connections['broker2.test']! - before).toBe(1);
+    expect(fresh.events.filter(isHttpRequest).map((event) => event.id)).toHaveLength(3);
+  });
+
   it("keeps a client's own Authorization header instead of the profile's", async () => {
     const response = await fetch(`${base}/admin/v2/clusters`, { headers: { authorization: 'Bearer someone-else' } });
     expect(response.status).toBe(401);
@@ -171,7 +183,8 @@ describe('the admin HTTP endpoint', () => {
 
   it('passes a streaming answer through as it arrives', async () => {
     const chunks = 64;
-    const response = await fetch(`${base}/admin/v2/test/stream?chunks=${chunks}`);
+    // The head must come before the server finishes (it waits for the release below).
+    const response = await withDeadline(fetch(`${base}/admin/v2/test/stream?chunks=${chunks}`), 5_000, 'the streamed answer head');
     expect(response.status).toBe(200);
     const reader = response.body!.getReader();
     const first = await withDeadline(reader.read(), 5_000, 'the first streamed chunk');
