@@ -119,6 +119,10 @@ describe('the admin HTTP endpoint', () => {
     }
     expect(admin.connections['broker2.test']! - before).toBe(1);
     expect(fresh.events.filter(isHttpRequest).map((event) => event.id)).toHaveLength(3);
+    const closed = await fresh.closed(fresh.events.filter(isHttpRequest)[0]!.id);
+    expect(closed.bytesUp).toBeGreaterThan(50);
+    expect(closed.bytesDown).toBeGreaterThan(50);
+    expect(closed.error).toBeUndefined();
   });
 
   it("keeps a client's own Authorization header instead of the profile's", async () => {

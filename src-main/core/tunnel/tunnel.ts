@@ -240,7 +240,16 @@ export class Tunnel {
     const id = this.#nextId++;
     this.#total++;
     const started = performance.now();
-    const counters: ByteCounters = { bytesUp: 0, bytesDown: 0 };
+    // The HTTP server reads and writes the socket itself, so the counters are the socket's own
+    // (live, for connection.progress).
+    const counters: ByteCounters = {
+      get bytesUp() {
+        return local.bytesRead;
+      },
+      get bytesDown() {
+        return local.bytesWritten;
+      },
+    };
     const abort = new AbortController();
     local.setNoDelay(true);
     const connection: OpenConnection = { id, local, counters, reported: { bytesUp: 0, bytesDown: 0 }, abort, done: Promise.resolve() };
@@ -249,8 +258,6 @@ export class Tunnel {
     const served = web.serve(local, id);
     connection.done = new Promise<void>((resolve) => {
       local.once('close', () => {
-        counters.bytesUp = local.bytesRead;
-        counters.bytesDown = local.bytesWritten;
         const error = served.lastError();
         this.#open.delete(id);
         this.#emit({

@@ -143,6 +143,9 @@ export class WebProxy {
     try {
       const headers = endToEndHeaders(request.headers);
       delete headers.host;
+      // Node's server already answered the client's "Expect: 100-continue" locally; upstream the
+      // body is sent without waiting, so the expectation is not passed on.
+      delete headers.expect;
       if (request.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
       const lookup = method === 'GET' && isLookupPath(path);
       // The lookup answer is rewritten, so it must come uncompressed.
