@@ -212,6 +212,7 @@ describe('the admin HTTP endpoint', () => {
     const error = (await response.json()) as { code: string; message: string };
     expect(error.code).toBe('PROXY_NO_ROUTE');
     expect(error.message).toContain('broker9.test');
+    expect(error.message).toContain('following the 307 redirect from broker1.test:8443 to broker9.test:8443');
     const logged = await requestEvent(tunnel, 'GET', '/admin/v2/persistent/t/ns/lost/stats');
     expect(logged).toMatchObject({ status: 502, broker: 'broker9.test:8443', redirectsFollowed: 1, error: { code: 'PROXY_NO_ROUTE' } });
   });

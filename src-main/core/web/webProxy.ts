@@ -139,6 +139,8 @@ export class WebProxy {
     const body = new RequestBody(request, this.#options.maxReplayBytes ?? 1024 * 1024);
     let target = this.#web;
     let redirectsFollowed = 0;
+    /** The redirect that led to `target`, to explain a failure there. */
+    let cameFrom: string | undefined;
     let error: AppError | undefined;
     try {
       const headers = endToEndHeaders(request.headers);
@@ -172,7 +174,10 @@ export class WebProxy {
             replay = true;
             continue;
           }
-          throw upstreamError(failure, target);
+          const failed = upstreamError(failure, target);
+          // The owner broker named by a redirect is unreachable: say so, keeping the dial's code.
+          if (cameFrom !== undefined) throw new AppError(failed.code, `${failed.message} (The tunnel was following ${cameFrom}; each broker's web address must be a host name the proxy routes.)`, { cause: failed });
+          throw failed;
         }
         const status = upstream.statusCode ?? 502;
         const location = upstream.headers.location;
@@ -194,6 +199,7 @@ export class WebProxy {
             throw new AppError('HTTP_TOO_MANY_REDIRECTS', `${method} ${loggablePath(path)} was redirected more than ${redirectsFollowed} times: ${[...visited, hostHeader(decision.target)].join(' → ')}.`);
           }
           redirectsFollowed++;
+          cameFrom = `the ${status} redirect from ${from} to ${hostHeader(decision.target)}`;
           target = decision.target;
           upstreamPath = decision.path;
           visited.push(hostHeader(target));
