@@ -206,6 +206,23 @@ describe('the admin HTTP endpoint', () => {
     await eventually(() => admin.streamsFinished === 1, { timeoutMs: 5_000, what: 'the server to finish the stream' });
   });
 
+  it('closes an answer still streaming when the tunnel stops, and logs the request and connection', async () => {
+    const stopping = await start({ host: 'broker1.test', port: 8443 });
+    const response = await withDeadline(fetch(`http://${stopping.tunnel.addresses.http!}/admin/v2/test/stream?hold=1`), 5_000, 'the held answer head');
+    const reader = response.body!.getReader();
+    expect((await withDeadline(reader.read(), 5_000, 'the first held chunk')).done).toBe(false);
+    await withDeadline(stopping.dispose(), 5_000, 'the tunnel to stop');
+    // The rest of the first chunk may still be buffered; after it the stream must break, not end
+    // cleanly (a clean end would pass a cut answer off as complete).
+    const drain = async (): Promise<void> => {
+      for (;;) if ((await reader.read()).done) return;
+    };
+    await expect(withDeadline(drain(), 5_000, 'the broken stream')).rejects.toThrow(/terminated|other side closed|socket/i);
+    const logged = await requestEvent(stopping, 'GET', '/admin/v2/test/stream');
+    expect(logged.status).toBe(200);
+    await stopping.closed(logged.id);
+  });
+
   it('answers 502 with the proxy error code for a redirect to a broker the proxy has no route for', async () => {
     const response = await fetch(`${base}/admin/v2/persistent/t/ns/lost/stats`);
     expect(response.status).toBe(502);
