@@ -234,6 +234,15 @@ describe('the admin HTTP endpoint', () => {
     expect(logged).toMatchObject({ status: 502, broker: 'broker9.test:8443', redirectsFollowed: 1, error: { code: 'PROXY_NO_ROUTE' } });
   });
 
+  it('gives up on a redirect loop after 5 redirects, naming the hosts', async () => {
+    const response = await fetch(`${base}/admin/v2/test/loop`);
+    expect(response.status).toBe(502);
+    const error = (await response.json()) as { code: string; message: string };
+    expect(error.code).toBe('HTTP_TOO_MANY_REDIRECTS');
+    expect(error.message).toContain('broker1.test:8443 → broker2.test:8443 → broker1.test:8443');
+    expect((await requestEvent(tunnel, 'GET', '/admin/v2/test/loop')).redirectsFollowed).toBe(5);
+  });
+
   it('explains a redirect to a plain-HTTP address instead of following it', async () => {
     const to = encodeURIComponent('http://broker2.test:8080/admin/v2/clusters');
     const response = await fetch(`${base}/admin/v2/test/redirect?to=${to}`);
