@@ -46,6 +46,8 @@ export function formatEventText(event: TunnelEvent): string | undefined {
       return `${time} #${event.id} ${event.resource} moved to ${event.broker}, served locally on ${event.local}`;
     case 'pulsar.authRefresh':
       return `${time} #${event.id} token refreshed for the broker`;
+    case 'http.request':
+      return `${time} #${event.id} ${event.method} ${event.path} → ${event.status} from ${event.broker || '(no answer)'} in ${event.durationMs} ms${event.redirectsFollowed ? `, ${event.redirectsFollowed} redirect(s) followed` : ''}${event.error ? `: ${event.error.code}: ${event.error.message}` : ''}`;
     case 'pulsar.brokerPort':
       return `${time} broker ${event.broker} now on ${event.local} (SNI ${event.sni || 'none'})`;
     default: {

@@ -367,6 +367,17 @@ export class ConnectionLog {
         });
         return;
       }
+      case 'http.request': {
+        // A request through the web listener: the row shows the latest request and where it went.
+        const request = event as Extract<LogEvent, { event: 'http.request' }>;
+        this.#put({
+          ...row,
+          client: `${request.method} ${request.path} → ${request.status}`,
+          broker: request.broker,
+          ...(request.error ? { error: { code: request.error.code, message: request.error.message } } : {}),
+        });
+        return;
+      }
       default: {
         if (!event.event.startsWith('pulsar.')) return;
         // Pulsar-level facts about a connection (CONNECT's client version and auth method, the
@@ -375,8 +386,10 @@ export class ConnectionLog {
         const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
         const client = text(extra.clientVersion) ?? text(extra.client);
         const authMethod = text(extra.authMethod) ?? text(extra.authMethodName);
-        const broker = text(extra.broker);
-        const error = extra.error as { code?: unknown; message?: unknown } | undefined;
+        // The broker a connection is bound to comes from its CONNECT; lookups on the same
+        // connection name other brokers, which are not where this connection goes.
+        const broker = event.event === 'pulsar.connect' ? text(extra.broker) : undefined;
+        const error = typeof extra.error === 'object' ? (extra.error as { code?: unknown; message?: unknown } | undefined) : undefined;
         this.#put({
           ...row,
           ...(client ? { client } : {}),
