@@ -25,7 +25,7 @@ const noMain = { group: ['**/src-main/**'], message: 'This code must not import 
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'out/**', 'dist/**', 'test-results/**', 'playwright-report/**', '**/*.svelte'],
+    ignores: ['node_modules/**', 'out/**', 'dist/**', 'test-results/**', 'playwright-report/**', '.tmp/**', '**/*.svelte'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
