@@ -43,6 +43,7 @@ export const errorCatalog = {
   HTTP_REDIRECT_UNREACHABLE: 'The web service redirected to an address the tunnel cannot reach through this profile\'s proxy; the message names it (brokers must advertise https web addresses whose host names the proxy routes).',
   HTTP_REDIRECT_BODY_TOO_LARGE: 'The web service redirected a request whose body is too large for the tunnel to replay; send it to the broker that owns the resource, or make the body smaller.',
   HTTP_TOO_MANY_REDIRECTS: 'The web service kept redirecting; the redirect loop is named in the message (check the cluster\'s ownership of the resource).',
+  HTTP_REQUEST_REFUSED: 'The web listener refused a request from a web page of another site, or for a host name that is not this machine: the tunnel adds your credentials to requests there, so only local tools may use it.',
   HTTP_UPSTREAM_FAILED: 'The web service\'s answer could not be passed on (it broke off or was not valid HTTP); the message says what happened.',
   KEYCHAIN_UNAVAILABLE: 'The OS keychain (Secret Service) is not available; start a keyring daemon or unlock your desktop session.',
   KEYCHAIN_LOCKED: 'The OS keychain is locked; unlock it and try again.',

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { ListenerKind, TlsSummary, TunnelEvent } from '../../../shared/model/events.ts';
 import type { BrokerPort } from '../../../shared/ipc/contract.ts';
+import { isLoopbackHost } from '../../../shared/model/profile.ts';
 import type { TunnelConfig } from './config.ts';
 import { createDialer, formatHostPort, type DialTarget, type Dialer } from './dialer.ts';
 import { joinSockets, type ByteCounters, type StreamTransform } from './join.ts';
@@ -108,6 +109,8 @@ export class Tunnel {
         emit: (event) => this.#emit(event),
         localWebUrl: () => `http://${this.#addresses.http ?? ''}`,
         brokerLocalUrl: (brokerUrl, brokerUrlTls) => this.brokerLocalUrl(brokerUrl, brokerUrlTls),
+        // Other machines use a non-loopback listener by name; a loopback one answers loopback names only.
+        anyHost: !isLoopbackHost(config.listen.host),
       });
     }
   }

@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { AppError } from '../../../shared/errors.ts';
 import type { DialTarget } from '../tunnel/dialer.ts';
 import { formatHostPort } from '../tunnel/dialer.ts';
 
@@ -134,4 +135,27 @@ export async function rewriteLookupAnswer(
   }
   for (const name of httpFields) if (text(name) !== undefined) record[name] = addresses.webUrl;
   return JSON.stringify(record);
+}
+
+const loopbackHostNames = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/**
+ * Refuses what only a web browser would send, because the web listener adds the profile's
+ * credential to every request that has none: a page of another site posting to it (cross-site
+ * request forgery: browsers send `Origin` / `Sec-Fetch-Site`, local tools do not), and a page whose
+ * own name was made to resolve to this machine (DNS rebinding: its `Host` is not a loopback name).
+ * @param anyHost true when the listener deliberately serves other machines (listen.allowNonLoopback)
+ * @returns the error to answer with, or undefined to serve the request
+ */
+export function refuseBrowserRequest(headers: IncomingHttpHeaders, anyHost: boolean): AppError | undefined {
+  const host = headers.host ?? '';
+  const hostName = host.replace(/:\d+$/, '').toLowerCase();
+  if (!anyHost && host !== '' && !loopbackHostNames.has(hostName) && !/^127\.\d+\.\d+\.\d+$/.test(hostName)) {
+    return new AppError('HTTP_REQUEST_REFUSED', `The web listener refused a request for host "${host}": only loopback names reach it (a web page whose name resolves to this machine must not use your credentials).`);
+  }
+  const origin = headers.origin;
+  if ((origin !== undefined && origin !== `http://${host}`) || headers['sec-fetch-site'] === 'cross-site') {
+    return new AppError('HTTP_REQUEST_REFUSED', `The web listener refused a request from the web page ${origin ?? '(another site)'}: the tunnel adds your credentials here, so only local tools may use it.`);
+  }
+  return undefined;
 }

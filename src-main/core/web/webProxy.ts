@@ -28,7 +28,7 @@ import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { TunnelConfig } from '../tunnel/config.ts';
 import { formatHostPort, type DialTarget, type Dialer } from '../tunnel/dialer.ts';
-import { decideRedirect, endToEndHeaders, hostHeader, isLookupPath, loggablePath, rewriteLookupAnswer } from './httpRewrite.ts';
+import { decideRedirect, endToEndHeaders, hostHeader, isLookupPath, loggablePath, refuseBrowserRequest, rewriteLookupAnswer } from './httpRewrite.ts';
 import { RequestBody } from './requestBody.ts';
 import { UpstreamAgents } from './upstreamAgents.ts';
 
@@ -46,6 +46,8 @@ export interface WebProxyOptions {
   maxRedirects?: number;
   /** Largest HTTP-lookup answer buffered for rewriting; 1 MiB by default. */
   maxLookupBytes?: number;
+  /** Serve requests for any Host (the listener deliberately serves other machines). */
+  anyHost?: boolean;
 }
 
 /** Per local connection: its id in the connection log, and the last error a request on it met. */
@@ -143,6 +145,11 @@ export class WebProxy {
     let cameFrom: string | undefined;
     let error: AppError | undefined;
     try {
+      const refusal = refuseBrowserRequest(request.headers, this.#options.anyHost ?? false);
+      if (refusal) {
+        request.resume();
+        throw refusal;
+      }
       const headers = endToEndHeaders(request.headers);
       delete headers.host;
       // Node's server already answered the client's "Expect: 100-continue" locally; upstream the
@@ -217,7 +224,7 @@ export class WebProxy {
         // The local client left: nothing to answer, and nothing the tunnel did wrong.
         if (!isAppError(failure)) error = undefined;
       } else if (!response.headersSent) {
-        answerError(response, error.code === 'HTTP_REDIRECT_BODY_TOO_LARGE' ? 413 : 502, error);
+        answerError(response, error.code === 'HTTP_REDIRECT_BODY_TOO_LARGE' ? 413 : error.code === 'HTTP_REQUEST_REFUSED' ? 403 : 502, error);
       } else {
         // The answer broke off midway: the client must see a broken response, not a short one.
         response.destroy();
