@@ -60,13 +60,16 @@ it('serves a local tool (no Origin) with the token added', async () => {
   expect(admin.requests.length).toBe(before + 1);
 });
 
-it.each([
-  ['a form post from another site', 'POST', { host: `127.0.0.1:${port}`, origin: 'https://evil.example', 'content-type': 'text/plain' }],
-  ['a fetch marked cross-site', 'GET', { host: `localhost:${port}`, 'sec-fetch-site': 'cross-site' }],
-  ['a rebound host name', 'GET', { host: `evil.example:${port}` }],
-])('refuses %s with 403 and never reaches the cluster', async (_name, method, headers) => {
+// The listener's port is known only once it runs, so each case builds its headers from it.
+const refused: [string, string, (port: number) => Record<string, string>][] = [
+  ['a form post from another site', 'POST', (listenPort) => ({ host: `127.0.0.1:${listenPort}`, origin: 'https://evil.example', 'content-type': 'text/plain' })],
+  ['a fetch marked cross-site', 'GET', (listenPort) => ({ host: `localhost:${listenPort}`, 'sec-fetch-site': 'cross-site' })],
+  ['a rebound host name', 'GET', (listenPort) => ({ host: `evil.example:${listenPort}` })],
+];
+
+it.each(refused)('refuses %s with 403 and never reaches the cluster', async (_name, method, headers) => {
   const before = admin.requests.length;
-  const answer = await request(method as string, headers as Record<string, string>);
+  const answer = await request(method, headers(port));
   expect(answer.status).toBe(403);
   expect(JSON.parse(answer.body)).toMatchObject({ code: 'HTTP_REQUEST_REFUSED' });
   expect(admin.requests.length).toBe(before);
