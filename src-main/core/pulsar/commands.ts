@@ -477,6 +477,27 @@ export function encodePong(): Buffer {
   ]);
 }
 
+/** ServerError values the tunnel answers with (PulsarApi.proto enum ServerError). */
+export const ServerError = { UnknownError: 0, AuthenticationError: 3, ServiceNotReady: 6 } as const;
+
+/** request_id -1 as a uint64: what brokers put in an ERROR that answers a CONNECT (which has no id). */
+export const CONNECT_REQUEST_ID = 0xffff_ffff_ffff_ffffn;
+
+/**
+ * An ERROR (14) BaseCommand: CommandError 1 request_id, 2 error (ServerError), 3 message, all required.
+ */
+export function encodeError(opts: { requestId: Uint64; error: number; message: string }): Buffer {
+  const body = encodeFields([
+    [1, { uint64: opts.requestId }],
+    [2, { uint32: opts.error }],
+    [3, { string: opts.message }],
+  ]);
+  return encodeFields([
+    [1, { uint32: CommandType.ERROR }],
+    [CommandType.ERROR, { message: body }],
+  ]);
+}
+
 /**
  * An AUTH_RESPONSE (37) BaseCommand: CommandAuthResponse 1 client_version,
  * 2 response = AuthData{1 auth_method_name, 2 auth_data}, 3 protocol_version.

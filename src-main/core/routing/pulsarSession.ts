@@ -19,7 +19,10 @@ import { AppError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import {
   AUTH_REFRESH_CHALLENGE,
+  CONNECT_REQUEST_ID,
   CommandType,
+  encodeError,
+  ServerError,
   encodeAuthResponse,
   encodePing,
   frame as frameCommand,
@@ -85,6 +88,8 @@ export class PulsarSession {
   #target: DialTarget | undefined;
   #remote: tls.TLSSocket | undefined;
   #connectDone = false;
+  /** The client's first frame was a CONNECT (so it expects CONNECTED or ERROR back). */
+  #sawConnect = false;
   #injectedToken = false;
   #clientVersion = 'pulsar-tunnel';
   #protocolVersion = 0;
@@ -204,6 +209,19 @@ export class PulsarSession {
     }
   }
 
+  /**
+   * The ERROR frame that tells the local client why its CONNECT cannot be served (the tunnel could
+   * not reach the broker, or refused the request), so the client's own log shows the tunnel's
+   * explanation; undefined when the client sent no CONNECT. ServiceNotReady makes clients retry,
+   * as they would for a broker that is not ready; a rejected client certificate is an
+   * AuthenticationError, which they do not retry.
+   */
+  connectFailure(error: AppError): Buffer | undefined {
+    if (!this.#sawConnect) return undefined;
+    const kind = error.code === 'TUNNEL_TLS_CLIENT_CERT_REJECTED' ? ServerError.AuthenticationError : ServerError.ServiceNotReady;
+    return frameCommand(encodeError({ requestId: CONNECT_REQUEST_ID, error: kind, message: `pulsar-tunnel ${error.code}: ${error.message}` }));
+  }
+
   dispose(): void {
     clearInterval(this.#keepAlive);
     this.#remote = undefined;
@@ -247,6 +265,7 @@ export class PulsarSession {
       return undefined;
     }
     const connect = readConnect(frame.command);
+    this.#sawConnect = true;
     this.#clientVersion = connect.clientVersion;
     this.#protocolVersion = connect.protocolVersion;
     this.#target = connect.proxyToBrokerUrl ? registry.resolveProxyTarget(connect.proxyToBrokerUrl).target : (boundTo ?? config.service);

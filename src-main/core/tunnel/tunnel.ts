@@ -299,9 +299,19 @@ export class Tunnel {
       const begun = await session.begin(connection.local, connection.abort.signal);
       return { ...begun, up: session.up, down: session.down, session };
     } catch (error) {
+      this.#tellClient(connection, session, error);
       session.dispose();
       throw error;
     }
+  }
+
+  /** Answers a client's CONNECT that cannot be served with an ERROR saying why, before closing. */
+  #tellClient(connection: OpenConnection, session: PulsarSession, failure: unknown): void {
+    if (!isAppError(failure) || connection.local.destroyed || connection.counters.bytesDown > 0) return;
+    const answer = session.connectFailure(failure);
+    if (!answer) return;
+    connection.counters.bytesDown += answer.length;
+    connection.local.write(answer);
   }
 
   #opened(connection: OpenConnection, listener: ListenerKind, target: DialTarget): void {
@@ -350,6 +360,7 @@ export class Tunnel {
       error = (await joined).error;
     } catch (failure) {
       if (!plan) this.#opened(connection, binding.listener, this.#defaultTarget(binding));
+      else if (plan.session && !connection.abort.signal.aborted) this.#tellClient(connection, plan.session, failure);
       closeGracefully(local);
       // A dial cancelled because the local client left or the tunnel stopped is not an error.
       if (!connection.abort.signal.aborted || (isAppError(failure) && failure.code !== 'TUNNEL_INTERNAL')) {
