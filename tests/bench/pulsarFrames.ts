@@ -3,14 +3,7 @@
  * so the only difference is the frame reader and rewriter. Built with the engine's own wire helpers.
  */
 import { encodeFields } from '../../src-main/core/pulsar/wire.ts';
-import { CommandType, frame } from '../../src-main/core/pulsar/commands.ts';
-
-function command(type: number, body: Buffer): Buffer {
-  return encodeFields([
-    [1, { uint32: type }],
-    [type, { message: body }],
-  ]);
-}
+import { CommandType, encodeCommand as command, frame } from '../../src-main/core/pulsar/commands.ts';
 
 /** A payload frame: command, then magic 0x0e01, a checksum (not checked here), metadata, payload. */
 function payloadFrame(cmd: Buffer, payload: Buffer): Buffer {

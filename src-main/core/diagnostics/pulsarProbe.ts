@@ -6,7 +6,7 @@
  */
 import type tls from 'node:tls';
 import { AppError } from '../../../shared/errors.ts';
-import { CommandType, commandTypeName, encodePong, frame, readCommandType, readConnected, readLookupResponse, type ConnectedInfo, type LookupResponseInfo } from '../pulsar/commands.ts';
+import { CommandType, commandTypeName, encodeCommand, encodePong, frame, readCommandType, readConnected, readLookupResponse, type ConnectedInfo, type LookupResponseInfo } from '../pulsar/commands.ts';
 import { FrameReader } from '../pulsar/frameReader.ts';
 import { encodeFields, lastField, parseFields, readBytes, readString, readUint32 } from '../pulsar/wire.ts';
 import type { AuthConfig } from '../tunnel/config.ts';
@@ -69,10 +69,7 @@ export function encodeConnect(credential: { methodName: string; data: Buffer } |
     [4, { int32: doctorProtocolVersion }],
     ...(credential ? ([[5, { string: credential.methodName }]] as const) : []),
   ]);
-  return encodeFields([
-    [1, { uint32: CommandType.CONNECT }],
-    [CommandType.CONNECT, { message: connect }],
-  ]);
+  return encodeCommand(CommandType.CONNECT, connect);
 }
 
 /** A LOOKUP (23) BaseCommand: 1 topic, 2 request_id, 3 authoritative. */
@@ -82,10 +79,7 @@ export function encodeLookup(topic: string, requestId: number, authoritative: bo
     [2, { uint64: requestId }],
     [3, { bool: authoritative }],
   ]);
-  return encodeFields([
-    [1, { uint32: CommandType.LOOKUP }],
-    [CommandType.LOOKUP, { message: lookup }],
-  ]);
+  return encodeCommand(CommandType.LOOKUP, lookup);
 }
 
 /** Reads an ERROR (14): CommandError 1 request_id, 2 error (ServerError), 3 message. */

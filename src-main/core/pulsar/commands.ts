@@ -461,20 +461,25 @@ export function readAuthChallenge(command: Buffer): { authMethodName?: string; a
   return info;
 }
 
+/**
+ * A BaseCommand of `type` around its sub-command: field 1 is the type, and the sub-command sits in
+ * the field whose number equals the type (PULSAR-PROTOCOL.md, "BaseCommand").
+ */
+export function encodeCommand(type: number, body: Uint8Array): Buffer {
+  return encodeFields([
+    [1, { uint32: type }],
+    [type, { message: body }],
+  ]);
+}
+
 /** A PING (18) BaseCommand: type 18 and an empty CommandPing in field 18. */
 export function encodePing(): Buffer {
-  return encodeFields([
-    [1, { uint32: CommandType.PING }],
-    [CommandType.PING, { message: new Uint8Array(0) }],
-  ]);
+  return encodeCommand(CommandType.PING, new Uint8Array(0));
 }
 
 /** A PONG (19) BaseCommand: type 19 and an empty CommandPong in field 19. */
 export function encodePong(): Buffer {
-  return encodeFields([
-    [1, { uint32: CommandType.PONG }],
-    [CommandType.PONG, { message: new Uint8Array(0) }],
-  ]);
+  return encodeCommand(CommandType.PONG, new Uint8Array(0));
 }
 
 /** ServerError values the tunnel answers with (PulsarApi.proto enum ServerError). */
@@ -492,10 +497,7 @@ export function encodeError(opts: { requestId: Uint64; error: number; message: s
     [2, { uint32: opts.error }],
     [3, { string: opts.message }],
   ]);
-  return encodeFields([
-    [1, { uint32: CommandType.ERROR }],
-    [CommandType.ERROR, { message: body }],
-  ]);
+  return encodeCommand(CommandType.ERROR, body);
 }
 
 /**
@@ -512,10 +514,7 @@ export function encodeAuthResponse(opts: { clientVersion: string; methodName: st
     [2, { message: authData }],
     [3, { int32: opts.protocolVersion }],
   ]);
-  return encodeFields([
-    [1, { uint32: CommandType.AUTH_RESPONSE }],
-    [CommandType.AUTH_RESPONSE, { message: response }],
-  ]);
+  return encodeCommand(CommandType.AUTH_RESPONSE, response);
 }
 
 /** Frames a BaseCommand as a simple command: `[totalSize][commandSize][command]`, totalSize = 4 + commandSize. */
