@@ -41,6 +41,8 @@ export interface JoinOptions {
   closeTimeoutMs: number;
   /** Server name of the broker, for error messages. */
   sni: string | undefined;
+  /** Bytes already read from the local client (e.g. its CONNECT), sent to the remote first. */
+  preamble?: Buffer;
 }
 
 /** Resolves once both sockets are closed; `error` is set when the connection ended in a failure. */
@@ -115,13 +117,34 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
           );
         }
       });
-      from.once('end', () => {
-        // Half-close: pass the FIN on; the other direction keeps flowing until it ends too.
-        if (!to.destroyed) to.end();
+      let ended = false;
+      const onEnd = () => {
+        if (ended) return;
+        ended = true;
         armCloseTimer();
-      });
+        // Half-close: pass the FIN on once every byte before it is out (output held back by the
+        // transform comes first); the other direction keeps flowing until it ends too.
+        const held = transform?.pending?.();
+        if (!held) {
+          if (!to.destroyed) to.end();
+          return;
+        }
+        held.then(
+          () => {
+            if (!to.destroyed) to.end();
+          },
+          () => undefined, // the failure is reported where the hold was taken (above)
+        );
+      };
+      from.once('end', onEnd);
+      // The FIN may have come before the join: a client that sends its CONNECT and FIN together is
+      // read to the end by the Pulsar session while the broker is dialed, and Node emits 'end'
+      // even on a paused socket once its buffer is empty.
+      if (from.readableEnded) onEnd();
     };
 
+    // Before the forwarding starts, which may pass on a FIN that came with the preamble.
+    if (options.preamble && options.preamble.length > 0) remote.write(options.preamble);
     forward(local, remote, options.up, 'up');
     forward(remote, local, options.down, 'down');
 

@@ -354,8 +354,8 @@ export class Tunnel {
         counters,
         closeTimeoutMs: this.#options.closeTimeoutMs ?? 10_000,
         sni: dialed.sni,
+        preamble: plan.preamble,
       });
-      if (plan.preamble && plan.preamble.length > 0) dialed.socket.write(plan.preamble);
       local.resume();
       error = (await joined).error;
     } catch (failure) {
