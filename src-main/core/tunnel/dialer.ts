@@ -10,6 +10,7 @@ import { AppError } from '../../../shared/errors.ts';
 import type { TlsSummary } from '../../../shared/model/events.ts';
 import type { HostPort } from '../../../shared/model/profile.ts';
 import type { TunnelConfig } from './config.ts';
+import { TlsSessionCache, type PeerCertificateSummary } from './sessionCache.ts';
 import { classifyDialError } from './tlsErrors.ts';
 
 /** Key-exchange groups offered in the ClientHello. Pinned so the ClientHello stays small and fits in
@@ -51,6 +52,12 @@ function describeName(fields: Record<string, string | string[]> | undefined): st
     .join(', ');
 }
 
+/** Subject and expiry of a certificate from getPeerCertificate(); undefined for the empty object a resumed session gives. */
+function summarizePeer(peer: tls.PeerCertificate | undefined): PeerCertificateSummary | undefined {
+  if (!peer?.subject || !peer.valid_to) return undefined;
+  return { subject: describeName(peer.subject as unknown as Record<string, string>), validTo: new Date(peer.valid_to).toISOString() };
+}
+
 /**
  * Creates a dialer for one tunnel.
  * @throws AppError CERTIFICATE_INVALID when the CA, certificate or key cannot be loaded.
@@ -69,9 +76,7 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
   } catch (error) {
     throw new AppError('CERTIFICATE_INVALID', `The profile's TLS material cannot be used: ${(error as Error).message}.`, { cause: error });
   }
-  // TLS session tickets per server name (as undici does), so reconnects resume instead of
-  // running a full handshake.
-  const sessions = new Map<string, Buffer>();
+  const sessions = new TlsSessionCache();
   const timeoutMs = config.connectionTimeoutMs;
 
   function route(target: DialTarget) {
@@ -117,17 +122,22 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
             ),
           );
         }, timeoutMs);
-        const session = sni ? sessions.get(sni) : undefined;
+        const cached = sni ? sessions.get(sni) : undefined;
+        // A resumed session shows no certificate: it is the one verified when the session began.
+        const peerOf = (socket: tls.TLSSocket) => summarizePeer(socket.getPeerCertificate()) ?? (socket.isSessionReused() ? cached?.peer : undefined);
         secure = tls.connect({
           socket: raw,
           secureContext,
           servername: sni,
-          session,
+          session: cached?.ticket,
           rejectUnauthorized: !config.tls.allowInsecure,
           checkServerIdentity: (_name, cert) =>
             config.tls.verifyHostname && !config.tls.allowInsecure ? tls.checkServerIdentity(target.host, cert) : undefined,
         });
-        if (sni) secure.on('session', (ticket: Buffer) => sessions.set(sni, ticket));
+        if (sni) {
+          const socket = secure;
+          socket.on('session', (ticket: Buffer) => sessions.set(sni, ticket, peerOf(socket)));
+        }
         secure.once('error', fail);
         const onEarlyClose = () =>
           fail(Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' }));
@@ -135,7 +145,7 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
         secure.once('secureConnect', () => {
           if (settled) return;
           const socket = secure as tls.TLSSocket;
-          const peer = socket.getPeerCertificate();
+          const peer = peerOf(socket);
           settled = true;
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
@@ -150,8 +160,8 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
             tls: {
               version: socket.getProtocol() ?? 'unknown',
               cipher: socket.getCipher()?.name ?? 'unknown',
-              peerSubject: describeName(peer?.subject as Record<string, string> | undefined),
-              peerValidTo: peer?.valid_to ? new Date(peer.valid_to).toISOString() : '',
+              peerSubject: peer?.subject ?? '',
+              peerValidTo: peer?.validTo ?? '',
             },
           });
         });
