@@ -15,7 +15,7 @@ import { doctorStepNames, type DoctorReport, type DoctorStep, type DoctorStepNam
 import type { ConnectedInfo } from '../pulsar/commands.ts';
 import type { TunnelConfig } from '../tunnel/config.ts';
 import { createDialer, formatHostPort, keyExchangeGroups, type Dialer, type DialResult, type DialTarget } from '../tunnel/dialer.ts';
-import { classifyDialError } from '../tunnel/tlsErrors.ts';
+import { classifyDialError, classifyQuietClose } from '../tunnel/tlsErrors.ts';
 import { proxyConfigFor, recommendedIdleTimeoutSeconds, type ProxyConfigOptions, type ProxyRoute } from './proxyConfig.ts';
 import { connectCredential, PulsarProbe } from './pulsarProbe.ts';
 
@@ -395,7 +395,7 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
     let connectError: unknown;
     let connectMs = 0;
     if (!run.failed && clientCertError === undefined && secured) {
-      probe = new PulsarProbe(secured.socket, secured.sni);
+      probe = new PulsarProbe(secured.socket, secured.sni, secured.clientCertificate);
       const started = Date.now();
       try {
         connected = await probe.connect(await connectCredential(config.auth), timeoutMs);
@@ -405,14 +405,9 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
       connectMs = Date.now() - started;
       const code = (connectError as AppError | undefined)?.code;
       if (code === 'TUNNEL_TLS_CLIENT_CERT_REJECTED') clientCertError = connectError as AppError;
-      else if (code === 'PULSAR_CONNECT_FAILED' && probe.closed && probe.bytesReceived === 0 && secured.tls.version === 'TLSv1.3' && config.tls.certPem !== undefined) {
-        // In TLS 1.3 the server checks the client certificate after the handshake completed on
-        // our side; some servers then close without an alert, and nothing else closes a fresh
-        // connection before answering CONNECT.
-        clientCertError = new AppError(
-          'TUNNEL_TLS_CLIENT_CERT_REJECTED',
-          `The broker for "${service.host}" closed the connection right after the TLS 1.3 handshake, before answering CONNECT: it most likely rejected the client certificate (is it signed by a CA the broker trusts, and not expired?).`,
-        );
+      else if ((code === 'PULSAR_CONNECT_FAILED' && probe.closed) || code === 'TUNNEL_PEER_RESET') {
+        // The same reading of a close right after a TLS 1.3 handshake as the tunnel's.
+        clientCertError = classifyQuietClose({ sni: secured.sni, clientCertificate: secured.clientCertificate, tlsVersion: secured.tls.version, bytesSent: probe.bytesSent, bytesReceived: probe.bytesReceived });
       }
     }
     await run.run('clientCertificate', serviceContext, async () => {
@@ -464,7 +459,7 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
           const next = await dial(target).catch((error: unknown) => {
             throw new AppError((error as AppError).code, `Following the redirect to ${formatHostPort(target)}: ${(error as AppError).message}`);
           });
-          current = new PulsarProbe(next.socket, next.sni);
+          current = new PulsarProbe(next.socket, next.sni, next.clientCertificate);
           await current.connect(await connectCredential(config.auth), timeoutMs);
           authoritative = true;
         }
@@ -480,7 +475,7 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
       await run.run('brokerConnect', brokerContext, async () => {
         const target = brokerTarget as DialTarget;
         const result = await dial(target);
-        const brokerProbe = new PulsarProbe(result.socket, result.sni);
+        const brokerProbe = new PulsarProbe(result.socket, result.sni, result.clientCertificate);
         const info = await brokerProbe.connect(await connectCredential(config.auth), timeoutMs);
         const facts = certificateFacts(result.socket.getPeerCertificate(true));
         return {
@@ -497,7 +492,7 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
       await run.run('idleTimeout', serviceContext, async () => {
         const maxSeconds = options.idleCheckMaxSeconds ?? 40;
         const result = await dial(service);
-        const idleProbe = new PulsarProbe(result.socket, result.sni);
+        const idleProbe = new PulsarProbe(result.socket, result.sni, result.clientCertificate);
         await idleProbe.connect(await connectCredential(config.auth), timeoutMs);
         const closed = await waitForIdleClose(result.socket, maxSeconds * 1000);
         const keepAlive = config.keepAliveIntervalSeconds;

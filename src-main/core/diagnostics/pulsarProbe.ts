@@ -10,7 +10,7 @@ import { CommandType, commandTypeName, encodeCommand, encodePong, frame, readCom
 import { FrameReader } from '../pulsar/frameReader.ts';
 import { encodeFields, lastField, parseFields, readBytes, readString, readUint32 } from '../pulsar/wire.ts';
 import type { AuthConfig } from '../tunnel/config.ts';
-import { clientCertRejected, isClientCertRejection } from '../tunnel/tlsErrors.ts';
+import { clientCertRejected, isClientCertRejection, type ClientCertificateName } from '../tunnel/tlsErrors.ts';
 
 /** CONNECT.client_version the Doctor sends, so broker logs show who connected. */
 export const doctorClientVersion = 'pulsar-tunnel-doctor';
@@ -105,11 +105,15 @@ export class PulsarProbe {
   #failure: AppError | undefined;
   #closed = false;
   #bytesReceived = 0;
+  #bytesSent = 0;
   #wake: (() => void) | undefined;
   readonly #reader: FrameReader;
 
-  /** @param socket a secured socket to a broker (through the proxy) @param sni the name it was dialed for */
-  constructor(socket: tls.TLSSocket, sni: string | undefined) {
+  /**
+   * @param socket a secured socket to a broker (through the proxy) @param sni the name it was dialed for
+   * @param clientCertificate the client certificate presented, named when the broker refuses it
+   */
+  constructor(socket: tls.TLSSocket, sni: string | undefined, clientCertificate?: ClientCertificateName) {
     this.#socket = socket;
     this.#sni = sni;
     this.#reader = new FrameReader({
@@ -137,7 +141,7 @@ export class PulsarProbe {
     socket.on('error', (error) => {
       this.#fail(
         isClientCertRejection(error)
-          ? clientCertRejected(error, { sni })
+          ? clientCertRejected(error, { sni, clientCertificate })
           : new AppError('TUNNEL_PEER_RESET', `The connection for ${sni ?? 'the broker'} failed: ${(error as Error).message}.`, { cause: error }),
       );
       this.#wake?.();
@@ -157,7 +161,9 @@ export class PulsarProbe {
 
   /** Writes one framed command. */
   send(command: Buffer): void {
-    this.#socket.write(frame(command));
+    const framed = frame(command);
+    this.#bytesSent += framed.length;
+    this.#socket.write(framed);
   }
 
   /**
@@ -237,6 +243,11 @@ export class PulsarProbe {
   /** Bytes received from the broker so far (after the TLS handshake). */
   get bytesReceived(): number {
     return this.#bytesReceived;
+  }
+
+  /** Bytes of commands written so far. */
+  get bytesSent(): number {
+    return this.#bytesSent;
   }
 
   /** True once the socket closed. */

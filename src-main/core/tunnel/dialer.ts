@@ -7,11 +7,12 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { AppError } from '../../../shared/errors.ts';
+import { summarizePem } from '../certificates/certificates.ts';
 import type { TlsSummary } from '../../../shared/model/events.ts';
 import type { HostPort } from '../../../shared/model/profile.ts';
 import type { TunnelConfig } from './config.ts';
 import { TlsSessionCache, type PeerCertificateSummary } from './sessionCache.ts';
-import { classifyDialError } from './tlsErrors.ts';
+import { classifyDialError, type ClientCertificateName } from './tlsErrors.ts';
 
 /** Key-exchange groups offered in the ClientHello. Pinned so the ClientHello stays small and fits in
  * one TCP segment: post-quantum key shares push it past 1.5 KB, and ATS 9.2 hangs on a ClientHello
@@ -31,6 +32,8 @@ export interface DialResult {
   sni: string | undefined;
   /** host:port that was dialed. */
   dialed: string;
+  /** The client certificate presented in the handshake, if the profile has one. */
+  clientCertificate: ClientCertificateName | undefined;
 }
 
 export interface Dialer {
@@ -76,6 +79,9 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
   } catch (error) {
     throw new AppError('CERTIFICATE_INVALID', `The profile's TLS material cannot be used: ${(error as Error).message}.`, { cause: error });
   }
+  // Named in the errors of a broker that refuses it.
+  const leaf = config.tls.certPem === undefined ? undefined : summarizePem(config.tls.certPem, 'tlsCertificateFilePath')[0];
+  const clientCertificate = leaf ? { subject: leaf.subject, issuer: leaf.issuer } : undefined;
   const sessions = new TlsSessionCache();
   const timeoutMs = config.connectionTimeoutMs;
 
@@ -98,7 +104,7 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        const appError = classifyDialError(error, { stage, dialed, sni, bytesRead: raw.bytesRead });
+        const appError = classifyDialError(error, { stage, dialed, sni, bytesRead: raw.bytesRead, clientCertificate });
         secure?.destroy();
         raw.destroy();
         reject(appError);
@@ -157,6 +163,7 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
             socket,
             sni,
             dialed,
+            clientCertificate,
             tls: {
               version: socket.getProtocol() ?? 'unknown',
               cipher: socket.getCipher()?.name ?? 'unknown',

@@ -8,7 +8,7 @@
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { AppError, isAppError } from '../../../shared/errors.ts';
-import { clientCertRejected, isClientCertRejection, isRoutineDisconnect } from './tlsErrors.ts';
+import { classifyQuietClose, clientCertRejected, isClientCertRejection, isRoutineDisconnect, type ClientCertificateName } from './tlsErrors.ts';
 
 /** Rewrites one direction of a stream: feed chunks in, get the bytes to forward out, in order. */
 export interface StreamTransform {
@@ -43,6 +43,26 @@ export interface JoinOptions {
   sni: string | undefined;
   /** Bytes already read from the local client (e.g. its CONNECT), sent to the remote first. */
   preamble?: Buffer;
+  /** The client certificate presented to the broker, to recognise and name its rejection. */
+  clientCertificate?: ClientCertificateName;
+  /**
+   * Bytes that tell the local client why its connection fails (a Pulsar ERROR for a CONNECT not
+   * yet answered), sent before the local side is closed; undefined to just close it.
+   */
+  farewell?: (error: AppError) => Buffer | undefined;
+}
+
+/**
+ * Ends a local connection with a FIN rather than a reset: unread input is drained (closing a socket
+ * with unread bytes makes the kernel send RST, which can discard what we wrote last), so the client
+ * reads everything sent before the close.
+ */
+export function closeGracefully(local: net.Socket): void {
+  if (local.destroyed) return;
+  local.on('data', () => undefined);
+  local.resume();
+  local.destroySoon();
+  setTimeout(() => local.destroy(), 1_000).unref();
 }
 
 /** Resolves once both sockets are closed; `error` is set when the connection ended in a failure. */
@@ -53,6 +73,9 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
     let localClosed = false;
     let remoteClosed = false;
     let closeTimer: NodeJS.Timeout | undefined;
+    let failed = false;
+    /** Application bytes received from the broker. */
+    let received = 0;
 
     const finish = () => {
       if (!localClosed || !remoteClosed) return;
@@ -61,9 +84,19 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
     };
     const fail = (failure: AppError | undefined) => {
       if (failure && !error) error = failure;
-      local.destroy();
+      failed = true;
       remote.destroy();
+      const goodbye = failure && !local.destroyed && !local.writableEnded ? options.farewell?.(failure) : undefined;
+      if (goodbye) {
+        local.write(goodbye);
+        closeGracefully(local);
+      } else {
+        local.destroy();
+      }
     };
+    /** The broker closed without a TLS alert: a rejected client certificate, or a routine close. */
+    const quietClose = () =>
+      classifyQuietClose({ sni: options.sni, clientCertificate: options.clientCertificate, tlsVersion: remote.getProtocol(), bytesSent: counters.bytesUp, bytesReceived: received });
     const armCloseTimer = () => {
       if (closeTimer) return;
       closeTimer = setTimeout(() => fail(undefined), options.closeTimeoutMs);
@@ -83,7 +116,10 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
         if (!to.write(out)) blocked = true;
       };
       from.on('data', (chunk: Buffer) => {
+        // After a failure only the local side is still drained (closeGracefully); nothing goes on.
+        if (failed) return;
         if (direction === 'up') counters.bytesUp += chunk.length;
+        else received += chunk.length;
         if (transform) {
           // A transform emits small pieces (a frame header assembled across reads, then payload
           // views): corked, they leave as one write, so TLS seals them into full records instead of
@@ -121,6 +157,10 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
       const onEnd = () => {
         if (ended) return;
         ended = true;
+        if (direction === 'down') {
+          const rejected = quietClose();
+          if (rejected) return fail(rejected);
+        }
         armCloseTimer();
         // Half-close: pass the FIN on once every byte before it is out (output held back by the
         // transform comes first); the other direction keeps flowing until it ends too.
@@ -153,8 +193,8 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
       fail(isRoutineDisconnect(failure) ? undefined : new AppError('TUNNEL_INTERNAL', `Local connection failed: ${failure.message}`, { cause: failure }));
     });
     remote.on('error', (failure: Error) => {
-      if (isClientCertRejection(failure)) fail(clientCertRejected(failure, { sni: options.sni }));
-      else if (isRoutineDisconnect(failure)) fail(undefined);
+      if (isClientCertRejection(failure)) fail(clientCertRejected(failure, { sni: options.sni, clientCertificate: options.clientCertificate }));
+      else if (isRoutineDisconnect(failure)) fail(quietClose());
       else fail(new AppError('TUNNEL_TLS_FAILED', `The TLS connection to the broker failed: ${failure.message}`, { cause: failure }));
     });
     local.once('close', (hadError: boolean) => {

@@ -6,6 +6,14 @@
  */
 import { AppError } from '../../../shared/errors.ts';
 
+/** The profile's client certificate, as error messages name it. */
+export interface ClientCertificateName {
+  /** e.g. "CN=developer" */
+  subject: string;
+  /** e.g. "CN=Example Corp CA" */
+  issuer: string;
+}
+
 /** What the dialer knew when the failure happened. */
 export interface DialFailureContext {
   stage: 'connect' | 'handshake';
@@ -15,6 +23,8 @@ export interface DialFailureContext {
   sni: string | undefined;
   /** Raw bytes received from the proxy before the failure. */
   bytesRead: number;
+  /** The client certificate presented, if the profile has one. */
+  clientCertificate?: ClientCertificateName;
 }
 
 interface NodeError extends Error {
@@ -46,7 +56,7 @@ const clientCertRejectedCodes = new Set([
   'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED',
 ]);
 
-function names(context: DialFailureContext): string {
+function names(context: { sni: string | undefined }): string {
   return context.sni ? `server name "${context.sni}"` : 'this address';
 }
 
@@ -120,16 +130,53 @@ export function classifyDialError(error: unknown, context: DialFailureContext): 
   return new AppError('TUNNEL_TLS_FAILED', `The TLS handshake with ${context.dialed} for ${names(context)} failed: ${err.reason ?? err.message ?? String(error)}.`, cause);
 }
 
-/** The broker refused our client certificate (or the lack of one). */
-export function clientCertRejected(error: unknown, context: Pick<DialFailureContext, 'sni'>): AppError {
+/** What is known about the connection whose client certificate the broker refused. */
+export interface ClientCertContext {
+  sni: string | undefined;
+  clientCertificate?: ClientCertificateName;
+}
+
+function describeCertificate(certificate: ClientCertificateName | undefined): string {
+  return certificate ? `the client certificate ${certificate.subject} issued by ${certificate.issuer}` : 'the client certificate';
+}
+
+/** The broker refused our client certificate (or the lack of one), by a TLS alert. */
+export function clientCertRejected(error: unknown, context: ClientCertContext): AppError {
   const code = (error as NodeError | undefined)?.code ?? '';
-  const missing = code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED';
+  if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' || !context.clientCertificate) {
+    return new AppError('TUNNEL_TLS_CLIENT_CERT_REJECTED', `The broker for ${names(context)} requires a client certificate; set tlsCertificateFilePath and tlsKeyFilePath.`, { cause: error });
+  }
   return new AppError(
     'TUNNEL_TLS_CLIENT_CERT_REJECTED',
-    missing
-      ? `The broker for ${names({ ...context } as DialFailureContext)} requires a client certificate; set tlsCertificateFilePath and tlsKeyFilePath.`
-      : `The broker for ${names({ ...context } as DialFailureContext)} rejected the client certificate (${code}); check tlsCertificateFilePath/tlsKeyFilePath and that the broker trusts their CA.`,
+    `The broker for ${names(context)} rejected ${describeCertificate(context.clientCertificate)} (${code}); check tlsCertificateFilePath/tlsKeyFilePath and that the broker trusts their CA.`,
     { cause: error },
+  );
+}
+
+/** A TLS connection the broker closed (FIN or reset) without a TLS alert. */
+export interface QuietCloseContext extends ClientCertContext {
+  /** The negotiated protocol, e.g. "TLSv1.3". */
+  tlsVersion: string | null;
+  /** Application bytes sent to the broker before it closed. */
+  bytesSent: number;
+  /** Application bytes received from the broker before it closed. */
+  bytesReceived: number;
+}
+
+/**
+ * Recognises a client certificate refused after the handshake. In TLS 1.3 the server checks the
+ * client certificate after the handshake completed on the client's side (RFC 8446 section 4.4.2),
+ * and the alert it sends may never arrive: some servers close without one, and behind an SNI proxy
+ * the server's reset (it closes with our first request unread) can discard the alert. Nothing else
+ * makes a broker close a fresh connection that presented a certificate and sent it a request before
+ * answering a single byte. Undefined when the close does not look like that (nothing was sent, an
+ * answer came, TLS 1.2, or no certificate was presented).
+ */
+export function classifyQuietClose(context: QuietCloseContext): AppError | undefined {
+  if (context.tlsVersion !== 'TLSv1.3' || !context.clientCertificate || context.bytesSent === 0 || context.bytesReceived > 0) return undefined;
+  return new AppError(
+    'TUNNEL_TLS_CLIENT_CERT_REJECTED',
+    `The broker for ${names(context)} closed the connection right after the TLS 1.3 handshake without answering: it most likely rejected ${describeCertificate(context.clientCertificate)}; check that the broker trusts that CA and that the certificate has not expired.`,
   );
 }
 

@@ -11,7 +11,7 @@ import type { BrokerPort } from '../../../shared/ipc/contract.ts';
 import { isLoopbackHost } from '../../../shared/model/profile.ts';
 import type { TunnelConfig } from './config.ts';
 import { createDialer, formatHostPort, type DialTarget, type Dialer } from './dialer.ts';
-import { joinSockets, type ByteCounters, type StreamTransform } from './join.ts';
+import { closeGracefully, joinSockets, type ByteCounters, type StreamTransform } from './join.ts';
 import { listen, serverAddress } from './listener.ts';
 import { BrokerRegistry } from '../routing/brokerRegistry.ts';
 import { PulsarSession } from '../routing/pulsarSession.ts';
@@ -47,19 +47,6 @@ interface OpenConnection {
   reported: ByteCounters;
   abort: AbortController;
   done: Promise<void>;
-}
-
-/**
- * Ends a local connection the tunnel could not serve with a FIN rather than a reset: unread input
- * is drained (closing a socket with unread bytes makes the kernel send RST), so the client sees a
- * clean close and the error is in the tunnel's log.
- */
-function closeGracefully(local: net.Socket): void {
-  if (local.destroyed) return;
-  local.on('data', () => undefined);
-  local.resume();
-  local.destroySoon();
-  setTimeout(() => local.destroy(), 1_000).unref();
 }
 
 /** A running tunnel. */
@@ -307,11 +294,17 @@ export class Tunnel {
 
   /** Answers a client's CONNECT that cannot be served with an ERROR saying why, before closing. */
   #tellClient(connection: OpenConnection, session: PulsarSession, failure: unknown): void {
-    if (!isAppError(failure) || connection.local.destroyed || connection.counters.bytesDown > 0) return;
+    if (connection.local.destroyed) return;
+    const answer = this.#connectFailureAnswer(connection, session, failure);
+    if (answer) connection.local.write(answer);
+  }
+
+  /** The ERROR for a CONNECT not answered yet (nothing sent to the client so far), counted as sent. */
+  #connectFailureAnswer(connection: OpenConnection, session: PulsarSession | undefined, failure: unknown): Buffer | undefined {
+    if (!session || !isAppError(failure) || connection.counters.bytesDown > 0) return undefined;
     const answer = session.connectFailure(failure);
-    if (!answer) return;
-    connection.counters.bytesDown += answer.length;
-    connection.local.write(answer);
+    if (answer) connection.counters.bytesDown += answer.length;
+    return answer;
   }
 
   #opened(connection: OpenConnection, listener: ListenerKind, target: DialTarget): void {
@@ -355,6 +348,10 @@ export class Tunnel {
         closeTimeoutMs: this.#options.closeTimeoutMs ?? 10_000,
         sni: dialed.sni,
         preamble: plan.preamble,
+        clientCertificate: dialed.clientCertificate,
+        // A broker that refuses the connection after the handshake (a rejected client certificate)
+        // leaves the client's CONNECT unanswered: it gets the ERROR a failed dial would have got.
+        farewell: (failure) => this.#connectFailureAnswer(connection, plan?.session, failure),
       });
       local.resume();
       error = (await joined).error;
