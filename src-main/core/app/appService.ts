@@ -81,6 +81,8 @@ interface Run {
   transition?: Promise<unknown>;
   /** Connections whose TLS session to the broker came up and that are still open. */
   secured: Set<number>;
+  /** Secured connections the broker has not answered yet (not yet a sign of health). */
+  unanswered: Set<number>;
 }
 
 interface Subscriber {
@@ -183,7 +185,7 @@ export class AppService implements TunnelApi {
     }
     if (run && run.state !== 'stopped') return this.#status(name);
 
-    const fresh: Run = { state: 'starting', secured: new Set() };
+    const fresh: Run = { state: 'starting', secured: new Set(), unanswered: new Set() };
     this.#runs.set(name, fresh);
     this.#emitHealth(name, 'stopped');
     const transition = (async () => {
@@ -198,7 +200,7 @@ export class AppService implements TunnelApi {
       fresh.tunnel = await transition;
     } catch (error) {
       const appError = toAppError(error);
-      this.#runs.set(name, { state: 'stopped', secured: new Set(), lastError: { ...serialize(appError), time: this.#now().toISOString() } });
+      this.#runs.set(name, { state: 'stopped', secured: new Set(), unanswered: new Set(), lastError: { ...serialize(appError), time: this.#now().toISOString() } });
       this.#emitHealth(name, 'starting');
       throw appError;
     } finally {
@@ -415,7 +417,8 @@ export class AppService implements TunnelApi {
   /**
    * "failing" when the latest outcome was a failure: a connection that closed with an error before
    * its TLS session came up (proxy, route, certificate...), an established one that ended with a
-   * non-routine error, or a listener error. The next connection that gets through restores "running".
+   * non-routine error, or a listener error. The next connection that gets through (the broker
+   * answered it, or it closed cleanly) restores "running".
    */
   #updateHealth(name: string, run: Run, event: TunnelEvent): void {
     // The event may come from a tunnel that has since been replaced (stop then start).
@@ -424,10 +427,18 @@ export class AppService implements TunnelApi {
     let error: SerializedError | undefined;
     switch (event.event) {
       case 'connection.secured':
+        // Not a success yet: with TLS 1.3 a broker judges the client certificate after the
+        // handshake, so a refused certificate would flip the state to running and back to failing
+        // (a notification each time) on every attempt. The broker's first answer is the success.
         run.secured.add(event.id);
-        outcome = 'success';
+        run.unanswered.add(event.id);
+        break;
+      case 'connection.progress':
+      case 'pulsar.connected':
+        if ((event.event === 'pulsar.connected' || event.bytesDown > 0) && run.unanswered.delete(event.id)) outcome = 'success';
         break;
       case 'connection.closed': {
+        run.unanswered.delete(event.id);
         const wasSecured = run.secured.delete(event.id);
         if (!event.error) outcome = 'success';
         else if (!wasSecured || !routineCloseCodes.has(event.error.code)) {

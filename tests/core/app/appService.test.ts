@@ -69,6 +69,21 @@ describe('AppService tunnels', () => {
     expect(changes.map((change) => `${change.previous}->${change.status.state}`)).toEqual(['running->failing', 'failing->running']);
   });
 
+  it('counts a secured connection as getting through only once the broker answers it', async () => {
+    const { service, runner } = await setup();
+    await service.startTunnel('alpha');
+    const tunnel = runner.latest('alpha');
+    for (const event of connectionEvents('alpha', { code: 'TUNNEL_TLS_UNTRUSTED', message: 'untrusted' })) tunnel.emit(event);
+    const tls = { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', peerSubject: 'CN=pulsar.example.test', peerValidTo: new Date().toISOString() };
+    tunnel.emit({ event: 'connection.opened', id: 900, time: new Date().toISOString(), profile: 'alpha', listener: 'pulsar', local: '127.0.0.1:5555', sni: 'pulsar.example.test', proxy: 'proxy.example.test:4443' });
+    tunnel.emit({ event: 'connection.secured', id: 900, tls, handshakeMs: 5 });
+    expect(service.statusOf('alpha').state).toBe('failing');
+    tunnel.emit({ event: 'connection.progress', id: 900, bytesUp: 60, bytesDown: 0 });
+    expect(service.statusOf('alpha').state).toBe('failing');
+    tunnel.emit({ event: 'connection.progress', id: 900, bytesUp: 60, bytesDown: 40 });
+    expect(service.statusOf('alpha').state).toBe('running');
+  });
+
   it('stays running when an established connection is reset by its peer', async () => {
     const { service, runner } = await setup();
     await service.startTunnel('alpha');
