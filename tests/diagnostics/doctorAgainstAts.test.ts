@@ -167,7 +167,8 @@ describe('doctor through ATS', () => {
     );
     const step = failedStep(report);
     expect(step).toMatchObject({ name: 'clientCertificate', code: 'TUNNEL_TLS_CLIENT_CERT_REJECTED' });
-    expect(step.detail).toMatch(/rejected the client certificate/);
+    // The tunnel's own classification, naming the certificate and its issuer.
+    expect(step.detail).toMatch(/rejected the client certificate CN=stranger issued by CN=unrelated test CA/);
   });
 
   it('passes the client-certificate step with a certificate the broker trusts', async () => {
