@@ -164,13 +164,13 @@ export interface QuietCloseContext extends ClientCertContext {
 }
 
 /**
- * Recognises a client certificate refused after the handshake. In TLS 1.3 the server checks the
- * client certificate after the handshake completed on the client's side (RFC 8446 section 4.4.2),
- * and the alert it sends may never arrive: some servers close without one, and behind an SNI proxy
- * the server's reset (it closes with our first request unread) can discard the alert. Nothing else
- * makes a broker close a fresh connection that presented a certificate and sent it a request before
- * answering a single byte. Undefined when the close does not look like that (nothing was sent, an
- * answer came, TLS 1.2, or no certificate was presented).
+ * Recognises a client certificate refused after the handshake. In TLS 1.3 the client's certificate
+ * goes in its last handshake flight (RFC 8446 section 2), so the client has finished the handshake
+ * before the server judges it, and the server's alert may never arrive: some servers close without
+ * one, and through ATS 9.2 the tunnel sees a plain FIN (measured with a Node broker that refuses an
+ * unknown CA). Nothing else makes a broker close a fresh connection that presented a certificate
+ * and sent it a request before answering a single byte. Undefined when the close does not look like
+ * that (nothing was sent, an answer came, TLS 1.2, or no certificate was presented).
  */
 export function classifyQuietClose(context: QuietCloseContext): AppError | undefined {
   if (context.tlsVersion !== 'TLSv1.3' || !context.clientCertificate || context.bytesSent === 0 || context.bytesReceived > 0) return undefined;
