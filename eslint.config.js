@@ -3,17 +3,18 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import svelte from 'eslint-plugin-svelte';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
 
-/** Builds a `no-restricted-imports` rule from plain names and glob patterns, each with its reason. */
+/** Builds a `no-restricted-imports` rule from plain names and glob (or regex) patterns, each with its reason. */
 function restrict({ names = [], patterns = [] }) {
   return [
     'error',
     {
-      paths: names.map(({ name, message }) => ({ name, message })),
-      patterns: patterns.map(({ group, message }) => ({ group, message })),
+      paths: names.map(({ name, message, allowImportNames }) => (allowImportNames ? { name, message, allowImportNames } : { name, message })),
+      patterns: patterns.map(({ group, regex, message }) => (regex ? { regex, message } : { group, message })),
     },
   ];
 }
@@ -25,10 +26,18 @@ const noMain = { group: ['**/src-main/**'], message: 'This code must not import 
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'out/**', 'dist/**', 'test-results/**', 'playwright-report/**', '.tmp/**', '**/*.svelte'],
+    ignores: ['node_modules/**', 'out/**', 'dist/**', 'test-results/**', 'playwright-report/**', '.tmp/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  ...svelte.configs['flat/recommended'],
+  {
+    // Components and rune modules: the Svelte parser, with TypeScript for <script lang="ts">.
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: {
+      parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'], svelteFeatures: { runes: true } },
+    },
+  },
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
@@ -70,22 +79,56 @@ export default tseslint.config(
     },
   },
   {
-    // The preload runs in a sandboxed renderer: electron's renderer modules and shared/ only.
+    // The Electron main process: electron and node:* are its world, and it wires the engine (core/);
+    // it never imports the renderer (which it loads as a page) nor the other shells. The channel
+    // names are shared with the preload (preload/channels.ts), nothing else of it.
+    files: ['src-main/electron/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict({
+        patterns: [
+          noRenderer,
+          { group: ['**/cli/**', '**/host/**'], message: 'The Electron shell is one shell among three: it uses core/, never the CLI or the web host.' },
+          { group: ['**/preload/**', '!**/preload/channels.ts'], message: 'Main and preload share only the channel names (preload/channels.ts); the preload runs in the renderer.' },
+        ],
+      }),
+    },
+  },
+  {
+    // The preload runs in a sandboxed renderer: electron's renderer-side modules, shared/ and its own
+    // folder only. A sandboxed preload has no module loader for anything else (npm packages, Node).
     files: ['src-main/preload/**/*.ts'],
     rules: {
       'no-restricted-imports': restrict({
-        names: noNode,
-        patterns: [noRenderer, { group: ['**/core/**', '**/cli/**', '**/host/**'], message: 'The sandboxed preload can reach the engine only over IPC.' }],
+        names: [
+          {
+            name: 'electron',
+            allowImportNames: ['contextBridge', 'ipcRenderer', 'webFrame', 'webUtils', 'IpcRendererEvent'],
+            message: 'A sandboxed preload may use only electron\'s renderer-side modules (contextBridge, ipcRenderer, webFrame, webUtils).',
+          },
+        ],
+        patterns: [
+          {
+            regex: '^(?!electron$|\\./|(\\.\\./)+shared/)',
+            message: 'The sandboxed preload may import only electron, shared/ and its own folder; it reaches the engine over IPC.',
+          },
+        ],
       }),
     },
   },
   {
     // The renderer: browser only.
-    files: ['src-renderer/**/*.ts'],
+    files: ['src-renderer/**/*.ts', 'src-renderer/**/*.svelte'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       'no-restricted-imports': restrict({ names: [noElectron, ...noNode], patterns: [noMain] }),
     },
+  },
+  {
+    // The state classes keep their working sets (indexes, per-event maps) outside reactivity and
+    // publish immutable snapshots through $state.raw, replaced and never mutated; SvelteMap/SvelteSet
+    // would make every per-event mutation reactive, which the 10,000-row log cannot afford.
+    files: ['src-renderer/lib/state/*.svelte.ts'],
+    rules: { 'svelte/prefer-svelte-reactivity': 'off' },
   },
   {
     files: ['tests/**/*.ts'],
