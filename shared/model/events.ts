@@ -87,7 +87,16 @@ export type PulsarEvent =
       broker: string;
     }
   | { event: 'pulsar.connected'; id: number; serverVersion: string; protocolVersion: number; maxMessageSize?: number }
-  | { event: 'pulsar.lookup'; id: number; topic: string; response: 'Connect' | 'Redirect' | 'Failed'; broker?: string; local?: string; error?: string }
+  | {
+      event: 'pulsar.lookup';
+      id: number;
+      topic: string;
+      response: 'Connect' | 'Redirect' | 'Failed';
+      broker?: string;
+      local?: string;
+      /** When the broker answered Failed: PULSAR_LOOKUP_FAILED with the broker's reason. */
+      error?: SerializedError;
+    }
   | { event: 'pulsar.producer'; id: number; topic: string }
   | { event: 'pulsar.consumer'; id: number; topic: string; subscription: string }
   | { event: 'pulsar.moved'; id: number; resource: 'producer' | 'consumer' | 'topic'; broker: string; local: string }

@@ -37,7 +37,7 @@ export function formatEventText(event: TunnelEvent): string | undefined {
     case 'pulsar.lookup':
       return event.broker
         ? `${time} #${event.id} lookup ${event.topic}: ${event.response} ${event.broker}, served locally on ${event.local}`
-        : `${time} #${event.id} lookup ${event.topic}: ${event.response}${event.error ? ` (${event.error})` : ''}`;
+        : `${time} #${event.id} lookup ${event.topic}: ${event.response}${event.error ? `: ${event.error.code}: ${event.error.message}` : ''}`;
     case 'pulsar.producer':
       return `${time} #${event.id} producer on ${event.topic}`;
     case 'pulsar.consumer':

@@ -325,7 +325,9 @@ export class PulsarSession {
         const response = responseNames[answer.response ?? LookupResponseType.Connect] ?? 'Failed';
         const entry = response === 'Failed' ? undefined : registry.ensure(answer.brokerServiceUrl, answer.brokerServiceUrlTls);
         if (!entry) {
-          emit({ event: 'pulsar.lookup', id, topic, response, ...(answer.message ? { error: answer.message } : {}) });
+          const reason = answer.message || `ServerError ${answer.error ?? 'unknown'}`;
+          const error = response === 'Failed' ? new AppError('PULSAR_LOOKUP_FAILED', `The broker could not look up ${topic}: ${reason}.`).toJSON() : undefined;
+          emit({ event: 'pulsar.lookup', id, topic, response, ...(error ? { error } : {}) });
           return undefined;
         }
         const report = (ready: BrokerEntry) => emit({ event: 'pulsar.lookup', id, topic, response, broker: ready.broker, local: ready.local });
