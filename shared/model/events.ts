@@ -142,3 +142,32 @@ export type TunnelEvent =
   | ListenerErrorEvent
   | HttpRequestEvent
   | PulsarEvent;
+
+/**
+ * Every event kind, for code that must handle each one (the CLI's text log, its test). Adding a kind
+ * to {@link TunnelEvent} without listing it here fails the type check, and the reverse too.
+ */
+export const tunnelEventKinds = [
+  'ready',
+  'connection.opened',
+  'connection.secured',
+  'connection.progress',
+  'connection.closed',
+  'listener.error',
+  'http.request',
+  'pulsar.connect',
+  'pulsar.connected',
+  'pulsar.lookup',
+  'pulsar.producer',
+  'pulsar.consumer',
+  'pulsar.moved',
+  'pulsar.authRefresh',
+  'pulsar.brokerPort',
+] as const satisfies readonly TunnelEvent['event'][];
+
+/** An event kind, e.g. "pulsar.lookup". */
+export type TunnelEventKind = (typeof tunnelEventKinds)[number];
+
+/** Type-level check that {@link tunnelEventKinds} lists every kind of {@link TunnelEvent}. */
+export type UnlistedTunnelEventKinds = Exclude<TunnelEvent['event'], TunnelEventKind>;
+const _everyKindListed: [UnlistedTunnelEventKinds] extends [never] ? true : UnlistedTunnelEventKinds = true;
