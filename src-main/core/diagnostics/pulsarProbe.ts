@@ -6,7 +6,7 @@
  */
 import type tls from 'node:tls';
 import { AppError } from '../../../shared/errors.ts';
-import { CommandType, commandTypeName, encodeCommand, encodePong, frame, readCommandType, readConnected, readLookupResponse, type ConnectedInfo, type LookupResponseInfo } from '../pulsar/commands.ts';
+import { CommandType, commandTypeName, encodeCommand, encodePong, frame, readConnected, readLookupResponse, type ConnectedInfo, type LookupResponseInfo } from '../pulsar/commands.ts';
 import { FrameReader } from '../pulsar/frameReader.ts';
 import { encodeFields, lastField, parseFields, readBytes, readString, readUint32 } from '../pulsar/wire.ts';
 import type { AuthConfig } from '../tunnel/config.ts';
@@ -101,7 +101,7 @@ export function readServerError(command: Buffer): { error?: number; message?: st
 export class PulsarProbe {
   readonly #socket: tls.TLSSocket;
   readonly #sni: string | undefined;
-  readonly #commands: Buffer[] = [];
+  readonly #commands: Array<{ type: number; command: Buffer }> = [];
   #failure: AppError | undefined;
   #closed = false;
   #bytesReceived = 0;
@@ -124,7 +124,7 @@ export class PulsarProbe {
           return { drop: true };
         }
         // Copy: the command is a view of a chunk the reader may reuse.
-        this.#commands.push(Buffer.from(header.command));
+        this.#commands.push({ type: header.type, command: Buffer.from(header.command) });
         return { drop: true };
       },
     });
@@ -174,10 +174,8 @@ export class PulsarProbe {
   async next(timeoutMs: number, waitingFor: string): Promise<{ type: number; command: Buffer }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const command = this.#commands.shift();
-      if (command) {
-        return { type: readCommandType(command), command };
-      }
+      const next = this.#commands.shift();
+      if (next) return next;
       if (this.#failure) throw this.#failure;
       if (this.#closed) {
         throw new AppError('PULSAR_CONNECT_FAILED', `The connection for ${this.#sni ?? 'the broker'} was closed while waiting for ${waitingFor}, without an answer.`);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { ProfileView } from '../../../shared/ipc/contract.ts';
 import type { CertificateSummary } from '../../../shared/model/certificate.ts';
-import { authPlugins, parseServiceUrl, type HostPort } from '../../../shared/model/profile.ts';
+import { parseServiceUrl, type HostPort } from '../../../shared/model/profile.ts';
 import { secretKinds, type SecretKind, type StoredProfile, type StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 import { checkClientCredentials, checkTrustCertificates, parsePrivateKey, summarizePem } from '../certificates/certificates.ts';
 import { createOsKeychain, describeKind, requireSecret, type Keychain } from '../secrets/keychain.ts';
@@ -651,11 +651,4 @@ function safeSummaries(pem: string): CertificateSummary[] {
  */
 export function openDefaultStore(): Promise<ProfileStore> {
   return ProfileStore.open();
-}
-
-/** The auth plugin class a stored profile corresponds to, for exports to Pulsar formats. */
-export function authPluginOf(profile: StoredProfile): string | undefined {
-  if (profile.auth === 'token') return authPlugins.token;
-  if (profile.auth === 'tls') return authPlugins.tls;
-  return undefined;
 }

@@ -17,7 +17,6 @@ import {
   readUint32,
   readUint64,
   rewriteFields,
-  scanBaseCommandType,
   type FieldValue,
   type Uint64,
   type WireField,
@@ -112,14 +111,6 @@ function required(fields: readonly WireField[], number: number, what: string, na
 function optionalString(sub: Buffer, fields: readonly WireField[], number: number, what: string): string | undefined {
   const field = lastField(fields, number);
   return field ? readString(sub, field, what) : undefined;
-}
-
-/**
- * Reads BaseCommand.type after checking the command's top level is well-formed.
- * @throws AppError PULSAR_FRAME_INVALID when malformed or without type
- */
-export function readCommandType(command: Buffer): number {
-  return scanBaseCommandType(command);
 }
 
 /** What the tunnel needs from a client's CONNECT. */
@@ -517,10 +508,14 @@ export function encodeAuthResponse(opts: { clientVersion: string; methodName: st
   return encodeCommand(CommandType.AUTH_RESPONSE, response);
 }
 
-/** Frames a BaseCommand as a simple command: `[totalSize][commandSize][command]`, totalSize = 4 + commandSize. */
-export function frame(command: Buffer): Buffer {
+/**
+ * Frames a BaseCommand: `[totalSize][commandSize][command]` with totalSize = 4 + commandSize +
+ * `payloadSize` (see docs/pulsar-protocol.md, "Framing"). With the default 0 it is a whole simple
+ * command; the frame reader passes the size of a payload that follows, which it forwards itself.
+ */
+export function frame(command: Buffer, payloadSize = 0): Buffer {
   const out = Buffer.allocUnsafe(8 + command.length);
-  out.writeUInt32BE(4 + command.length, 0);
+  out.writeUInt32BE(4 + command.length + payloadSize, 0);
   out.writeUInt32BE(command.length, 4);
   command.copy(out, 8);
   return out;

@@ -8,6 +8,7 @@
  * arrive, so memory per connection stays bounded by one command, not one 5 MB message.
  */
 import { AppError } from '../../../shared/errors.ts';
+import { frame } from './commands.ts';
 import { scanBaseCommandType } from './wire.ts';
 
 /** A frame's header and command, as shown to {@link FrameReaderOptions.onFrame}. */
@@ -167,7 +168,7 @@ export class FrameReader {
           if (decision !== undefined) {
             if (position > passStart) emit(chunk.subarray(passStart, position));
             passStart = commandEnd;
-            if ('replace' in decision) emit(frameWithPayload(decision.replace, payloadSize));
+            if ('replace' in decision) emit(frame(decision.replace, payloadSize));
             else if ('replaceLater' in decision) this.#later(decision.replaceLater, payloadSize, emitLater);
           }
           position = commandEnd;
@@ -218,7 +219,7 @@ export class FrameReader {
     const payloadSize = totalSize - 4 - commandSize;
     const decision = this.#decide(totalSize, commandSize, pending.subarray(HEADER_SIZE));
     if (decision === undefined) emit(pending);
-    else if ('replace' in decision) emit(frameWithPayload(decision.replace, payloadSize));
+    else if ('replace' in decision) emit(frame(decision.replace, payloadSize));
     else if ('replaceLater' in decision) this.#later(decision.replaceLater, payloadSize, emitLater);
     this.#startPayload(payloadSize, decision !== undefined && 'drop' in decision);
     return position;
@@ -228,7 +229,7 @@ export class FrameReader {
     if (!emitLater || payloadSize > 0) {
       throw new AppError('TUNNEL_INTERNAL', 'A deferred frame rewrite needs an emitLater callback and a frame without payload.');
     }
-    emitLater(command.then((replacement) => frameWithPayload(replacement, 0)));
+    emitLater(command.then((replacement) => frame(replacement)));
   }
 
   #decide(totalSize: number, commandSize: number, command: Buffer): FrameDecision {
@@ -260,15 +261,6 @@ export class FrameReader {
       throw new AppError('PULSAR_FRAME_INVALID', `A Pulsar frame could not be parsed: its commandSize ${commandSize} does not fit its totalSize ${totalSize} (1 ≤ commandSize ≤ totalSize - 4); the connection was closed.`);
     }
   }
-}
-
-/** `[totalSize][commandSize][command]` for a command followed by `payloadSize` payload bytes. */
-function frameWithPayload(command: Buffer, payloadSize: number): Buffer {
-  const out = Buffer.allocUnsafe(HEADER_SIZE + command.length);
-  out.writeUInt32BE(4 + command.length + payloadSize, 0);
-  out.writeUInt32BE(command.length, 4);
-  command.copy(out, HEADER_SIZE);
-  return out;
 }
 
 /** Explains "HTTP" where a frame length was expected, quoting the status line when we have it. */

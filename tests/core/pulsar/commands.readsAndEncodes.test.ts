@@ -10,7 +10,6 @@ import {
   encodePong,
   frame,
   readAuthChallenge,
-  readCommandType,
   readConnected,
   readLookup,
   readProducer,
@@ -20,6 +19,7 @@ import {
 } from '../../../src-main/core/pulsar/commands.ts';
 import { BaseCommandType, big, decodeBaseCommand, type Decoded } from './schema.ts';
 import { baseCommand, connectCommand, lookupResponseCommand } from './frames.ts';
+import { scanBaseCommandType } from '../../../src-main/core/pulsar/wire.ts';
 
 /** Encodes a BaseCommand with the independent schema. */
 function encode(value: Record<string, unknown>): Buffer {
@@ -88,7 +88,7 @@ describe('command readers and encoders', () => {
     const pong = decodeBaseCommand(encodePong());
     expect(pong.type).toBe(19);
     expect(Object.prototype.hasOwnProperty.call(pong, 'pong')).toBe(true);
-    expect(readCommandType(encodePing())).toBe(CommandType.PING);
+    expect(scanBaseCommandType(encodePing())).toBe(CommandType.PING);
 
     const jwt = Buffer.from('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0dW5uZWwifQ.sig');
     const decoded = decodeBaseCommand(encodeAuthResponse({ clientVersion: 'pulsar-tunnel 0.1.0', methodName: 'token', data: jwt, protocolVersion: 17 }));
@@ -107,6 +107,10 @@ describe('command readers and encoders', () => {
     expect(framed.readUInt32BE(0)).toBe(command.length + 4);
     expect(framed.readUInt32BE(4)).toBe(command.length);
     expect(framed.subarray(8).equals(command)).toBe(true);
+    // Followed by a payload the caller forwards itself: totalSize counts it, the bytes are the same.
+    const head = frame(command, 100);
+    expect(head.readUInt32BE(0)).toBe(command.length + 4 + 100);
+    expect(head.subarray(4).equals(framed.subarray(4))).toBe(true);
   });
 
   it('keeps required fields: a rewritten LOOKUP_RESPONSE still has request_id, a rewritten CONNECT its client_version', () => {
@@ -122,7 +126,7 @@ describe('command readers and encoders', () => {
     expect(thrownCode(() => rewriteLookupResponse(baseCommand(24), { brokerServiceUrl: 'x', brokerServiceUrlTls: 'y', proxyThroughServiceUrl: true }))).toBe('PULSAR_FRAME_INVALID');
     expect(() => rewriteLookupResponse(baseCommand(24), { brokerServiceUrl: 'x', brokerServiceUrlTls: 'y', proxyThroughServiceUrl: true })).toThrow(/request_id/);
     expect(() => readConnected(Buffer.from([0x08, 0x03]))).toThrow(/CONNECTED command without its CommandConnected body/);
-    expect(thrownCode(() => readCommandType(Buffer.from([0x12, 0x00])))).toBe('PULSAR_FRAME_INVALID');
+    expect(thrownCode(() => scanBaseCommandType(Buffer.from([0x12, 0x00])))).toBe('PULSAR_FRAME_INVALID');
     // A field of the wrong wire type is refused, not misread.
     // request_id (2) sent length-delimited instead of as a varint.
     expect(() => readLookup(baseCommand(23, Buffer.from([0x0a, 0x01, 0x74, 0x12, 0x01, 0x05])))).toThrow(/field 2 has wire type 2, expected 0/);

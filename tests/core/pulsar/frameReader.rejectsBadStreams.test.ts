@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { isAppError } from '../../../shared/errors.ts';
 import { FrameReader, DEFAULT_MAX_FRAME_SIZE, type FrameDecision, type FrameHeader } from '../../../src-main/core/pulsar/frameReader.ts';
 import * as commands from '../../../src-main/core/pulsar/commands.ts';
+import { scanBaseCommandType } from '../../../src-main/core/pulsar/wire.ts';
 import { baseCommand, cut, frameSpec, message, field, rawFrame, sendCommand, specBytes } from './frames.ts';
 
 const streamCodes = ['PULSAR_FRAME_TOO_LARGE', 'PULSAR_FRAME_INVALID', 'PULSAR_HTTP_RESPONSE'];
@@ -10,7 +11,7 @@ const streamCodes = ['PULSAR_FRAME_TOO_LARGE', 'PULSAR_FRAME_INVALID', 'PULSAR_H
 /** Every reader and rewriter applied to a command: each may only fail with PULSAR_FRAME_INVALID. */
 function exerciseCommand(command: Buffer): FrameDecision {
   const attempts: Array<() => unknown> = [
-    () => commands.readCommandType(command),
+    () => scanBaseCommandType(command),
     () => commands.readConnect(command),
     () => commands.rewriteConnect(command, { stripProxyToBrokerUrl: true, injectAuth: { methodName: 'token', data: Buffer.from('jwt') }, clearAuthRefresh: true }),
     () => commands.readConnected(command),
