@@ -2,7 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorCode } from '../../shared/errors.ts';
 import { runCli } from '../fixtures/cliProcess.ts';
+
+const token = 'org.apache.pulsar.client.impl.auth.AuthenticationToken';
 
 const good = {
   name: 'bad-input',
@@ -11,25 +14,34 @@ const good = {
   listen: { port: 0 },
 };
 
-/** Each case: a profile file's content (object, or raw text) and what stderr must name. */
-const cases: { name: string; content: unknown; expected: RegExp }[] = [
-  { name: 'not JSON', content: '{"name": "x",', expected: /not valid JSON/ },
-  { name: 'a JSON array', content: '[]', expected: /one JSON object/ },
-  { name: 'an unknown field', content: { ...good, servceUrl: 'x' }, expected: /unknown field "servceUrl"/ },
-  { name: 'a missing serviceUrl', content: { name: 'x' }, expected: /serviceUrl: is required/ },
-  { name: 'a serviceUrl without TLS', content: { ...good, serviceUrl: 'pulsar://pulsar.test:6650' }, expected: /serviceUrl: .*pulsar\+ssl:\/\// },
-  { name: 'a proxyServiceUrl that is not a URL', content: { ...good, proxyServiceUrl: 'ats:443' }, expected: /proxyServiceUrl/ },
-  { name: 'a proxyProtocol other than SNI', content: { ...good, proxyProtocol: 'HTTP' }, expected: /proxyProtocol/ },
-  { name: 'a listen port out of range', content: { ...good, listen: { port: 70000 } }, expected: /listen\.port/ },
-  { name: 'a non-loopback listen host', content: { ...good, listen: { host: '0.0.0.0', port: 0 } }, expected: /listen\.host: .*allowNonLoopback/ },
-  { name: 'a certificate without its key', content: { ...good, tlsCertificateFilePath: 'client.pem' }, expected: /tlsKeyFilePath: is required/ },
-  { name: 'an unreadable CA file', content: { ...good, tlsTrustCertsFilePath: 'missing-ca.pem' }, expected: /tlsTrustCertsFilePath: cannot read .*missing-ca\.pem/ },
-  { name: 'a token plugin without authParams', content: { ...good, authPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationToken' }, expected: /authParams: is required/ },
-  { name: 'an unset token variable', content: { ...good, authPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationToken', authParams: 'env:PT_TEST_UNSET_TOKEN' }, expected: /PT_TEST_UNSET_TOKEN is not set/ },
-  { name: 'an unreadable token file', content: { ...good, authPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationToken', authParams: 'file://no-such-token.txt' }, expected: /token file .*no-such-token\.txt/ },
-  { name: 'an unknown pulsarProtocol', content: { ...good, pulsarProtocol: 'sniff' }, expected: /pulsarProtocol/ },
-  { name: 'a wrong version', content: { ...good, version: 2 }, expected: /version/ },
+/**
+ * Each case: a profile file's content (object, or raw text), the code stderr must carry, the field it
+ * must name (as `field: ...`, the way every profile problem is reported; undefined when the problem
+ * is the whole file) and what it must say about it.
+ */
+const cases: { name: string; content: unknown; code: ErrorCode; field: string | undefined; says: RegExp }[] = [
+  { name: 'not JSON', content: '{"name": "x",', code: 'PROFILE_INVALID', field: undefined, says: /not-JSON\.json is not valid JSON/ },
+  { name: 'a JSON array', content: '[]', code: 'PROFILE_INVALID', field: undefined, says: /a-JSON-array\.json must be one JSON object/ },
+  { name: 'an unknown field', content: { ...good, servceUrl: 'x' }, code: 'PROFILE_INVALID', field: undefined, says: /unknown field "servceUrl"/ },
+  { name: 'a missing serviceUrl', content: { name: 'x' }, code: 'PROFILE_INVALID', field: 'serviceUrl', says: /serviceUrl: is required/ },
+  { name: 'a serviceUrl without TLS', content: { ...good, serviceUrl: 'pulsar://pulsar.test:6650' }, code: 'PROFILE_INVALID', field: 'serviceUrl', says: /serviceUrl: "pulsar:\/\/pulsar\.test:6650" must start with pulsar\+ssl:\/\// },
+  { name: 'a proxyServiceUrl that is not a URL', content: { ...good, proxyServiceUrl: 'ats:443' }, code: 'PROFILE_INVALID', field: 'proxyServiceUrl', says: /"ats:443" must start with pulsar\+ssl:\/\// },
+  { name: 'a proxyProtocol other than SNI', content: { ...good, proxyProtocol: 'HTTP' }, code: 'PROFILE_INVALID', field: 'proxyProtocol', says: /"SNI"/ },
+  { name: 'a listen port out of range', content: { ...good, listen: { port: 70000 } }, code: 'PROFILE_INVALID', field: 'listen.port', says: /65535/ },
+  { name: 'a non-loopback listen host', content: { ...good, listen: { host: '0.0.0.0', port: 0 } }, code: 'PROFILE_INVALID', field: 'listen.host', says: /"0\.0\.0\.0" is not a loopback address.*listen\.allowNonLoopback/ },
+  { name: 'a certificate without its key', content: { ...good, tlsCertificateFilePath: 'client.pem' }, code: 'PROFILE_INVALID', field: 'tlsKeyFilePath', says: /is required when tlsCertificateFilePath is set/ },
+  { name: 'an unreadable CA file', content: { ...good, tlsTrustCertsFilePath: 'missing-ca.pem' }, code: 'PROFILE_INVALID', field: 'tlsTrustCertsFilePath', says: /cannot read .*missing-ca\.pem/ },
+  { name: 'a token plugin without authParams', content: { ...good, authPlugin: token }, code: 'PROFILE_INVALID', field: 'authParams', says: /is required with AuthenticationToken/ },
+  { name: 'an unset token variable', content: { ...good, authPlugin: token, authParams: 'env:PT_TEST_UNSET_TOKEN' }, code: 'PROFILE_SECRET_UNAVAILABLE', field: 'authParams', says: /PT_TEST_UNSET_TOKEN is not set/ },
+  { name: 'an unreadable token file', content: { ...good, authPlugin: token, authParams: 'file://no-such-token.txt' }, code: 'PROFILE_SECRET_UNAVAILABLE', field: 'authParams', says: /token file .*no-such-token\.txt/ },
+  { name: 'an unknown pulsarProtocol', content: { ...good, pulsarProtocol: 'sniff' }, code: 'PROFILE_INVALID', field: 'pulsarProtocol', says: /"inspect"\|"raw"/ },
+  { name: 'a wrong version', content: { ...good, version: 2 }, code: 'PROFILE_INVALID', field: 'version', says: /expected 1/ },
 ];
+
+/** Matches `field: ` at the start of a reported problem (after the code, or on its own line). */
+function namesField(field: string): RegExp {
+  return new RegExp(`(?:^pulsar-tunnel: [A-Z_]+: |^\\s+)${field.replace(/\./g, '\\.')}: `, 'm');
+}
 
 describe('pulsar-tunnel run with a profile it cannot use', () => {
   let dir: string;
@@ -42,30 +54,40 @@ describe('pulsar-tunnel run with a profile it cannot use', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it.each(cases)('exits 2 before ready for $name, naming the cause', async ({ name, content, expected }) => {
+  it.each(cases)('exits 2 before ready for $name, with $code naming the field or the file', async ({ name, content, code, field, says }) => {
     const file = path.join(dir, `${name.replace(/\W+/g, '-')}.json`);
     await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content));
     const result = await runCli(['run', file, '--log-format', 'json'], { env: { PT_TEST_UNSET_TOKEN: '' } });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(expected);
+    expect(result.stderr).toMatch(new RegExp(`^pulsar-tunnel: ${code}: `));
+    expect(result.stderr.match(/^pulsar-tunnel: /gm)).toHaveLength(1);
+    if (field !== undefined) expect(result.stderr).toMatch(namesField(field));
+    expect(result.stderr).toMatch(says);
   });
 
   it('exits 2 for a profile file that does not exist', async () => {
     const result = await runCli(['run', path.join(dir, 'nope.json')]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/PROFILE_UNREADABLE: .*nope\.json: no such file/);
+    expect(result.stderr).toMatch(/^pulsar-tunnel: PROFILE_UNREADABLE: .*nope\.json: no such file/);
   });
 
   it('exits 2 for a profile path that is a folder', async () => {
     const result = await runCli(['run', dir]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/PROFILE_UNREADABLE: .*it is a directory/);
+    expect(result.stderr).toMatch(/^pulsar-tunnel: PROFILE_UNREADABLE: .*it is a directory/);
   });
 
-  it('exits 2 when no profile is named', async () => {
+  it('exits 2 when no profile is named, saying the two ways to name one', async () => {
     const result = await runCli(['run']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/profile/);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('pulsar-tunnel: Name a profile file (pulsar-tunnel run profile.json) or a stored profile (--profile NAME).\n');
+  });
+
+  it('exits 2 when both a profile file and --profile are given', async () => {
+    const result = await runCli(['run', path.join(dir, 'nope.json'), '--profile', 'staging']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('pulsar-tunnel: Give either a profile file or --profile NAME, not both.\n');
   });
 });
