@@ -1,5 +1,6 @@
-// Lint rules, including the runtime boundaries of HOUSE-STYLE.md: the folder a file lives in says
-// which runtime it may run in, and an import that crosses that line fails the lint.
+// Lint rules, including the runtime boundaries of docs/architecture.md ("Runtime folders"): the
+// folder a file lives in says which runtime it may run in, and an import that crosses that line fails
+// the lint.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';

@@ -51,7 +51,7 @@ export function formatEventText(event: TunnelEvent): string | undefined {
     case 'pulsar.brokerPort':
       return `${time} broker ${event.broker} now on ${event.local} (SNI ${event.sni || 'none'})`;
     default: {
-      // Every kind has its line above: a new kind fails the type check here (and tests/cli/textLog).
+      // Every kind has its line above: a new kind fails the type check here (and tests/cli/textLog.test.ts).
       const unknown: never = event;
       const { event: name, ...rest } = unknown as { event: string };
       return `${time} ${name} ${JSON.stringify(rest)}`;

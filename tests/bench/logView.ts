@@ -82,7 +82,7 @@ export interface LogViewBenchResult {
   source: LogViewBenchSource;
 }
 
-// TOOLCHAIN.md: Debian's Chromium, headless, as root in a container.
+// Debian's Chromium, headless, as root in a container (docs/testing.md, "Chromium in a container").
 const chromiumPath = '/usr/bin/chromium';
 const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const profileName = 'bench';

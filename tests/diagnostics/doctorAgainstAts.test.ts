@@ -1,6 +1,6 @@
 /**
- * The Doctor against a real Apache Traffic Server configured right and wrong in each way ATS.md
- * lists, in front of the test clusters, with real TLS.
+ * The Doctor against a real Apache Traffic Server configured right and wrong in each way
+ * docs/proxies.md lists ("ATS pitfalls", "What a client sees"), in front of the test clusters, with real TLS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor } from '../../src-main/core/diagnostics/doctor.ts';

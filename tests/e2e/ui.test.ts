@@ -34,7 +34,7 @@ import type { SniRouter } from '../fixtures/sniRouters.ts';
 import { ensureProgram } from '../fixtures/systemPrograms.ts';
 
 const chromiumPath = '/usr/bin/chromium';
-// TOOLCHAIN.md: Debian's Chromium, as root in a container, headless.
+// Debian's Chromium, as root in a container, headless (docs/testing.md, "Chromium in a container").
 const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const brokerHosts = ['broker1.test', 'broker2.test', 'broker3.test'];
 const serviceHost = 'pulsar.test';

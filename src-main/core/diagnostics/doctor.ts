@@ -2,7 +2,7 @@
  * The Doctor: checks one profile's path to its cluster step by step, stops at the first failing
  * step and says in plain language what is wrong and what to change. The steps follow the path a
  * connection takes: profile → DNS of the proxy → TCP → TLS with the service name as SNI (where an
- * SNI proxy's misconfigurations show, ATS.md "What a client sees") → the broker's certificate →
+ * SNI proxy's misconfigurations show, docs/proxies.md "What a client sees") → the broker's certificate →
  * the client certificate → Pulsar CONNECT/CONNECTED → optionally a topic lookup and a connection to
  * the broker it names → optionally the proxy's idle timeout. Dials go through the tunnel's own
  * dialer, so the Doctor sees exactly what the tunnel would.

@@ -1,6 +1,6 @@
 /**
  * The proxy configuration a profile needs, as text to hand to whoever runs the SNI proxy: ATS 9
- * `sni.yaml` + `records.config` lines (following the pitfalls in ATS.md: connect_ports, idle
+ * `sni.yaml` + `records.config` lines (following docs/proxies.md, "ATS pitfalls": connect_ports, idle
  * timeouts, the host file), the haproxy and nginx equivalents, and the `pulsar-admin clusters
  * update` command of Pulsar's SNI-routing page (geo-replication through the same proxy).
  */

@@ -1,7 +1,7 @@
 /**
  * The Pulsar commands the tunnel reads, rewrites or originates, as pure functions over BaseCommand
  * bytes (no sockets, no state). Field numbers are those of PulsarApi.proto (apache/pulsar,
- * pulsar-common/src/main/proto/PulsarApi.proto) as summarised in PULSAR-PROTOCOL.md. Rewrites work
+ * pulsar-common/src/main/proto/PulsarApi.proto) as summarised in docs/pulsar-protocol.md ("Commands the tunnel touches"). Rewrites work
  * at the wire level (see wire.ts): every field they do not change is kept byte for byte, so fields
  * of newer protocol versions survive, and required fields are never lost.
  */
@@ -454,7 +454,7 @@ export function readAuthChallenge(command: Buffer): { authMethodName?: string; a
 
 /**
  * A BaseCommand of `type` around its sub-command: field 1 is the type, and the sub-command sits in
- * the field whose number equals the type (PULSAR-PROTOCOL.md, "BaseCommand").
+ * the field whose number equals the type (docs/pulsar-protocol.md, "BaseCommand").
  */
 export function encodeCommand(type: number, body: Uint8Array): Buffer {
   return encodeFields([

@@ -1,5 +1,5 @@
 /**
- * A streaming splitter for Pulsar binary-protocol frames (PULSAR-PROTOCOL.md, "Framing"), for one
+ * A streaming splitter for Pulsar binary-protocol frames (docs/pulsar-protocol.md, "Framing"), for one
  * direction of one connection, for its whole life. It finds every frame boundary, shows each
  * frame's command to a callback as soon as the command is complete, and forwards the bytes:
  * untouched frames as zero-copy views of the input chunks (coalesced into one view per chunk where

@@ -3,8 +3,8 @@
  * reads or rewrites. The tunnel never decodes a whole message with a schema: it lists a message's
  * fields with their byte ranges, reads the few it needs, and rebuilds a message by copying every
  * other field's bytes untouched. That is how a rewrite keeps fields it does not know (newer
- * protocol versions, vendor extensions) byte for byte, as the proto2 rules of
- * PULSAR-PROTOCOL.md require.
+ * protocol versions, vendor extensions) byte for byte, as the proto2 rules of docs/pulsar-protocol.md
+ * ("proto2 rules for a rewriter") require.
  */
 import protobuf from 'protobufjs/minimal.js';
 import { AppError } from '../../../shared/errors.ts';

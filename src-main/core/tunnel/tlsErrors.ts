@@ -1,6 +1,6 @@
 /**
  * Turns what Node's net and tls layers report into AppErrors a user can act on. The SNI-proxy cases
- * follow what a client sees through Apache Traffic Server (see README "What a client sees"): an
+ * follow what a client sees through Apache Traffic Server (docs/proxies.md, "What a client sees"): an
  * alert 40 for a name without a route, a plaintext HTML page for a route it cannot follow, and a
  * close without any TLS answer for a route to a dead port.
  */

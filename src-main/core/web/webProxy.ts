@@ -6,7 +6,7 @@
  * connections come from the tunnel's dialer (see upstreamAgents.ts).
  *
  * Redirects. A broker that does not own a topic answers 307 with the owner's web address
- * (PULSAR-PROTOCOL.md, "HTTP"), a host local tools cannot reach. The tunnel FOLLOWS such redirects
+ * (docs/pulsar-protocol.md, "HTTP: admin API and HTTP lookup"), a host local tools cannot reach. The tunnel FOLLOWS such redirects
  * itself rather than rewriting Location to a local address, because:
  * - every client then works unchanged: curl without -L, fetch, browsers and pulsar-admin alike,
  *   including clients that do not resend a PUT/POST body on 307, or drop Authorization when the

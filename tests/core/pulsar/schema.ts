@@ -1,6 +1,6 @@
 /**
- * An independent decoder for the tests: a small proto2 schema written from PULSAR-PROTOCOL.md and
- * PulsarApi.proto, loaded with protobufjs's full build. Decoding keeps unknown fields
+ * An independent decoder for the tests: a small proto2 schema written from docs/pulsar-protocol.md
+ * ("Commands the tunnel touches") and PulsarApi.proto, loaded with protobufjs's full build. Decoding keeps unknown fields
  * (`$unknowns`, raw bytes in wire order) and rejects messages that lack a required field.
  */
 import protobuf from 'protobufjs';
