@@ -21,3 +21,14 @@ export function closed(id: number, profile = 'prod', extra: Partial<Extract<LogE
 export function batch(events: LogEvent[], dropped = 0): LogBatch {
   return { events, dropped };
 }
+
+/**
+ * A lookup the broker answered with Failed, as the engine reports it (tests/core/routing/lookupFailure.test.ts
+ * checks the engine emits exactly this for the same answer).
+ */
+export function failedLookup(id: number, topic: string, reason: string, profile = 'prod'): LogEvent {
+  return {
+    event: 'pulsar.lookup', id, profile, seq: ++seq, topic, response: 'Failed',
+    error: { code: 'PULSAR_LOOKUP_FAILED', message: `The broker could not look up ${topic}: ${reason}.` },
+  };
+}
