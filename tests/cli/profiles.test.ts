@@ -1,10 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOsKeychain } from '../../src-main/core/secrets/keychain.ts';
 import { runCli } from '../fixtures/cliProcess.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
-import { filesContaining, removeDir, snapshotFiles, tempDir } from '../core/profiles/helpers.ts';
+import { filesContaining, removeDir, snapshotFiles, storedSecret, storeItems, tempDir } from '../core/profiles/helpers.ts';
 import { startSecretService, type SecretService } from '../core/secrets/secretService.ts';
 
 let service: SecretService;
@@ -67,8 +66,7 @@ describe('pulsar-tunnel profiles and client-conf', () => {
     expect(shown.stdout).toMatch(/client certificate: CN=alice .*SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}/);
     expect(shown.stdout).toMatch(/secrets in the OS keychain: token, clientKey/);
 
-    const keychain = createOsKeychain();
-    expect(await keychain.get('staging', 'token')).toBe(token);
+    expect(await storedSecret(home, 'staging', 'token')).toBe(token);
     expect(await filesContaining(home, [token, pki.clients.alice!.keyPem.split('\n')[1]!])).toEqual([]);
   });
 
@@ -131,9 +129,7 @@ describe('pulsar-tunnel profiles and client-conf', () => {
     const removed = await cli(['profiles', 'remove', 'staging', '--json']);
     expect(removed.code).toBe(0);
     expect(JSON.parse(removed.stdout)).toEqual({ removed: 'staging' });
-    const keychain = createOsKeychain();
-    expect(await keychain.get('staging', 'token')).toBeNull();
-    expect(await keychain.get('staging', 'clientKey')).toBeNull();
+    expect(await storeItems(home)).toEqual(new Map());
     const again = await cli(['profiles', 'remove', 'staging']);
     expect(again.code).toBe(2);
   });

@@ -63,6 +63,11 @@ export async function writeFileAtomic(file: string, content: string, mode = 0o60
     await rm(temp, { force: true });
     throw error;
   }
+  await syncDir(dir);
+}
+
+/** Makes a rename or removal in `dir` durable (fsync of the folder). */
+export async function syncDir(dir: string): Promise<void> {
   // Windows cannot open a folder for fsync; there rename is durable enough (MoveFileEx).
   if (process.platform !== 'win32') await fsyncPath(dir, 'r');
 }

@@ -1,7 +1,8 @@
 /**
  * The OS keychain behind a small interface: the profile store, the CLI and the UI reach secrets
  * (tokens, client private keys, key passphrases) only through {@link Keychain}, never through
- * keytar. One item per profile and kind: service "pulsar-tunnel", account `<profile>/<kind>`.
+ * keytar. Every item lives under service "pulsar-tunnel"; the account names it. Which account
+ * belongs to which profile is the profile store's business (core/profiles/storeSecrets.ts).
  */
 import { AppError } from '../../../shared/errors.ts';
 import type { SecretKind } from '../../../shared/model/storedProfile.ts';
@@ -9,44 +10,53 @@ import type { SecretKind } from '../../../shared/model/storedProfile.ts';
 /** The keychain service name every item of the app is stored under. */
 export const keychainService = 'pulsar-tunnel';
 
-/** The keychain account of one secret of one profile. */
-export function keychainAccount(profile: string, kind: SecretKind): string {
-  return `${profile}/${kind}`;
+/** One keychain item: its account under {@link keychainService}, and words for messages. */
+export interface KeychainItem {
+  account: string;
+  /** What the item holds, for messages, e.g. `the token of profile "prod"`. */
+  description: string;
 }
 
-/** Reads and writes the secrets of profiles. Every method may reject with a KEYCHAIN_* AppError. */
+/** Reads and writes keychain items. Every method may reject with a KEYCHAIN_* AppError. */
 export interface Keychain {
   /**
    * The secret, or null when no such item exists.
    * @throws AppError KEYCHAIN_LOCKED when the keychain is locked (so the item cannot be told apart
    *   from a missing one), KEYCHAIN_UNAVAILABLE when there is no keychain service.
    */
-  get(profile: string, kind: SecretKind): Promise<string | null>;
+  get(item: KeychainItem): Promise<string | null>;
   /**
    * Creates or replaces the secret.
    * @throws AppError KEYCHAIN_LOCKED, KEYCHAIN_UNAVAILABLE
    */
-  set(profile: string, kind: SecretKind, value: string): Promise<void>;
+  set(item: KeychainItem, value: string): Promise<void>;
   /**
    * Deletes the secret; true when it existed.
    * @throws AppError KEYCHAIN_LOCKED, KEYCHAIN_UNAVAILABLE
    */
-  delete(profile: string, kind: SecretKind): Promise<boolean>;
+  delete(item: KeychainItem): Promise<boolean>;
 }
 
 /**
- * Like {@link Keychain.get} for a secret the profile says it has.
- * @throws AppError KEYCHAIN_ITEM_MISSING naming the profile and kind when the item is gone.
+ * Like {@link Keychain.get} for a secret that must be there.
+ * @throws AppError KEYCHAIN_ITEM_MISSING naming the item when it is gone.
  */
-export async function requireSecret(keychain: Keychain, profile: string, kind: SecretKind): Promise<string> {
-  const value = await keychain.get(profile, kind);
-  if (value === null) {
-    throw new AppError(
-      'KEYCHAIN_ITEM_MISSING',
-      `The ${describeKind(kind)} of profile "${profile}" is missing from the OS keychain (service "${keychainService}", account "${keychainAccount(profile, kind)}"); enter it again, e.g. by importing the profile again.`,
-    );
-  }
+export async function requireSecret(keychain: Keychain, item: KeychainItem): Promise<string> {
+  const value = await keychain.get(item);
+  if (value === null) throw missingSecret(item);
   return value;
+}
+
+/** The KEYCHAIN_ITEM_MISSING error for an item that should be there. */
+export function missingSecret(item: KeychainItem): AppError {
+  return new AppError(
+    'KEYCHAIN_ITEM_MISSING',
+    `${capitalize(item.description)} is missing from the OS keychain (service "${keychainService}", account "${item.account}"); enter it again, e.g. by importing the profile again.`,
+  );
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** Words for a secret kind, for messages. */
@@ -95,11 +105,11 @@ export class KeytarKeychain implements Keychain {
     this.#load = load;
   }
 
-  async get(profile: string, kind: SecretKind): Promise<string | null> {
-    const action = `reading the ${describeKind(kind)} of profile "${profile}"`;
+  async get(item: KeychainItem): Promise<string | null> {
+    const action = `reading ${item.description}`;
     let value: string | null;
     try {
-      value = await (await this.#load()).getPassword(keychainService, keychainAccount(profile, kind));
+      value = await (await this.#load()).getPassword(keychainService, item.account);
     } catch (error) {
       throw keychainError(error, action);
     }
@@ -107,19 +117,19 @@ export class KeytarKeychain implements Keychain {
     return value;
   }
 
-  async set(profile: string, kind: SecretKind, value: string): Promise<void> {
+  async set(item: KeychainItem, value: string): Promise<void> {
     try {
-      await (await this.#load()).setPassword(keychainService, keychainAccount(profile, kind), value);
+      await (await this.#load()).setPassword(keychainService, item.account, value);
     } catch (error) {
-      throw keychainError(error, `storing the ${describeKind(kind)} of profile "${profile}"`);
+      throw keychainError(error, `storing ${item.description}`);
     }
   }
 
-  async delete(profile: string, kind: SecretKind): Promise<boolean> {
-    const action = `deleting the ${describeKind(kind)} of profile "${profile}"`;
+  async delete(item: KeychainItem): Promise<boolean> {
+    const action = `deleting ${item.description}`;
     let existed: boolean;
     try {
-      existed = await (await this.#load()).deletePassword(keychainService, keychainAccount(profile, kind));
+      existed = await (await this.#load()).deletePassword(keychainService, item.account);
     } catch (error) {
       throw keychainError(error, action);
     }

@@ -2,7 +2,6 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { secretKinds } from '../../../shared/model/storedProfile.ts';
 import { clientConfFor, exportProfiles, snippetsFor } from '../../../src-main/core/profiles/export.ts';
 import { importContent, importFile } from '../../../src-main/core/profiles/import/index.ts';
 import { parseProperties } from '../../../src-main/core/profiles/import/properties.ts';
@@ -13,7 +12,7 @@ import { withDeadline } from '../../fixtures/deadline.ts';
 import { createTestPki, type TestPki } from '../../fixtures/pki.ts';
 import { deterministicBytes, sha256Hex, startTlsBackend } from '../../fixtures/tlsBackend.ts';
 import { startSecretService, type SecretService } from '../secrets/secretService.ts';
-import { filesContaining, keychainSnapshot, removeDir, snapshotFiles, tempDir } from './helpers.ts';
+import { filesContaining, keychainSnapshot, removeDir, snapshotFiles, storedSecret, tempDir } from './helpers.ts';
 
 let service: SecretService;
 let pki: TestPki;
@@ -45,8 +44,6 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   store.dispose();
-  const names = (await store.list().catch(() => ({ profiles: [] }))).profiles.map((entry) => entry.profile.name);
-  for (const name of names) for (const kind of secretKinds) await keychain.delete(name, kind).catch(() => false);
   await removeDir(dir);
   await removeDir(inputs);
 });
@@ -90,7 +87,7 @@ describe('import and export with the real Secret Service', () => {
       tlsHostnameVerificationEnable: true,
     });
     expect(entry.secrets.token).toBe(true);
-    expect(await keychain.get('staging', 'token')).toBe(token);
+    expect(await storedSecret(dir, 'staging', 'token')).toBe(token);
     // The profile no longer depends on the files it was imported from.
     await rm(path.join(inputs, 'token.jwt'));
     const config = await store.tunnelConfig('staging');
@@ -163,14 +160,14 @@ describe('import and export with the real Secret Service', () => {
     expect(result.warnings.join('\n')).toMatch(/authenticationParameters/);
     expect((await store.get('east')).profile).toMatchObject({ serviceUrl: 'pulsar+ssl://broker.test:6651', webServiceUrl: 'https://broker.test:8443', proxyServiceUrl: 'pulsar+ssl://ats.test:443', auth: 'none' });
     expect(await filesContaining(dir, ['broker-secret'])).toEqual([]);
-    expect(await keychain.get('east', 'token')).toBeNull();
+    expect(await storedSecret(dir, 'east', 'token')).toBeNull();
 
     // The CA and the token can be given beside the metadata, which holds none.
     const metadataFile = await write('west.json', JSON.stringify(metadata));
     const completed = await importFile(store, metadataFile, { overrides: { trustCertsFile: path.join(inputs, 'certs', 'ca.pem'), tokenFile: path.join(inputs, 'token.jwt') } });
     expect(completed.warnings.join('\n')).not.toMatch(/no CA certificate/);
     expect((await store.get('west')).profile).toMatchObject({ auth: 'token', tlsTrustCertsPem: pki.ca.certPem });
-    expect(await keychain.get('west', 'token')).toBe(token);
+    expect(await storedSecret(dir, 'west', 'token')).toBe(token);
     await expect(importFile(store, metadataFile, { name: 'half', overrides: { certFile: path.join(inputs, 'certs', 'alice.pem') } })).rejects.toMatchObject({ code: 'IMPORT_INVALID', message: expect.stringContaining('--cert and --key go together') });
   });
 
@@ -192,14 +189,14 @@ describe('import and export with the real Secret Service', () => {
     const entry = await store.get('file-profile');
     expect(entry.profile).toMatchObject({ auth: 'token', tlsCertificatePem: pki.clients.alice!.certPem, listen: { port: 16650, webPort: 18080 } });
     expect(entry.secrets).toEqual({ token: true, clientKey: true, keyPassphrase: false });
-    expect(await keychain.get('file-profile', 'clientKey')).toBe(pki.clients.alice!.keyPem);
+    expect(await storedSecret(dir, 'file-profile', 'clientKey')).toBe(pki.clients.alice!.keyPem);
   });
 
   it('gives an identical profile after import, export and import again; secrets only in the encrypted bundle', async () => {
     await importFile(store, await write('staging.conf', tokenClientConf));
     await importFile(store, await write('p.json', JSON.stringify({ name: 'mtls', serviceUrl: 'pulsar+ssl://broker.test:6651', tlsTrustCertsFilePath: 'certs/ca.pem', tlsCertificateFilePath: 'certs/alice.pem', tlsKeyFilePath: 'certs/alice-key.pem', authPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationTls' })));
     const before = (await store.list()).profiles.map((entry) => entry.profile);
-    const secretsBefore = await keychainSnapshot(keychain, ['staging', 'mtls']);
+    const secretsBefore = await keychainSnapshot(dir, ['staging', 'mtls']);
 
     const plain = await exportProfiles(store, { names: [] });
     const encrypted = await exportProfiles(store, { names: ['staging', 'mtls'], passphrase: 'correct horse battery' });
@@ -224,7 +221,7 @@ describe('import and export with the real Secret Service', () => {
       const back = await importFile(store, path.join(exportsDir, encrypted.fileName), { passphrase: 'correct horse battery' });
       expect(back.imported).toEqual(['staging', 'mtls']);
       expect((await store.list()).profiles.map((entry) => entry.profile)).toEqual(before);
-      expect(await keychainSnapshot(keychain, ['staging', 'mtls'])).toEqual(secretsBefore);
+      expect(await keychainSnapshot(dir, ['staging', 'mtls'])).toEqual(secretsBefore);
     } finally {
       await removeDir(exportsDir);
     }
@@ -241,9 +238,9 @@ describe('import and export with the real Secret Service', () => {
     altered.encryption.N = 16_384;
     await expect(importContent(store, JSON.stringify(altered), 'b.json', { passphrase: 'right passphrase' })).rejects.toMatchObject({ code: 'BUNDLE_PASSPHRASE_WRONG' });
     expect(await snapshotFiles(dir)).toEqual(before);
-    expect(await keychain.get('secret', 'token')).toBeNull();
+    expect(await storedSecret(dir, 'secret', 'token')).toBeNull();
     await importContent(store, encrypted.content, 'b.json', { passphrase: 'right passphrase' });
-    expect(await keychain.get('secret', 'token')).toBe(token);
+    expect(await storedSecret(dir, 'secret', 'token')).toBe(token);
   });
 
   it('changes nothing for every kind of malformed input', async () => {
@@ -284,7 +281,7 @@ describe('import and export with the real Secret Service', () => {
       ['bundle-with-name.json', validBundle, /--name works only for a single profile/, { name: 'x' }],
     ];
     const filesBefore = await snapshotFiles(dir);
-    const secretsBefore = await keychainSnapshot(keychain, ['existing', 'new-one', 'fine', 'a']);
+    const secretsBefore = await keychainSnapshot(dir, ['existing', 'new-one', 'fine', 'a']);
     for (const [name, content, message, options] of cases) {
       const file = await write(name, content);
       const attempt = importFile(store, file, options);
@@ -293,7 +290,7 @@ describe('import and export with the real Secret Service', () => {
     }
     await expect(importFile(store, path.join(inputs, 'does-not-exist.conf'))).rejects.toMatchObject({ code: 'IMPORT_INVALID', message: expect.stringContaining('no such file') });
     expect(await snapshotFiles(dir)).toEqual(filesBefore);
-    expect(await keychainSnapshot(keychain, ['existing', 'new-one', 'fine', 'a'])).toEqual(secretsBefore);
+    expect(await keychainSnapshot(dir, ['existing', 'new-one', 'fine', 'a'])).toEqual(secretsBefore);
   });
 
   it('replaces an existing profile only when asked', async () => {
@@ -305,7 +302,7 @@ describe('import and export with the real Secret Service', () => {
     const entry = await store.get('staging');
     expect(entry.profile).toMatchObject({ proxyServiceUrl: 'pulsar+ssl://proxy2.test:443', auth: 'none' });
     expect(entry.secrets.token).toBe(false);
-    expect(await keychain.get('staging', 'token')).toBeNull();
+    expect(await storedSecret(dir, 'staging', 'token')).toBeNull();
   });
 });
 

@@ -6,12 +6,12 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 import { exportProfiles } from '../../../src-main/core/profiles/export.ts';
-import { ProfileStore } from '../../../src-main/core/profiles/store.ts';
+import { ProfileStore, storeSchemaVersion } from '../../../src-main/core/profiles/store.ts';
 import { defaultDataDir, withFileLock } from '../../../src-main/core/profiles/storeFiles.ts';
 import { createOsKeychain, type Keychain } from '../../../src-main/core/secrets/keychain.ts';
 import { createTestPki, type TestPki } from '../../fixtures/pki.ts';
 import { startSecretService, type SecretService } from '../secrets/secretService.ts';
-import { filesContaining, keychainSnapshot, removeDir, snapshotFiles, tempDir } from './helpers.ts';
+import { filesContaining, itemAccount, keychainSnapshot, keytarRaw, removeDir, snapshotFiles, storedSecret, tempDir } from './helpers.ts';
 
 const run = promisify(execFile);
 let service: SecretService;
@@ -55,8 +55,8 @@ describe('profile store with the real Secret Service', () => {
     await store.save({ ...mtls('prod'), auth: 'token' }, { secrets: { token, clientKey: pki.clients.alice!.keyPem } });
     const entry = await store.get('prod');
     expect(entry.secrets).toEqual({ token: true, clientKey: true, keyPassphrase: false });
-    expect(await keychain.get('prod', 'token')).toBe(token);
-    expect(await keychain.get('prod', 'clientKey')).toBe(pki.clients.alice!.keyPem);
+    expect(await storedSecret(dir, 'prod', 'token')).toBe(token);
+    expect(await storedSecret(dir, 'prod', 'clientKey')).toBe(pki.clients.alice!.keyPem);
 
     const config = await store.tunnelConfig('prod');
     expect(config.service).toEqual({ host: 'broker.test', port: 6651 });
@@ -88,7 +88,7 @@ describe('profile store with the real Secret Service', () => {
     await expect(store.save(base('x'), { secrets: { token: 'two words' } })).rejects.toMatchObject({ code: 'PROFILE_INVALID', message: expect.stringContaining('token') });
     expect((await store.list()).profiles).toEqual([]);
     expect([...(await snapshotFiles(dir)).keys()]).toEqual([]);
-    expect(await keychain.get('x', 'token')).toBeNull();
+    expect(await storedSecret(dir, 'x', 'token')).toBeNull();
   });
 
   it('refuses a second profile with the same name, whatever its case', async () => {
@@ -101,19 +101,19 @@ describe('profile store with the real Secret Service', () => {
   it('moves secrets with a renamed profile and copies them for a duplicate', async () => {
     await store.save(base('old'), { secrets: { token } });
     await store.save({ ...base('new'), auth: 'token' }, { previousName: 'old' });
-    expect(await keychain.get('old', 'token')).toBeNull();
-    expect(await keychain.get('new', 'token')).toBe(token);
+    expect(await storedSecret(dir, 'old', 'token')).toBeNull();
+    expect(await storedSecret(dir, 'new', 'token')).toBe(token);
     await expect(store.get('old')).rejects.toMatchObject({ code: 'PROFILE_NOT_FOUND' });
     const copy = await store.duplicate('new', 'copy');
     expect(copy.secrets.token).toBe(true);
-    expect(await keychain.get('copy', 'token')).toBe(token);
+    expect(await storedSecret(dir, 'copy', 'token')).toBe(token);
     expect((await store.list()).profiles.map((entry) => entry.profile.name)).toEqual(['copy', 'new']);
   });
 
   it('deletes the keychain items when a profile is removed', async () => {
     await store.save({ ...mtls('gone'), auth: 'token' }, { secrets: { token, clientKey: pki.clients.alice!.keyPem } });
     await store.remove('gone');
-    expect(await keychainSnapshot(keychain, ['gone'])).toEqual({ 'gone/token': null, 'gone/clientKey': null, 'gone/keyPassphrase': null });
+    expect(await keychainSnapshot(dir, ['gone'])).toEqual({ 'gone/token': null, 'gone/clientKey': null, 'gone/keyPassphrase': null });
     await expect(store.get('gone')).rejects.toMatchObject({ code: 'PROFILE_NOT_FOUND' });
     await expect(store.remove('gone')).rejects.toMatchObject({ code: 'PROFILE_NOT_FOUND' });
   });
@@ -121,7 +121,7 @@ describe('profile store with the real Secret Service', () => {
   it('refuses a client key that does not belong to the certificate and keeps the old one', async () => {
     await store.save(mtls('keyed'), { secrets: { clientKey: pki.clients.alice!.keyPem } });
     await expect(store.setSecret('keyed', 'clientKey', pki.clients.bob!.keyPem)).rejects.toMatchObject({ code: 'CERTIFICATE_INVALID', message: expect.stringContaining('does not belong') });
-    expect(await keychain.get('keyed', 'clientKey')).toBe(pki.clients.alice!.keyPem);
+    expect(await storedSecret(dir, 'keyed', 'clientKey')).toBe(pki.clients.alice!.keyPem);
   });
 
   it('stores an encrypted client key with its passphrase and checks later keys with that passphrase', async () => {
@@ -136,12 +136,12 @@ describe('profile store with the real Secret Service', () => {
     await store.setSecret('enc', 'clientKey', encrypted);
     await expect(store.setSecret('enc', 'clientKey', pki.clients.bob!.keyPem)).rejects.toMatchObject({ code: 'CERTIFICATE_INVALID' });
     await expect(store.setSecret('enc', 'keyPassphrase', 'not-the-pass')).rejects.toMatchObject({ code: 'CERTIFICATE_INVALID', message: expect.stringContaining('passphrase is wrong') });
-    expect(await keychain.get('enc', 'keyPassphrase')).toBe('key-pass-1');
+    expect(await storedSecret(dir, 'enc', 'keyPassphrase')).toBe('key-pass-1');
   });
 
   it('reports KEYCHAIN_ITEM_MISSING when a referenced secret was deleted from the keychain', async () => {
     await store.save({ ...base('lost'), auth: 'token' }, { secrets: { token } });
-    await keychain.delete('lost', 'token');
+    await (await keytarRaw()).deletePassword('pulsar-tunnel', (await itemAccount(dir, 'lost', 'token'))!);
     await expect(store.tunnelConfig('lost')).rejects.toMatchObject({ code: 'KEYCHAIN_ITEM_MISSING', message: expect.stringContaining('lost') });
     await store.save(mtls('nokey'));
     await expect(store.tunnelConfig('nokey')).rejects.toMatchObject({ code: 'KEYCHAIN_ITEM_MISSING' });
@@ -169,7 +169,7 @@ describe('profile store with the real Secret Service', () => {
     expect(entry.secrets.token).toBe(true);
     await store.save({ ...entry.profile, autoStart: true }, { previousName: 'legacy' });
     const raw = JSON.parse(await readFile(path.join(store.profilesDir, 'legacy.json'), 'utf8')) as { schemaVersion: number; secrets: string[] };
-    expect(raw.schemaVersion).toBe(1);
+    expect(raw.schemaVersion).toBe(storeSchemaVersion);
     expect(raw.secrets).toEqual(['token']);
   });
 

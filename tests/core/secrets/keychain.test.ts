@@ -27,21 +27,23 @@ function runChild(source: string, env: NodeJS.ProcessEnv): Promise<{ stdout: str
 }
 
 describe('OS keychain through a real gnome-keyring Secret Service', () => {
-  it('stores, reads, replaces and deletes a secret under service pulsar-tunnel and account profile/kind', async () => {
+  it('stores, reads, replaces and deletes a secret under service pulsar-tunnel and the account given', async () => {
     const keychain = createOsKeychain();
-    expect(await keychain.get('alpha', 'token')).toBeNull();
-    await keychain.set('alpha', 'token', 'tok-1');
-    await keychain.set('alpha', 'clientKey', 'key-1');
-    expect(await keychain.get('alpha', 'token')).toBe('tok-1');
-    await keychain.set('alpha', 'token', 'tok-2');
-    expect(await keychain.get('alpha', 'token')).toBe('tok-2');
-    expect(await keychain.get('alpha', 'clientKey')).toBe('key-1');
-    expect(await keychain.delete('alpha', 'token')).toBe(true);
-    expect(await keychain.delete('alpha', 'token')).toBe(false);
-    expect(await keychain.get('alpha', 'token')).toBeNull();
-    await expect(requireSecret(keychain, 'alpha', 'token')).rejects.toMatchObject({ code: 'KEYCHAIN_ITEM_MISSING' });
+    const token = { account: 'test-scope/alpha/token/0001', description: 'the token of profile "alpha"' };
+    const key = { account: 'test-scope/alpha/clientKey/0001', description: 'the client private key of profile "alpha"' };
+    expect(await keychain.get(token)).toBeNull();
+    await keychain.set(token, 'tok-1');
+    await keychain.set(key, 'key-1');
+    expect(await keychain.get(token)).toBe('tok-1');
+    await keychain.set(token, 'tok-2');
+    expect(await keychain.get(token)).toBe('tok-2');
+    expect(await keychain.get(key)).toBe('key-1');
+    expect(await keychain.delete(token)).toBe(true);
+    expect(await keychain.delete(token)).toBe(false);
+    expect(await keychain.get(token)).toBeNull();
+    await expect(requireSecret(keychain, token)).rejects.toMatchObject({ code: 'KEYCHAIN_ITEM_MISSING', message: expect.stringContaining('The token of profile "alpha" is missing') });
     const keytar = (await import('keytar')) as unknown as { default: { getPassword(s: string, a: string): Promise<string | null> } };
-    expect(await keytar.default.getPassword('pulsar-tunnel', 'alpha/clientKey')).toBe('key-1');
+    expect(await keytar.default.getPassword('pulsar-tunnel', 'test-scope/alpha/clientKey/0001')).toBe('key-1');
   });
 
   it('reports KEYCHAIN_UNAVAILABLE when no Secret Service answers on the bus', async () => {
@@ -49,7 +51,7 @@ describe('OS keychain through a real gnome-keyring Secret Service', () => {
     delete env.DISPLAY;
     const source = `
       import { createOsKeychain } from './src-main/core/secrets/keychain.ts';
-      try { await createOsKeychain().get('p', 'token'); console.log('no error'); }
+      try { await createOsKeychain().get({ account: 'p/token', description: 'p' }); console.log('no error'); }
       catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
     const result = await runChild(source, env);
     const parsed = JSON.parse(result.stdout.trim()) as { code: string; message: string };
@@ -64,7 +66,7 @@ describe('OS keychain through a real gnome-keyring Secret Service', () => {
       import { register } from 'node:module';
       register(${JSON.stringify(hook)});
       const { createOsKeychain } = await import('./src-main/core/secrets/keychain.ts');
-      try { await createOsKeychain().set('p', 'token', 'x'); console.log('no error'); }
+      try { await createOsKeychain().set({ account: 'p/token', description: 'p' }, 'x'); console.log('no error'); }
       catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
     const result = await runChild(source, process.env);
     const parsed = JSON.parse(result.stdout.trim()) as { code: string; message: string };
@@ -83,7 +85,8 @@ describe('OS keychain through a real gnome-keyring Secret Service', () => {
   // Last: the keyring cannot be unlocked again without a prompter.
   it('reports KEYCHAIN_LOCKED, not a missing item, when the keyring is locked, and the store keeps the profile', async () => {
     const keychain = createOsKeychain();
-    await keychain.set('locked-profile', 'token', 'tok');
+    const item = (account: string) => ({ account, description: account });
+    await keychain.set(item('locked/token'), 'tok');
     const dir = await mkdtemp(path.join(tmpdir(), 'pt-locked-store-'));
     const store = await ProfileStore.open({ dir, keychain });
     await store.save({ name: 'stored', serviceUrl: 'pulsar+ssl://broker.test:6651', auth: 'token' }, { secrets: { token: 'stored-token' } });
@@ -92,13 +95,18 @@ describe('OS keychain through a real gnome-keyring Secret Service', () => {
       await expect(store.tunnelConfig('stored')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
       await expect(store.remove('stored')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
       expect((await store.get('stored')).secrets.token).toBe(true);
+      // A second process (no state carried over from the save above) is refused too.
+      const fresh = await ProfileStore.open({ dir, keychain: createOsKeychain() });
+      await expect(fresh.remove('stored')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+      expect((await fresh.get('stored')).secrets.token).toBe(true);
+      fresh.dispose();
     } finally {
       store.dispose();
       await rm(dir, { recursive: true, force: true });
     }
-    await expect(keychain.get('locked-profile', 'token')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
-    await expect(keychain.get('never-stored', 'token')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
-    await expect(keychain.set('locked-profile', 'token', 'other')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
-    await expect(keychain.delete('locked-profile', 'token')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+    await expect(keychain.get(item('locked/token'))).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+    await expect(keychain.get(item('never-stored'))).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+    await expect(keychain.set(item('locked/token'), 'other')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+    await expect(keychain.delete(item('locked/token'))).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
   });
 });
