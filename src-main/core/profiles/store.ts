@@ -12,12 +12,12 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { ProfileView } from '../../../shared/ipc/contract.ts';
-import type { CertificateSummary } from '../../../shared/model/certificate.ts';
-import { authPlugins } from '../../../shared/model/profile.ts';
+import { describeEntry } from './storeViews.ts';
 import { secretKinds, type SecretKind, type StoredProfile, type StoredProfileInput } from '../../../shared/model/storedProfile.ts';
-import { checkClientCredentials, checkTrustCertificates, parsePrivateKey, summarizePem } from '../certificates/certificates.ts';
+import { parsePrivateKey } from '../certificates/certificates.ts';
 import { createOsKeychain, type Keychain } from '../secrets/keychain.ts';
 import type { TunnelConfig } from '../tunnel/config.ts';
+import { checkCertificates } from './storeCertificates.ts';
 import { defaultDataDir, tempPrefix, withFileLock } from './storeFiles.ts';
 import { prepareImport, validateSecretValues, type ProfileWithSecrets, type Secrets } from './storeInput.ts';
 import { DamagedFile, isProfileFileName, NewerFile, profileFileName, readProfileFile, type StoredEntry } from './storeRecords.ts';
@@ -26,6 +26,7 @@ import { engineConfig } from './storeTunnelConfig.ts';
 import { sameName, validateStoredProfile } from './validate.ts';
 
 export { storeSchemaVersion, type StoredEntry } from './storeRecords.ts';
+export { authPluginOf, describeEntry } from './storeViews.ts';
 export type { ProfileWithSecrets, Secrets } from './storeInput.ts';
 
 /** A problem found while loading the store: the file, what is wrong, and where it was moved. */
@@ -214,27 +215,11 @@ export class ProfileStore {
   }
 
   /** Checks certificates and keys that change with this save; returns warnings. Call under the lock. */
-  async #checkCertificates(profile: StoredProfile, previous: StoredEntry | undefined, secrets: SaveOptions['secrets']): Promise<string[]> {
-    const warnings: string[] = [];
-    const trustChanged = profile.tlsTrustCertsPem !== previous?.profile.tlsTrustCertsPem;
-    if (profile.tlsTrustCertsPem !== undefined && trustChanged) warnings.push(...checkTrustCertificates(profile.tlsTrustCertsPem, 'tlsTrustCertsPem'));
-    const certChanged = profile.tlsCertificatePem !== previous?.profile.tlsCertificatePem;
-    const keyGiven = typeof secrets?.clientKey === 'string';
-    if (profile.tlsCertificatePem !== undefined && (certChanged || keyGiven || trustChanged)) {
-      let keyPem = keyGiven ? (secrets?.clientKey as string) : undefined;
-      let passphrase = typeof secrets?.keyPassphrase === 'string' ? secrets.keyPassphrase : undefined;
-      if (keyPem === undefined && previous?.secrets.clientKey && secrets?.clientKey !== null) {
-        keyPem = await this.#secrets.requireUnderLock(previous, 'clientKey');
-      }
-      if (keyPem !== undefined && passphrase === undefined && previous?.secrets.keyPassphrase && secrets?.keyPassphrase !== null) {
-        passphrase = (await this.#secrets.readUnderLock(previous, 'keyPassphrase')) ?? undefined;
-      }
-      const checked = checkClientCredentials({ certPem: profile.tlsCertificatePem, keyPem, keyPassphrase: passphrase, caPem: profile.tlsTrustCertsPem });
-      warnings.push(...checked.warnings);
-    } else if (keyGiven && profile.tlsCertificatePem === undefined) {
-      throw new AppError('PROFILE_INVALID', 'tlsCertificatePem: is required when a client private key is given');
-    }
-    return warnings;
+  #checkCertificates(profile: StoredProfile, previous: StoredEntry | undefined, secrets: SaveOptions['secrets']): Promise<string[]> {
+    return checkCertificates(profile, previous, secrets ?? {}, {
+      clientKey: (entry) => this.#secrets.requireUnderLock(entry, 'clientKey'),
+      keyPassphrase: (entry) => this.#secrets.readUnderLock(entry, 'keyPassphrase'),
+    });
   }
 
   /** The existing profile whose name equals `name` ignoring case, read under the lock. */
@@ -396,21 +381,6 @@ export class ProfileStore {
   }
 }
 
-/** The UI's view of a stored entry (certificates summarized), without the tunnel status. */
-export function describeEntry(entry: StoredEntry): Omit<ProfileView, 'tunnel'> {
-  const trustCerts: CertificateSummary[] = entry.profile.tlsTrustCertsPem === undefined ? [] : safeSummaries(entry.profile.tlsTrustCertsPem);
-  const clientCert = entry.profile.tlsCertificatePem === undefined ? undefined : safeSummaries(entry.profile.tlsCertificatePem)[0];
-  return { profile: entry.profile, secrets: entry.secrets, trustCerts, ...(clientCert ? { clientCert } : {}) };
-}
-
-function safeSummaries(pem: string): CertificateSummary[] {
-  try {
-    return summarizePem(pem);
-  } catch {
-    return [];
-  }
-}
-
 /**
  * Opens the store in the default data folder (PULSAR_TUNNEL_HOME or the per-user config folder)
  * with the OS keychain: what `pulsar-tunnel run --profile NAME` and the CLI use.
@@ -418,11 +388,4 @@ function safeSummaries(pem: string): CertificateSummary[] {
  */
 export function openDefaultStore(): Promise<ProfileStore> {
   return ProfileStore.open();
-}
-
-/** The auth plugin class a stored profile corresponds to, for exports to Pulsar formats. */
-export function authPluginOf(profile: StoredProfile): string | undefined {
-  if (profile.auth === 'token') return authPlugins.token;
-  if (profile.auth === 'tls') return authPlugins.tls;
-  return undefined;
 }

@@ -71,16 +71,22 @@ export class SecretAccess {
     return entries;
   }
 
-  /** Under the lock: the store id (checked once per process), and `entry` with its items in the store's scope. */
+  /**
+   * Under the lock: the store id (its scope checked once per process), and `entry` as its file is
+   * now, with its items in the store's scope.
+   */
   async #ready(entry?: StoredEntry): Promise<{ id: string; entry: StoredEntry | undefined }> {
     this.#storeId ??= await prepareKeychainScope(this.#profilesDir, this.#keychain, await this.#entries());
     const id = this.#storeId;
-    if (entry && isLegacy(entry)) {
-      // Written by 0.1.0 while this process was running.
-      await adoptLegacyItems(this.#profilesDir, this.#keychain, id, [entry]);
-      return { id, entry: await readProfileFile(this.#profilesDir, profileFileName(entry.profile.name)) };
+    if (entry === undefined) return { id, entry };
+    const file = profileFileName(entry.profile.name);
+    let current = await readProfileFile(this.#profilesDir, file);
+    if (current && isLegacy(current)) {
+      // Written by 0.1.0 since this process checked the scope.
+      await adoptLegacyItems(this.#profilesDir, this.#keychain, id, [current]);
+      current = await readProfileFile(this.#profilesDir, file);
     }
-    return { id, entry };
+    return { id, entry: current };
   }
 
   /** Under the lock: one secret of a stored entry, or null when the keychain has no such item. */
@@ -110,7 +116,7 @@ export class SecretAccess {
       const id = this.#storeId ?? (await readIdentity(this.#profilesDir))?.id;
       if (entry.generation === undefined || id === undefined) {
         // A 0.1.0 profile: copy its items into the store's scope first; never read the shared ones.
-        await this.#locked(() => this.#ready());
+        await this.#locked(() => this.#ready(entry));
         continue;
       }
       item = profileItem(id, name, kind, entry.generation);

@@ -9,6 +9,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { secretKinds, type SecretKind } from '../../../shared/model/storedProfile.ts';
+import type { ProfileWithSecrets } from '../../../src-main/core/profiles/store.ts';
 
 /** A fresh private folder; remove it with {@link removeDir}. */
 export function tempDir(prefix: string): Promise<string> {
@@ -84,6 +85,14 @@ export async function storeItems(dir: string): Promise<Map<string, string>> {
   return items;
 }
 
+/** Deletes every keychain item of the store in `dir` (gnome-keyring slows down as items pile up in a long test). */
+export async function clearStoreItems(dir: string): Promise<void> {
+  const id = await storeIdOf(dir);
+  if (id === undefined) return;
+  const keytar = await keytarRaw();
+  for (const { account } of await keytar.findCredentials('pulsar-tunnel')) if (account.startsWith(`${id}/`)) await keytar.deletePassword('pulsar-tunnel', account);
+}
+
 /** The account of the item that holds a secret of a profile in the store in `dir`, as the profile's file names it; undefined when it names none. */
 export async function itemAccount(dir: string, name: string, kind: SecretKind): Promise<string | undefined> {
   const id = await storeIdOf(dir);
@@ -108,4 +117,9 @@ export async function keychainSnapshot(dir: string, names: string[]): Promise<Re
   const result: Record<string, string | null> = {};
   for (const name of names) for (const kind of secretKinds) result[`${name}/${kind}`] = await storedSecret(dir, name, kind as SecretKind);
   return result;
+}
+
+/** Profiles imp-0..count-1 of one import: each names its tag in its serviceUrl and token. */
+export function importItems(tag: string, count: number): ProfileWithSecrets[] {
+  return Array.from({ length: count }, (_, i) => ({ profile: { name: `imp-${i}`, serviceUrl: `pulsar+ssl://${tag}-${i}.test:6651`, auth: 'token' as const }, secrets: { token: `${tag}-token-${i}` } }));
 }

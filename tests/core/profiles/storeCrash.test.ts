@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProfileStore } from '../../../src-main/core/profiles/store.ts';
@@ -7,7 +8,7 @@ import { createOsKeychain } from '../../../src-main/core/secrets/keychain.ts';
 import { withDeadline } from '../../fixtures/deadline.ts';
 import { createTestPki, type TestPki } from '../../fixtures/pki.ts';
 import { startSecretService, type SecretService } from '../secrets/secretService.ts';
-import { removeDir, tempDir } from './helpers.ts';
+import { clearStoreItems, importItems, removeDir, storeItems, tempDir } from './helpers.ts';
 
 const worker = path.join(import.meta.dirname, 'storeWorker.ts');
 let service: SecretService;
@@ -17,6 +18,8 @@ const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   [service, pki] = await Promise.all([startSecretService(), createTestPki({ serverHosts: ['broker.test'] })]);
+  // The import tests write and delete thousands of items.
+  await service.useMemoryCollection();
 });
 afterAll(async () => {
   await pki?.cleanup();
@@ -109,5 +112,113 @@ describe('profile store under crashes and concurrent processes', () => {
       expect(entry.profile.serviceUrl).toBe(`pulsar+ssl://claimed-by-${winner.pid}.test:6651`);
     }
     store.dispose();
+  });
+
+  describe('an import killed at a random point (kill -9) is all or nothing once the store opens again', () => {
+    const count = 200;
+
+    /** Runs the import worker to its end or until killed; kills it at the `killAtEvent`-th change seen in the profiles folder. */
+    async function runImport(tag: string, replace: boolean, kill: { keychainWrite?: number; folderEvent?: number } = {}): Promise<{ code: number | null; stdout: string; folderEvents: number }> {
+      const profilesDir = path.join(dir, 'profiles');
+      // The store creates it too; made first so it can be watched from the start.
+      await mkdir(profilesDir, { recursive: true, mode: 0o700 });
+      const child = startWorker(['import', tag, String(count), replace ? '1' : '0', ...(kill.keychainWrite === undefined ? [] : [String(kill.keychainWrite)])]);
+      let stdout = '';
+      child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      let folderEvents = 0;
+      const watcher = watch(profilesDir, () => {
+        folderEvents += 1;
+        if (folderEvents === kill.folderEvent) child.kill('SIGKILL');
+      });
+      try {
+        const code = await withDeadline(exited(child), 60_000, `the import worker (${tag}) to finish or die`);
+        return { code, stdout, folderEvents };
+      } finally {
+        watcher.close();
+      }
+    }
+
+    /** Asserts the store holds exactly the profiles and tokens of import `tag` (or nothing), and no other item of its scope. */
+    async function expectExactly(tag: string | undefined, where: string): Promise<void> {
+      const files = await readdir(path.join(dir, 'profiles'));
+      expect(files.filter((file) => file.startsWith('.journal')), where).toEqual([]);
+      const store = await ProfileStore.open({ dir, keychain: createOsKeychain() });
+      const listing = await store.list();
+      store.dispose();
+      expect(listing.problems, where).toEqual([]);
+      const expectedItems = new Map<string, string>();
+      if (tag === undefined) {
+        expect(listing.profiles, where).toEqual([]);
+      } else {
+        expect(listing.profiles.map((entry) => entry.profile.serviceUrl).sort(), where).toEqual(importItems(tag, count).map((item) => item.profile.serviceUrl).sort());
+        for (let i = 0; i < count; i++) {
+          const record = JSON.parse(await readFile(path.join(dir, 'profiles', `imp-${i}.json`), 'utf8')) as { generation: string };
+          expectedItems.set(`imp-${i}/token/${record.generation}`, `${tag}-token-${i}`);
+        }
+      }
+      // Every token is the one of its profile file's import, and no item is left over.
+      expect(await storeItems(dir), where).toEqual(expectedItems);
+    }
+
+    /** The tag of the import the store holds now: the one before the kill or the one killed. */
+    async function heldTag(candidates: (string | undefined)[]): Promise<string | undefined> {
+      const files = (await readdir(path.join(dir, 'profiles'))).filter((file) => file.endsWith('.json') && !file.startsWith('.'));
+      // Opening the store finishes an interrupted import; list what it left.
+      const store = await ProfileStore.open({ dir, keychain: createOsKeychain() });
+      const first = (await store.list()).profiles[0];
+      store.dispose();
+      if (first === undefined) return undefined;
+      const tag = candidates.find((candidate) => candidate !== undefined && first.profile.serviceUrl.startsWith(`pulsar+ssl://${candidate}-`));
+      expect(tag, `a profile of neither import (${first.profile.serviceUrl}; ${files.length} files before open)`).toBeDefined();
+      return tag;
+    }
+
+    for (const replace of [false, true]) {
+      it(`${replace ? 'with --replace over 200 profiles' : 'of 200 new profiles'}: every kill point leaves the before or the after state, and the import can run again`, async () => {
+        const before = replace ? 'old' : undefined;
+        const seed = async (): Promise<void> => {
+          await clearStoreItems(dir);
+          await removeDir(dir);
+          dir = await tempDir('crash-import');
+          if (before === undefined) return;
+          const store = await ProfileStore.open({ dir, keychain: createOsKeychain() });
+          await store.importProfiles(importItems(before, count));
+          store.dispose();
+        };
+        // A full run measures how many keychain writes and folder changes the import makes.
+        await seed();
+        const started = Date.now();
+        const full = await runImport('new', replace);
+        const fullMs = Date.now() - started;
+        expect(full.code, full.stdout).toBe(0);
+        const writes = Number(/keychain-writes (\d+)/.exec(full.stdout)?.[1]);
+        expect(writes).toBeGreaterThanOrEqual(count);
+        await expectExactly('new', 'after a full import');
+        console.info(`import of ${count} profiles${replace ? ' with --replace' : ''}: ${fullMs} ms with worker start, ${writes} keychain writes/deletes, ${full.folderEvents} folder changes`);
+
+        const outcomes: string[] = [];
+        for (let round = 0; round < 3; round++) {
+          await seed();
+          // Half the kills land on a keychain write or delete, half on a change in the profiles folder.
+          const kill = round % 2 === 0 ? { keychainWrite: 1 + Math.floor(Math.random() * writes) } : { folderEvent: 1 + Math.floor(Math.random() * full.folderEvents) };
+          const where = `round ${round}, killed at ${JSON.stringify(kill)}`;
+          const run = await runImport('new', replace, kill);
+          const tag = await heldTag([before, 'new']);
+          await expectExactly(tag, where);
+          outcomes.push(`${JSON.stringify(kill)} -> ${tag === 'new' ? 'after' : run.code === 0 ? 'finished' : 'before'}`);
+          // Running the import again works; without --replace it is refused only when the first one stood.
+          const store = await ProfileStore.open({ dir, keychain: createOsKeychain() });
+          try {
+            if (tag === 'new' && !replace) await expect(store.importProfiles(importItems('again', count)), where).rejects.toMatchObject({ code: 'PROFILE_EXISTS' });
+            await store.importProfiles(importItems('again', count), { replace: tag !== undefined });
+          } finally {
+            store.dispose();
+          }
+          await expectExactly('again', `${where}, then imported again`);
+        }
+        await clearStoreItems(dir);
+        console.info(`kill points: ${outcomes.join('; ')}`);
+      }, 300_000);
+    }
   });
 });

@@ -3,13 +3,38 @@
  *   storeWorker.ts <dir> save-loop <prefix>       saves profiles forever, printing "saved N" after each
  *   storeWorker.ts <dir> add <prefix> <count>     creates <count> profiles, removes every third, prints "done"
  *   storeWorker.ts <dir> claim <prefix> <count>   tries to create <prefix>-0..count-1, printing "won i" or "lost i"
+ *   storeWorker.ts <dir> import <tag> <count> <replace 0|1> [die-at]
+ *                                                 imports importItems(tag, count) in one call, printing "imported
+ *                                                 keychain-writes N" after; with die-at, kills itself (SIGKILL) just
+ *                                                 before its die-at-th keychain write or delete
  */
 import { ProfileStore } from '../../../src-main/core/profiles/store.ts';
-import { createOsKeychain } from '../../../src-main/core/secrets/keychain.ts';
+import { createOsKeychain, type Keychain } from '../../../src-main/core/secrets/keychain.ts';
+import { importItems } from './helpers.ts';
 
-const [dir, mode, prefix, countText] = process.argv.slice(2);
+const [dir, mode, prefix, countText, replaceText, dieAtText] = process.argv.slice(2);
 if (!dir || !mode || !prefix) throw new Error('usage: storeWorker.ts <dir> <mode> <prefix> [count]');
-const store = await ProfileStore.open({ dir, keychain: createOsKeychain(), lockTimeoutMs: 20_000 });
+
+/** The OS keychain, counting writes and deletes; SIGKILLs this process before the `dieAt`-th one. */
+function countingKeychain(dieAt: number | undefined): { keychain: Keychain; writes: () => number } {
+  const os = createOsKeychain();
+  let writes = 0;
+  const before = () => {
+    writes += 1;
+    if (writes === dieAt) process.kill(process.pid, 'SIGKILL');
+  };
+  return {
+    keychain: {
+      get: (...args) => os.get(...args),
+      set: (...args) => (before(), os.set(...args)),
+      delete: (...args) => (before(), os.delete(...args)),
+    },
+    writes: () => writes,
+  };
+}
+
+const counting = countingKeychain(dieAtText === undefined ? undefined : Number(dieAtText));
+const store = await ProfileStore.open({ dir, keychain: mode === 'import' ? counting.keychain : createOsKeychain(), lockTimeoutMs: 20_000 });
 
 // A real CA certificate (PKI_CA_PEM) makes some files bigger, so a kill lands mid-write more often.
 const caPem = process.env.PKI_CA_PEM;
@@ -32,6 +57,10 @@ if (mode === 'save-loop') {
   }
   store.dispose();
   process.stdout.write('done\n');
+} else if (mode === 'import') {
+  await store.importProfiles(importItems(prefix, Number(countText)), { replace: replaceText === '1' });
+  store.dispose();
+  process.stdout.write(`imported keychain-writes ${counting.writes()}\n`);
 } else if (mode === 'claim') {
   const count = Number(countText);
   for (let i = 0; i < count; i++) {

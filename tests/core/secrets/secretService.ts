@@ -22,6 +22,12 @@ export interface SecretService {
   env: Record<string, string>;
   /** Locks the default ("login") collection, as a screen lock would (there is no prompter to unlock it again). */
   lock(): Promise<void>;
+  /**
+   * Points the "default" alias (where keytar writes) at gnome-keyring's in-memory "session"
+   * collection. The "login" collection rewrites its file on every change (about 25 ms an item on
+   * this kind of machine); tests that write thousands of items use this. Same daemon, same D-Bus API.
+   */
+  useMemoryCollection(): Promise<void>;
   /** Stops both daemons, restores the environment and removes the directory. */
   stop(): Promise<void>;
 }
@@ -134,6 +140,9 @@ export async function startSecretService(): Promise<SecretService> {
       env,
       lock: async () => {
         await dbusSend(childEnv, ['/org/freedesktop/secrets', 'org.freedesktop.Secret.Service.Lock', collection]);
+      },
+      useMemoryCollection: async () => {
+        await dbusSend(childEnv, ['/org/freedesktop/secrets', 'org.freedesktop.Secret.Service.SetAlias', 'string:default', 'objpath:/org/freedesktop/secrets/collection/session']);
       },
       stop: async () => {
         if (previous === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
