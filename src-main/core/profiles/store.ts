@@ -98,13 +98,19 @@ export class ProfileStore {
     } catch (error) {
       throw new AppError('PROFILE_UNREADABLE', `The profile store folder ${store.profilesDir} cannot be created (${(error as NodeJS.ErrnoException).code ?? String(error)}); check its permissions or set PULSAR_TUNNEL_HOME.`, { cause: error });
     }
-    if (await store.#secrets.interrupted()) {
-      // Do not wait for a live process: it is in the middle of that change and finishes it itself.
-      await withFileLock(store.#lockFile, () => store.#secrets.recover(), { timeoutMs: 0 }).catch((error: unknown) => {
-        if (!isAppError(error) || error.code !== 'PROFILE_STORE_BUSY') throw error;
-      });
-    }
+    await store.#repairIfInterrupted();
     return store;
+  }
+
+  /**
+   * Finishes a change a crashed process left (see storeJournal.ts), unless another process holds
+   * the lock: that one is in the middle of the change and finishes it itself.
+   */
+  async #repairIfInterrupted(): Promise<void> {
+    if (!(await this.#secrets.interrupted())) return;
+    await withFileLock(this.#lockFile, () => this.#secrets.recover(), { timeoutMs: 0 }).catch((error: unknown) => {
+      if (!isAppError(error) || error.code !== 'PROFILE_STORE_BUSY') throw error;
+    });
   }
 
   /** Releases the store. It keeps no open files or timers; later calls fail (a tunnel's token reader still works). */
@@ -164,11 +170,15 @@ export class ProfileStore {
 
   /**
    * Every profile, sorted by name, and the problems met (damaged files are moved aside with a
-   * timestamp and listed here, so callers can show them).
-   * @throws AppError PROFILE_UNREADABLE when the store folder cannot be read.
+   * timestamp and listed here, so callers can show them). A change another process died in is
+   * finished first.
+   * @throws AppError PROFILE_UNREADABLE when the store folder cannot be read, PROFILE_STORE_CORRUPT
+   *   (a damaged journal).
    */
   async list(): Promise<StoreListing> {
     this.#check();
+    // A long-running process (the desktop app) sees the result of a change another process died in.
+    await this.#repairIfInterrupted();
     const profiles: StoredEntry[] = [];
     const problems: StoreProblem[] = [];
     for (const fileName of await this.#fileNames()) {
