@@ -135,4 +135,19 @@ describe('keychain items scoped to their store (real gnome-keyring)', () => {
     expect([...(await storeItems(movedDir)).values()]).toEqual(['moved-token']);
     expect(await tokenOf(await moved.tunnelConfig('dev'))).toBe('moved-token');
   });
+
+  it('refuses to guess a new id when the store identity file is damaged, which would orphan its secrets', async () => {
+    const dir = await newDir('damaged-id');
+    const store = await open(dir);
+    await store.importProfiles([{ profile: dev('sandbox'), secrets: { token: 'kept-token' } }]);
+    const id = await storeIdOf(dir);
+    await writeFile(path.join(dir, 'profiles', '.store.json'), '{"id": "not hex"');
+    const fresh = await open(dir);
+    await expect(fresh.tunnelConfig('dev')).rejects.toMatchObject({ code: 'PROFILE_STORE_CORRUPT', message: expect.stringContaining('.store.json') });
+    await expect(fresh.setSecret('dev', 'token', 'other')).rejects.toMatchObject({ code: 'PROFILE_STORE_CORRUPT' });
+    // The profiles themselves stay listed, and the secret is still in the keychain for a restored file.
+    expect((await fresh.list()).profiles.map((entry) => entry.profile.name)).toEqual(['dev']);
+    const items = (await (await keytarRaw()).findCredentials('pulsar-tunnel')).filter(({ account }) => account.startsWith(`${id}/dev/`));
+    expect(items.map(({ password }) => password)).toEqual(['kept-token']);
+  });
 });
