@@ -26,7 +26,7 @@ import { engineConfig } from './storeTunnelConfig.ts';
 import { sameName, validateStoredProfile } from './validate.ts';
 
 export { storeSchemaVersion, type StoredEntry } from './storeRecords.ts';
-export { authPluginOf, describeEntry } from './storeViews.ts';
+export { describeEntry } from './storeViews.ts';
 export type { ProfileWithSecrets, Secrets } from './storeInput.ts';
 
 /** A problem found while loading the store: the file, what is wrong, and where it was moved. */

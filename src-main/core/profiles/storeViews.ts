@@ -1,11 +1,6 @@
-/**
- * Views of stored profiles for the UI and for exports: certificates summarized, and the Pulsar auth
- * plugin a profile corresponds to.
- */
+/** The UI's view of a stored profile: its certificates summarized. */
 import type { ProfileView } from '../../../shared/ipc/contract.ts';
 import type { CertificateSummary } from '../../../shared/model/certificate.ts';
-import { authPlugins } from '../../../shared/model/profile.ts';
-import type { StoredProfile } from '../../../shared/model/storedProfile.ts';
 import { summarizePem } from '../certificates/certificates.ts';
 import type { StoredEntry } from './storeRecords.ts';
 
@@ -22,11 +17,4 @@ function safeSummaries(pem: string): CertificateSummary[] {
   } catch {
     return [];
   }
-}
-
-/** The auth plugin class a stored profile corresponds to, for exports to Pulsar formats. */
-export function authPluginOf(profile: StoredProfile): string | undefined {
-  if (profile.auth === 'token') return authPlugins.token;
-  if (profile.auth === 'tls') return authPlugins.tls;
-  return undefined;
 }
