@@ -51,9 +51,39 @@ export interface LogBatch {
   dropped: number;
 }
 
+/**
+ * A secret an imported file names on this computer: the import reads it only when the user
+ * confirms (the CLI's --read-secrets, the app's confirm step), because the file's author chose it.
+ */
+export interface SecretSource {
+  /** Which secret of the profile it becomes. */
+  secret: 'token' | 'clientKey';
+  from: 'env' | 'file';
+  /** The environment variable's name, or the file's absolute path. */
+  name: string;
+  /** The key of the imported file that names it, e.g. `authParams (line 4)`. */
+  field: string;
+}
+
 export interface ImportResult {
+  /** Profiles stored; empty when `needsConfirmation`. */
   imported: string[];
   warnings: string[];
+  /** Secrets read (or, with `needsConfirmation`, to be read) from this computer, and where from. */
+  secretSources: SecretSource[];
+  /**
+   * True when nothing was imported because the file names secrets on this computer: show
+   * `secretSources` and import again with `readSecrets: true` if the user agrees.
+   */
+  needsConfirmation?: boolean;
+}
+
+/** Options of an import. */
+export interface ImportOptions {
+  /** Passphrase of an encrypted bundle. */
+  passphrase?: string;
+  /** The user agreed to read the secrets the file names on this computer (see {@link SecretSource}). */
+  readSecrets?: boolean;
 }
 
 export interface ExportRequest {
@@ -81,7 +111,7 @@ export interface TunnelApi {
   /** Sets (or, with null, deletes) one secret of a profile. */
   setSecret(name: string, kind: SecretKind, value: string | null): Promise<void>;
   /** Imports our profile file/bundle, a Pulsar client.conf or cluster metadata JSON. */
-  importProfiles(fileName: string, content: string, options?: { passphrase?: string }): Promise<ImportResult>;
+  importProfiles(fileName: string, content: string, options?: ImportOptions): Promise<ImportResult>;
   exportProfiles(request: ExportRequest): Promise<{ fileName: string; content: string }>;
   startTunnel(name: string): Promise<TunnelStatus>;
   stopTunnel(name: string): Promise<TunnelStatus>;

@@ -7,14 +7,15 @@
  */
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { maxImportBytes, maxImportText, utf8Length } from '../model/importLimit.ts';
 import { describeIssues } from '../model/profile.ts';
 import { secretKinds, storedProfileSchema } from '../model/storedProfile.ts';
 import type { StoredProfileInput } from '../model/storedProfile.ts';
 import { apiMethods } from './contract.ts';
 import type { ApiMethod, ExportRequest, TunnelApi } from './contract.ts';
 
-/** Longest file accepted for import (a bundle with certificates stays far below it). */
-export const maxImportChars = 5_000_000;
+/** Longest file accepted for import, in characters (the byte limit is checked too; one limit for CLI and API). */
+export const maxImportChars = maxImportBytes;
 
 // A profile name as the store spells it; the store answers PROFILE_NOT_FOUND for names it lacks.
 const name = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
@@ -33,8 +34,8 @@ const argSchemas = {
   setSecret: z.tuple([name, z.enum(secretKinds), secretValue]),
   importProfiles: z.tuple([
     z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters'),
-    z.string().max(maxImportChars, `must be at most ${maxImportChars} characters`),
-    z.strictObject({ passphrase: passphrase.optional() }).optional(),
+    z.string(),
+    z.strictObject({ passphrase: passphrase.optional(), readSecrets: z.boolean().optional() }).optional(),
   ]),
   exportProfiles: z.tuple([
     z.strictObject({ names: z.array(name).min(1, 'must name at least one profile').max(1000), passphrase: passphrase.optional() }),
@@ -87,7 +88,11 @@ export function parseApiArgs<M extends ApiMethod>(method: M, args: unknown): Api
   // JSON has no undefined: an omitted optional argument may arrive as null. Drop trailing nulls
   // beyond the required count only where the argument is optional (setSecret's value may be null).
   const trimmed = trimOptionalNulls(method, args);
-  const result = schema.safeParse(trimmed);
+  // The same limit, and the same code, as the CLI's import of a file.
+  if (method === 'importProfiles' && typeof trimmed[1] === 'string' && utf8Length(trimmed[1]) > maxImportBytes) {
+    throw new AppError('IMPORT_TOO_LARGE', `importProfiles: content is ${utf8Length(trimmed[1])} bytes, over the ${maxImportText} limit for imported files; is it the right file?`);
+  }
+  const result = schema.safeParse(trimmed, { reportInput: true });
   if (!result.success) {
     const names = argNames[method];
     const detail = result.error.issues.map((issue) => {
@@ -97,6 +102,7 @@ export function parseApiArgs<M extends ApiMethod>(method: M, args: unknown): Api
       if (issue.code === 'too_big' && issue.origin === 'array' && issue.path.length === 0) return `takes at most ${names.length} argument(s)`;
       if (issue.code === 'too_small' && issue.origin === 'array' && issue.path.length === 0) return `needs ${names.join(', ')}`;
       if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: is required`;
+      if (issue.code === 'invalid_type') return `${path}: must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}, not ${issue.input === null ? 'null' : Array.isArray(issue.input) ? 'a list' : typeof issue.input}`;
       return `${path}: ${issue.message}`;
     });
     throw new AppError('API_BAD_REQUEST', `${method}: ${detail.join('; ')}`);
@@ -114,7 +120,7 @@ export function parseApiArgs<M extends ApiMethod>(method: M, args: unknown): Api
  */
 export function parseProfileInput(input: unknown): StoredProfileInput {
   const result = storedProfileSchema.safeParse(input);
-  if (!result.success) throw new AppError('PROFILE_INVALID', describeIssues(result.error.issues).join('\n'));
+  if (!result.success) throw new AppError('PROFILE_INVALID', describeIssues(result.error.issues, input).join('\n'));
   return input as StoredProfileInput;
 }
 

@@ -3,6 +3,7 @@
  * with `--log-format json`), and the UI shows them. Plain data, safe to serialise: never a credential.
  */
 import type { SerializedError } from '../errors.ts';
+import type { RiskCode } from './risks.ts';
 
 /** Which local listener accepted a connection. */
 export type ListenerKind = 'pulsar' | 'http' | 'broker';
@@ -133,8 +134,21 @@ export interface ListenerErrorEvent {
   error: SerializedError;
 }
 
+/**
+ * A risky setting of the running profile (see shared/model/risks.ts), emitted once per setting
+ * when the tunnel starts, before `ready`.
+ */
+export interface WarningEvent {
+  event: 'warning';
+  code: RiskCode;
+  /** The profile key, e.g. `tlsAllowInsecureConnection`. */
+  field: string;
+  message: string;
+}
+
 export type TunnelEvent =
   | ReadyEvent
+  | WarningEvent
   | ConnectionOpenedEvent
   | ConnectionSecuredEvent
   | ConnectionProgressEvent

@@ -5,6 +5,7 @@
  * validator for the CLI, the UI and every import.
  */
 import { z } from 'zod';
+import { parseTokenAuthParams, tokenAuthParamsForms } from './authParams.ts';
 
 /** Pulsar's auth plugin class names that the tunnel understands. */
 export const authPlugins = {
@@ -25,6 +26,7 @@ const defaultPorts: Record<string, number> = { 'pulsar+ssl:': 6651, 'pulsar:': 6
  * default port when absent), or a reason it is not usable. IPv6 hosts come back without brackets.
  */
 export function parseServiceUrl(value: string, schemes: readonly string[]): HostPort | string {
+  if (value.trim() === '') return `is empty; expected ${schemes.map((s) => `${s}//host:port`).join(' or ')}`;
   let url: URL;
   try {
     url = new URL(value);
@@ -59,9 +61,33 @@ export function urlField(schemes: readonly string[]) {
 
 const port = z.number().int().min(0).max(65535);
 
+const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const hostName = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/** True for an IPv6 address without brackets (`::1`, `fe80::1%eth0` is not accepted: no zone ids). */
+function isIpv6(value: string): boolean {
+  return z.ipv6().safeParse(value).success;
+}
+
+/**
+ * A local listen address as written: an IPv4 address, an IPv6 address with or without brackets
+ * (`::1` or `[::1]`, as URLs write it), or a host name. The brackets are removed, because a socket
+ * listens on the bare address (`[::1]` would be looked up as a host name and fail).
+ */
+export const listenHostField = z
+  .string()
+  .superRefine((value, ctx) => {
+    const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+    if (bare === '') ctx.addIssue({ code: 'custom', message: 'must not be empty; give a local address such as 127.0.0.1 or ::1' });
+    else if (!ipv4.test(bare) && !isIpv6(bare) && (bare !== value || !hostName.test(bare))) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not an IP address or host name; write e.g. 127.0.0.1, ::1 or [::1]` });
+    }
+  })
+  .transform((value) => (value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value));
+
 export const listenSchema = z.strictObject({
-  /** Local address to listen on; 127.0.0.1 unless set. */
-  host: z.string().min(1).optional(),
+  /** Local address to listen on; 127.0.0.1 unless set. IPv6 may be written with brackets. */
+  host: listenHostField.optional(),
   /** Local port for Pulsar's binary protocol; 0 picks a free port. Default 6650. */
   port: port.optional(),
   /** Local port for plain HTTP to the cluster's web service (admin API); absent: no web listener. */
@@ -113,11 +139,10 @@ export const profileFileSchema = z
     if (profile.tlsKeyFilePath !== undefined && profile.tlsCertificateFilePath === undefined) {
       ctx.addIssue({ code: 'custom', path: ['tlsCertificateFilePath'], message: 'is required when tlsKeyFilePath is set' });
     }
-    if (profile.authPlugin === authPlugins.token && !profile.authParams) {
-      ctx.addIssue({ code: 'custom', path: ['authParams'], message: 'is required with AuthenticationToken: use token:<jwt>, file://<path> or env:<VARIABLE>' });
-    }
-    if (profile.authPlugin === authPlugins.token && profile.authParams && !/^(token:|file:|env:)/.test(profile.authParams)) {
-      ctx.addIssue({ code: 'custom', path: ['authParams'], message: 'must be token:<jwt>, file://<path> or env:<VARIABLE>' });
+    if (profile.authPlugin === authPlugins.token) {
+      const token = parseTokenAuthParams(profile.authParams ?? '');
+      if (profile.authParams === undefined) ctx.addIssue({ code: 'custom', path: ['authParams'], message: `is required with AuthenticationToken: use ${tokenAuthParamsForms}` });
+      else if (typeof token === 'string') ctx.addIssue({ code: 'custom', path: ['authParams'], message: token });
     }
     if (profile.authPlugin === authPlugins.tls && profile.tlsCertificateFilePath === undefined) {
       ctx.addIssue({ code: 'custom', path: ['tlsCertificateFilePath'], message: 'is required with AuthenticationTls (the client certificate is the credential)' });
@@ -130,20 +155,49 @@ export const profileFileSchema = z
 /** A profile file as written by a user (version 1). */
 export type ProfileFile = z.infer<typeof profileFileSchema>;
 
+/** What some fields must be, in words, for a value of the wrong type. */
+const expectedShape: Record<string, string> = {
+  listen: 'an object with host and port, e.g. {"host": "127.0.0.1", "port": 6650}',
+};
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
 /**
- * Turns schema issues into one line per problem, each naming the field by its dotted path,
- * e.g. `listen.port: must be at most 65535` or `unknown field "servceUrl"`.
+ * Turns schema issues into one line per problem, each naming the field by its dotted path and
+ * saying what it must be, e.g. `listen.port: must be at most 65535`, `unknown field "servceUrl"`,
+ * `serviceUrl: is required` or `listen: must be an object with host and port, not the text "abc"`.
+ * @param input the value that was parsed: it tells a missing field from one of the wrong type.
  */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+export function describeIssues(issues: readonly z.core.$ZodIssue[], input?: unknown): string[] {
   return issues.map((issue) => {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       const where = path ? ` in ${path}` : '';
       return issue.keys.map((key) => `unknown field "${key}"${where}`).join('; ');
     }
-    if (issue.code === 'invalid_type' && issue.input === undefined) {
-      return `${path}: is required`;
+    const value = valueAt(input, issue.path);
+    if (issue.code === 'invalid_type') {
+      if (value === undefined) return `${path}: is required`;
+      const expected = expectedShape[path] ?? (issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`);
+      return `${path || '(profile)'}: must be ${expected}, not ${typeName(value)}`;
     }
+    // An empty text where a URL or name belongs is a missing value, not a malformed one.
+    if (value === '' && issue.code === 'custom' && /^is empty/.test(issue.message)) return `${path}: is required`;
     return `${path || '(profile)'}: ${issue.message}`;
   });
 }

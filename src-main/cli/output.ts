@@ -30,6 +30,9 @@ export function formatEventText(event: TunnelEvent): string | undefined {
       return `${time} ${event.listener} listener: ${event.error.code}: ${event.error.message}`;
     case 'connection.progress':
       return undefined;
+    case 'warning':
+      // `run` writes risky settings to stderr itself; stdout keeps the connection log.
+      return undefined;
     case 'pulsar.connect':
       return `${time} #${event.id} CONNECT from ${event.clientVersion} (protocol ${event.protocolVersion}), auth ${event.authMethod}${event.authInjected ? ' (added by the tunnel)' : ''}, broker ${event.broker}`;
     case 'pulsar.connected':

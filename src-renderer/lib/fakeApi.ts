@@ -6,7 +6,7 @@
  */
 import { AppError } from '../../shared/errors.ts';
 import type {
-  ExportRequest, ImportResult, LogBatch, ProfileView, Snippets, TunnelApi, TunnelStatus,
+  ExportRequest, ImportOptions, ImportResult, LogBatch, ProfileView, SecretSource, Snippets, TunnelApi, TunnelStatus,
 } from '../../shared/ipc/contract.ts';
 import type { CertificateSummary } from '../../shared/model/certificate.ts';
 import { doctorStepNames, type DoctorOptions, type DoctorReport, type DoctorStep } from '../../shared/model/doctor.ts';
@@ -169,9 +169,10 @@ export class FakeTunnelApi implements TunnelApi {
    * Understands: a JSON profile or array of profiles; a fake encrypted bundle
    * `{"encrypted": true, "passphrase": "...", "profiles": [...]}`; a client.conf (key=value lines).
    */
-  async importProfiles(fileName: string, content: string, options?: { passphrase?: string }): Promise<ImportResult> {
+  async importProfiles(fileName: string, content: string, options?: ImportOptions): Promise<ImportResult> {
     this.#record('importProfiles', [fileName, content, options]);
     let inputs: StoredProfileInput[];
+    const secretSources: SecretSource[] = [];
     if (fileName.endsWith('.conf')) {
       const values = Object.fromEntries(
         content.split(/\r?\n/).map((line) => line.trim()).filter((line) => line && !line.startsWith('#')).map((line) => {
@@ -179,6 +180,11 @@ export class FakeTunnelApi implements TunnelApi {
           return [line.slice(0, at).trim(), line.slice(at + 1).trim()];
         }),
       );
+      // Like the engine: a token from this computer's environment or files needs the user's yes.
+      const params = String(values.authParams ?? '');
+      if (params.startsWith('env:')) secretSources.push({ secret: 'token', from: 'env', name: params.slice(4), field: 'authParams' });
+      if (params.startsWith('file:')) secretSources.push({ secret: 'token', from: 'file', name: params.replace(/^file:(\/\/)?/, ''), field: 'authParams' });
+      if (secretSources.length > 0 && options?.readSecrets !== true) return { imported: [], warnings: [], secretSources, needsConfirmation: true };
       inputs = [{ name: fileName.replace(/\.conf$/, '').replace(/[^A-Za-z0-9._-]/g, '-'), serviceUrl: String(values.serviceUrl ?? ''), ...(values.proxyServiceUrl ? { proxyServiceUrl: String(values.proxyServiceUrl), proxyProtocol: 'SNI' as const } : {}) }];
     } else {
       let data: unknown;
@@ -201,7 +207,7 @@ export class FakeTunnelApi implements TunnelApi {
       this.#entries.set(parsed.data.name, { profile: parsed.data, secrets: { token: false, clientKey: false, keyPassphrase: false }, tunnel: stopped(parsed.data.name) });
       imported.push(parsed.data.name);
     }
-    return { imported, warnings: [] };
+    return { imported, warnings: [], secretSources };
   }
 
   async exportProfiles(request: ExportRequest): Promise<{ fileName: string; content: string }> {

@@ -49,7 +49,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
 
 describe('pulsar-tunnel profiles and client-conf', () => {
   it('imports a client.conf, lists and shows it, and keeps the secrets out of every file', async () => {
-    const imported = await cli(['profiles', 'import', path.join(inputs, 'client.conf'), '--name', 'staging', '--json']);
+    const imported = await cli(['profiles', 'import', path.join(inputs, 'client.conf'), '--name', 'staging', '--read-secrets', '--json']);
     expect(imported.stderr).toBe('');
     expect(imported.code).toBe(0);
     expect(JSON.parse(imported.stdout)).toMatchObject({ kind: 'client-conf', imported: ['staging'] });
@@ -77,7 +77,7 @@ describe('pulsar-tunnel profiles and client-conf', () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/IMPORT_INVALID: .*unknown key "tlsTrustCertFilePath" \(line 2\)/);
 
-    const duplicate = await cli(['profiles', 'import', path.join(inputs, 'client.conf'), '--name', 'Staging']);
+    const duplicate = await cli(['profiles', 'import', path.join(inputs, 'client.conf'), '--name', 'Staging', '--read-secrets']);
     expect(duplicate.code).toBe(2);
     expect(duplicate.stderr).toMatch(/PROFILE_EXISTS/);
 
@@ -119,7 +119,7 @@ describe('pulsar-tunnel profiles and client-conf', () => {
 
   it('exits 1 with KEYCHAIN_UNAVAILABLE when there is no Secret Service, storing nothing', async () => {
     const before = await snapshotFiles(home);
-    const result = await cli(['profiles', 'import', path.join(inputs, 'client.conf'), '--name', 'nokeychain'], { DBUS_SESSION_BUS_ADDRESS: `unix:path=${inputs}/no-bus` });
+    const result = await cli(['profiles', 'import', path.join(inputs, 'client.conf'), '--name', 'nokeychain', '--read-secrets'], { DBUS_SESSION_BUS_ADDRESS: `unix:path=${inputs}/no-bus` });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/KEYCHAIN_UNAVAILABLE/);
     expect(await snapshotFiles(home)).toEqual(before);

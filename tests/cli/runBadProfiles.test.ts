@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,11 @@ const cases: { name: string; content: unknown; code: ErrorCode; field: string | 
   { name: 'a JSON array', content: '[]', code: 'PROFILE_INVALID', field: undefined, says: /a-JSON-array\.json must be one JSON object/ },
   { name: 'an unknown field', content: { ...good, servceUrl: 'x' }, code: 'PROFILE_INVALID', field: undefined, says: /unknown field "servceUrl"/ },
   { name: 'a missing serviceUrl', content: { name: 'x' }, code: 'PROFILE_INVALID', field: 'serviceUrl', says: /serviceUrl: is required/ },
+  { name: 'an empty serviceUrl', content: { ...good, serviceUrl: '' }, code: 'PROFILE_INVALID', field: 'serviceUrl', says: /serviceUrl: is required/ },
+  { name: 'a listen that is not an object', content: { ...good, listen: 'abc' }, code: 'PROFILE_INVALID', field: 'listen', says: /listen: must be an object with host and port.*, not the text "abc"/ },
+  { name: 'a listen port of the wrong type', content: { ...good, listen: { port: '6650' } }, code: 'PROFILE_INVALID', field: 'listen.port', says: /must be a number, not the text "6650"/ },
+  { name: 'a listen host that is no address', content: { ...good, listen: { host: '[::1', port: 0 } }, code: 'PROFILE_INVALID', field: 'listen.host', says: /"\[::1" is not an IP address or host name/ },
+  { name: 'an authParams that names no token', content: { ...good, authPlugin: token, authParams: 'env:' }, code: 'PROFILE_INVALID', field: 'authParams', says: /"env:" does not name an environment variable/ },
   { name: 'a serviceUrl without TLS', content: { ...good, serviceUrl: 'pulsar://pulsar.test:6650' }, code: 'PROFILE_INVALID', field: 'serviceUrl', says: /serviceUrl: "pulsar:\/\/pulsar\.test:6650" must start with pulsar\+ssl:\/\// },
   { name: 'a proxyServiceUrl that is not a URL', content: { ...good, proxyServiceUrl: 'ats:443' }, code: 'PROFILE_INVALID', field: 'proxyServiceUrl', says: /"ats:443" must start with pulsar\+ssl:\/\// },
   { name: 'a proxyProtocol other than SNI', content: { ...good, proxyProtocol: 'HTTP' }, code: 'PROFILE_INVALID', field: 'proxyProtocol', says: /"SNI"/ },
@@ -76,6 +81,16 @@ describe('pulsar-tunnel run with a profile it cannot use', () => {
     const result = await runCli(['run', dir]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^pulsar-tunnel: PROFILE_UNREADABLE: .*it is a directory/);
+  });
+
+  it('refuses a profile file over the size limit without reading it', async () => {
+    // Sparse: 300 MB on paper, no disk used; read whole it would cost the CLI 300 MB and more.
+    const file = path.join(dir, 'huge.json');
+    await writeFile(file, '');
+    await truncate(file, 300_000_000);
+    const result = await runCli(['run', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/PROFILE_INVALID: The profile .*huge\.json is 300000000 bytes, over the 5 MB limit/);
   });
 
   it('exits 2 when no profile is named, saying the two ways to name one', async () => {

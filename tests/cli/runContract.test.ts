@@ -110,8 +110,9 @@ describe('pulsar-tunnel run: the CLI contract', () => {
     expect((await cli.stop()).code).toBe(0);
   });
 
-  it('listens on the IPv6 loopback when asked', async () => {
-    const cli = run(await profileFile('ipv6', { listen: { host: '::1', port: 0 } }));
+  // A URL writes IPv6 in brackets; the profile takes both forms for the same address.
+  it.each(['::1', '[::1]'])('listens on the IPv6 loopback when asked as %s', async (listenHost) => {
+    const cli = run(await profileFile(`ipv6-${listenHost.length}`, { listen: { host: listenHost, port: 0 } }));
     const ready = await cli.waitForEvent((event) => event.event === 'ready');
     expect(ready.listen.pulsar).toMatch(/^\[::1\]:\d+$/);
     const [host, port] = splitAddress(ready.listen.pulsar);

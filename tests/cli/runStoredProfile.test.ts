@@ -48,7 +48,7 @@ it('runs a stored profile whose token lives only in the keychain', async () => {
       listen: { port: 0 },
     }),
   );
-  const imported = await runCli(['profiles', 'import', path.join(dir, 'profile.json')], { env });
+  const imported = await runCli(['profiles', 'import', path.join(dir, 'profile.json'), '--read-secrets'], { env });
   expect(imported.code).toBe(0);
   // The profile no longer depends on the files it was imported from.
   await rm(path.join(dir, 'token.txt'));

@@ -3,6 +3,7 @@
  * docs/proxies.md lists ("ATS pitfalls", "What a client sees"), in front of the test clusters, with real TLS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { riskCatalog } from '../../shared/model/risks.ts';
 import { runDoctor } from '../../src-main/core/diagnostics/doctor.ts';
 import { TEST_BROKER_PROTOCOL_VERSION, TEST_BROKER_VERSION } from '../fixtures/pulsarCluster/cluster.ts';
 import { startAts, splitHostPort, type SniRouter } from '../fixtures/sniRouters.ts';
@@ -203,7 +204,9 @@ describe('doctor through ATS', () => {
     const report = await runDoctor(world.config(ats, { keepAliveIntervalSeconds: 0, tls: { verifyHostname: true, allowInsecure: true } }));
     const step = report.steps.find((candidate) => candidate.name === 'profile')!;
     expect(step.status).toBe('warning');
-    expect(step.fix).toContain('tlsAllowInsecureConnection off');
+    // The same code and words as import, run and the UI.
+    expect(step.fix).toContain(`TLS_INSECURE_CONNECTION: ${riskCatalog.TLS_INSECURE_CONNECTION}`);
+    expect(step.facts).toMatchObject({ risks: ['TLS_INSECURE_CONNECTION'] });
     expect(step.fix).toContain('Set keepAliveIntervalSeconds below');
     expect(report.steps.find((candidate) => candidate.name === 'certificate')!.detail).toContain('NOT verified');
     expect(report.ok).toBe(true);

@@ -3,12 +3,18 @@ import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { errorCatalog } from '../../shared/errors.ts';
 import { listenSchema, profileFileSchema } from '../../shared/model/profile.ts';
+import { riskCatalog } from '../../shared/model/risks.ts';
 import { repoRoot } from '../fixtures/cliProcess.ts';
 
 const readme = await readFile(`${repoRoot}/README.md`, 'utf8');
 
 it('lists every error code with what to do', () => {
   const missing = Object.keys(errorCatalog).filter((code) => !readme.includes(`| \`${code}\` |`));
+  expect(missing).toEqual([]);
+});
+
+it('lists every risky-setting warning code', () => {
+  const missing = Object.keys(riskCatalog).filter((code) => !readme.includes(`| \`${code}\` |`));
   expect(missing).toEqual([]);
 });
 

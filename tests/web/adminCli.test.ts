@@ -75,7 +75,7 @@ it('serves curl at the webServiceUrl client-conf prints, with the keychain token
       listen: { port, webPort },
     }),
   );
-  const imported = await runCli(['profiles', 'import', path.join(dir, 'profile.json')], { env });
+  const imported = await runCli(['profiles', 'import', path.join(dir, 'profile.json'), '--read-secrets'], { env });
   expect(imported.code).toBe(0);
 
   cli = startCli(['run', '--profile', 'admin', '--log-format', 'json'], { env });

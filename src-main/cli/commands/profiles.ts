@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { isAppError, type ErrorCode } from '../../../shared/errors.ts';
+import type { SecretSource } from '../../../shared/ipc/contract.ts';
 import type { CertificateSummary } from '../../../shared/model/certificate.ts';
 import { secretKinds } from '../../../shared/model/storedProfile.ts';
 import { exportProfiles } from '../../core/profiles/export.ts';
@@ -25,7 +26,7 @@ export interface ProfilesIo {
 }
 
 /** Codes that mean the user's input was wrong (exit 2); every other failure exits 1. */
-const badInputCodes = new Set<ErrorCode>(['PROFILE_INVALID', 'PROFILE_NOT_FOUND', 'PROFILE_EXISTS', 'IMPORT_INVALID', 'BUNDLE_PASSPHRASE_WRONG', 'CERTIFICATE_INVALID', 'API_BAD_REQUEST']);
+const badInputCodes = new Set<ErrorCode>(['PROFILE_INVALID', 'PROFILE_NOT_FOUND', 'PROFILE_EXISTS', 'IMPORT_INVALID', 'IMPORT_TOO_LARGE', 'IMPORT_SECRETS_NOT_CONFIRMED', 'BUNDLE_PASSPHRASE_WRONG', 'CERTIFICATE_INVALID', 'API_BAD_REQUEST']);
 
 /** Fills in the defaults: the default store, the process's streams and environment. */
 export function profilesIo(ctx: Partial<CliContext> & Partial<ProfilesIo> = {}): ProfilesIo {
@@ -82,7 +83,14 @@ interface ImportOptions {
   cert?: string;
   key?: string;
   tokenFile?: string;
+  readSecrets?: boolean;
   json?: boolean;
+}
+
+/** One line per secret an import read (or would read) from this computer. */
+function secretSourceLine(source: SecretSource): string {
+  const what = source.secret === 'token' ? 'token' : 'client private key';
+  return `${what} from ${source.from === 'env' ? `environment variable ${source.name}` : `file ${source.name}`} (named by ${source.field})`;
 }
 
 function json(io: ProfilesIo, value: unknown): void {
@@ -176,17 +184,26 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
     .option('--token-file <file>', 'file holding the token for the imported profile')
     .option('--passphrase-file <file>', 'file holding the passphrase of an encrypted bundle')
     .option('--passphrase-env <variable>', 'environment variable holding the passphrase of an encrypted bundle')
+    .option('--read-secrets', 'read the secrets the file names on this computer (environment variables, token and key files); without it such a file is refused with the list')
     .option('--json', 'print JSON for scripts')
     .action(async (file: string, options: ImportOptions) => {
       const passphrase = await readPassphrase(options, io);
       await withStore(io, async (store) => {
         const overrides = { trustCertsFile: options.trustCerts, certFile: options.cert, keyFile: options.key, tokenFile: options.tokenFile };
-        const result = await importFile(store, file, { name: options.name, replace: options.replace, passphrase, env: io.env, overrides });
-        if (options.json) {
-          json(io, result);
-          return;
+        const result = await importFile(store, file, { name: options.name, replace: options.replace, passphrase, env: io.env, overrides, readSecrets: options.readSecrets === true });
+        if (options.json) json(io, result);
+        else for (const warning of result.warnings) io.stderr.write(`warning: ${warning}\n`);
+        if (result.needsConfirmation) {
+          // A file from elsewhere could name any variable or file here and send its secret to its
+          // author's server: the user says yes explicitly.
+          throw new CliExit(
+            2,
+            `IMPORT_SECRETS_NOT_CONFIRMED: ${file} names secrets to read from this computer:\n${result.secretSources.map((source) => `  - ${secretSourceLine(source)}`).join('\n')}\n` +
+              'Nothing was imported. If you trust this file with them, import again with --read-secrets (or give the credential yourself with --token-file, --cert and --key).',
+          );
         }
-        for (const warning of result.warnings) io.stderr.write(`warning: ${warning}\n`);
+        if (options.json) return;
+        for (const source of result.secretSources) io.stderr.write(`read ${secretSourceLine(source)}\n`);
         io.stdout.write(`imported ${result.imported.join(', ')} (${result.kind})\n`);
       });
     });

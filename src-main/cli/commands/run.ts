@@ -5,7 +5,9 @@
 import { Option, type Command } from 'commander';
 import { AppError } from '../../../shared/errors.ts';
 import { loadProfileFile } from '../../core/profiles/profileFile.ts';
-import type { TunnelConfig } from '../../core/tunnel/config.ts';
+import type { TunnelEvent } from '../../../shared/model/events.ts';
+import { formatRisk } from '../../../shared/model/risks.ts';
+import { configRisks, type TunnelConfig } from '../../core/tunnel/config.ts';
 import { Tunnel } from '../../core/tunnel/tunnel.ts';
 import { CliExit, type CliContext } from '../context.ts';
 import { eventPrinter, type LogFormat } from '../output.ts';
@@ -23,6 +25,14 @@ async function resolveConfig(file: string | undefined, options: RunOptions, cont
   throw new CliExit(2, 'Name a profile file (pulsar-tunnel run profile.json) or a stored profile (--profile NAME).');
 }
 
+/** Says, at every start, which risky settings the profile has: on stderr, and as `warning` events in the log. */
+function warnRisks(config: TunnelConfig, print: (event: TunnelEvent) => void): void {
+  for (const risk of configRisks(config)) {
+    process.stderr.write(`warning: ${formatRisk(risk)}\n`);
+    print({ event: 'warning', ...risk });
+  }
+}
+
 export function registerRunCommand(program: Command, context: CliContext): void {
   program
     .command('run')
@@ -36,6 +46,7 @@ export function registerRunCommand(program: Command, context: CliContext): void 
       let tunnel: Tunnel;
       try {
         config = await resolveConfig(file, options, context);
+        warnRisks(config, print);
         tunnel = await Tunnel.start(config, { onEvent: print });
       } catch (error) {
         // A profile that cannot be used is bad input: exit 2 before `ready`. A keychain that cannot

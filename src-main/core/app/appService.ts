@@ -7,6 +7,7 @@
  */
 import type {
   ExportRequest,
+  ImportOptions,
   ImportResult,
   LogBatch,
   LogEvent,
@@ -163,7 +164,7 @@ export class AppService implements TunnelApi {
     await this.#store.setSecret(name, kind, value);
   }
 
-  async importProfiles(fileName: string, content: string, options?: { passphrase?: string }): Promise<ImportResult> {
+  async importProfiles(fileName: string, content: string, options?: ImportOptions): Promise<ImportResult> {
     return this.#store.importProfiles(fileName, content, options);
   }
 

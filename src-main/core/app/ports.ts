@@ -3,7 +3,7 @@
  * constructor (dependency injection): the profile store and the tunnel runner. The real ones are
  * wired in createAppService.ts; tests pass an in-memory store and a scripted runner.
  */
-import type { BrokerPort, ExportRequest, ImportResult } from '../../../shared/ipc/contract.ts';
+import type { BrokerPort, ExportRequest, ImportOptions, ImportResult } from '../../../shared/ipc/contract.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 import type { TunnelConfig } from '../tunnel/config.ts';
@@ -28,7 +28,7 @@ export interface AppStore {
   /** Which secrets exist in the keychain for the profile (never their values). */
   secretsPresent(name: string): Promise<Record<SecretKind, boolean>>;
   setSecret(name: string, kind: SecretKind, value: string | null): Promise<void>;
-  importProfiles(fileName: string, content: string, options?: { passphrase?: string }): Promise<ImportResult>;
+  importProfiles(fileName: string, content: string, options?: ImportOptions): Promise<ImportResult>;
   exportProfiles(request: ExportRequest): Promise<{ fileName: string; content: string }>;
   /** The profile resolved for the engine: certificates, keys and credentials read. */
   tunnelConfig(name: string): Promise<TunnelConfig>;

@@ -4,14 +4,14 @@
  * profiles module's importers, not in the store itself.
  */
 import { AppError } from '../../../shared/errors.ts';
-import type { ExportRequest, ImportResult } from '../../../shared/ipc/contract.ts';
+import type { ExportRequest, ImportOptions, ImportResult } from '../../../shared/ipc/contract.ts';
 import type { SecretKind } from '../../../shared/model/storedProfile.ts';
 import type { ProfileStore } from '../profiles/store.ts';
 import type { AppStore } from './ports.ts';
 
 /** File import and export, over a store. */
 export interface ImportExport {
-  importProfiles(store: ProfileStore, fileName: string, content: string, options?: { passphrase?: string }): Promise<ImportResult>;
+  importProfiles(store: ProfileStore, fileName: string, content: string, options?: ImportOptions): Promise<ImportResult>;
   exportProfiles(store: ProfileStore, request: ExportRequest): Promise<{ fileName: string; content: string }>;
 }
 

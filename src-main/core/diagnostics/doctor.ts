@@ -12,8 +12,10 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { AppError, errorCatalog, type ErrorCode } from '../../../shared/errors.ts';
 import { doctorStepNames, type DoctorReport, type DoctorStep, type DoctorStepName, type DoctorStepStatus } from '../../../shared/model/doctor.ts';
+import { tlsBrokerAddress } from '../../../shared/model/brokerUrl.ts';
+import { formatRisk } from '../../../shared/model/risks.ts';
 import type { ConnectedInfo } from '../pulsar/commands.ts';
-import type { TunnelConfig } from '../tunnel/config.ts';
+import { configRisks, type TunnelConfig } from '../tunnel/config.ts';
 import { createDialer, formatHostPort, keyExchangeGroups, type Dialer, type DialResult, type DialTarget } from '../tunnel/dialer.ts';
 import { classifyDialError, classifyQuietClose } from '../tunnel/tlsErrors.ts';
 import { proxyConfigFor, recommendedIdleTimeoutSeconds, type ProxyConfigOptions, type ProxyRoute } from './proxyConfig.ts';
@@ -125,19 +127,6 @@ function certificateFacts(certificate: tls.DetailedPeerCertificate | undefined):
     validTo: new Date(certificate.valid_to).toISOString(),
     chain,
   };
-}
-
-/** The host and port of a `pulsar+ssl://host:port` URL, or undefined. */
-function parseBrokerUrl(url: string | undefined): DialTarget | undefined {
-  if (!url) return undefined;
-  try {
-    const parsed = new URL(url);
-    const host = parsed.hostname.replace(/^\[|\]$/g, '');
-    const port = Number(parsed.port || (parsed.protocol === 'pulsar+ssl:' ? 6651 : 6650));
-    return host ? { host, port } : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Runs the steps and records them. */
@@ -275,12 +264,11 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
       }
       const warnings: string[] = [];
       const fixes: string[] = [];
-      if (config.tls.allowInsecure) {
-        warnings.push('it accepts any broker certificate (tlsAllowInsecureConnection)');
-        fixes.push('Trust the brokers\' CA (tlsTrustCertsFilePath) and turn tlsAllowInsecureConnection off.');
-      } else if (!config.tls.verifyHostname) {
-        warnings.push('hostname verification is off (tlsHostnameVerificationEnable false)');
-        fixes.push('Turn hostname verification back on once the broker certificates name their hosts.');
+      // The same list, codes and words as import, `run` and the UI (shared/model/risks.ts).
+      const risks = configRisks(config);
+      for (const risk of risks) {
+        warnings.push(`${risk.field} is risky (${risk.code})`);
+        fixes.push(formatRisk(risk));
       }
       if (config.keepAliveIntervalSeconds === 0) {
         warnings.push('the tunnel sends no keepalive PINGs (keepAliveIntervalSeconds 0), so idle connections may be closed by the proxy');
@@ -291,7 +279,7 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
         status: warnings.length > 0 ? 'warning' : 'ok',
         detail: `Service pulsar+ssl://${formatHostPort(config.service)} reached ${route}; authentication: ${config.auth.kind}${config.tls.certPem ? ', with a client certificate' : ''}.${warnings.length > 0 ? ` Note: ${warnings.join('; ')}.` : ''}`,
         ...(fixes.length > 0 ? { fix: fixes.join('\n') } : {}),
-        facts: { service: formatHostPort(config.service), proxy: config.proxy ? proxyText : '', auth: config.auth.kind, keepAliveIntervalSeconds: config.keepAliveIntervalSeconds, connectionTimeoutMs: timeoutMs },
+        facts: { service: formatHostPort(config.service), proxy: config.proxy ? proxyText : '', auth: config.auth.kind, risks: risks.map((risk) => risk.code), keepAliveIntervalSeconds: config.keepAliveIntervalSeconds, connectionTimeoutMs: timeoutMs },
       };
     });
 
@@ -438,12 +426,10 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
         const hops: string[] = [];
         for (let hop = 0; hop < 5; hop++) {
           const response = await current.lookup(topic, hop + 1, authoritative, timeoutMs);
-          const target = parseBrokerUrl(response.brokerServiceUrlTls);
-          if (!target) {
-            throw new AppError(
-              'PULSAR_LOOKUP_FAILED',
-              `The lookup of "${topic}" named no TLS broker URL (brokerServiceUrlTls; plain URL: ${response.brokerServiceUrl ?? 'none'}): through an SNI proxy brokers must advertise pulsar+ssl:// (brokerServicePortTls).`,
-            );
+          // The same reading and words as the tunnel's routing (shared/model/brokerUrl.ts).
+          const target = tlsBrokerAddress(response.brokerServiceUrl, response.brokerServiceUrlTls);
+          if (typeof target !== 'object') {
+            throw new AppError('PULSAR_LOOKUP_FAILED', `The lookup of "${topic}" cannot be served: ${target ?? 'the answer named no broker'}.`);
           }
           discoveredBrokers.push({ host: target.host, port: target.port });
           if (response.response !== 0) {

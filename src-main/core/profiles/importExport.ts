@@ -3,7 +3,7 @@
  * (core/app/storeAdapter.ts `ImportExport`): what the UI's importProfiles/exportProfiles call.
  */
 import path from 'node:path';
-import type { ExportRequest, ImportResult } from '../../../shared/ipc/contract.ts';
+import type { ExportRequest, ImportOptions, ImportResult } from '../../../shared/ipc/contract.ts';
 import { exportProfiles } from './export.ts';
 import { importContent } from './import/index.ts';
 import type { ProfileStore } from './store.ts';
@@ -14,12 +14,18 @@ import type { ProfileStore } from './store.ts';
  */
 export const profileImportExport = {
   /**
-   * @throws AppError IMPORT_INVALID, PROFILE_EXISTS, BUNDLE_PASSPHRASE_WRONG, CERTIFICATE_INVALID, KEYCHAIN_*.
+   * Without `options.readSecrets`, a file naming secrets on this computer imports nothing and
+   * answers `needsConfirmation` with the list.
+   * @throws AppError IMPORT_INVALID, IMPORT_TOO_LARGE, PROFILE_EXISTS, BUNDLE_PASSPHRASE_WRONG, CERTIFICATE_INVALID, KEYCHAIN_*.
    */
-  async importProfiles(store: ProfileStore, fileName: string, content: string, options?: { passphrase?: string }): Promise<ImportResult> {
+  async importProfiles(store: ProfileStore, fileName: string, content: string, options?: ImportOptions): Promise<ImportResult> {
     const baseDir = path.isAbsolute(fileName) ? path.dirname(fileName) : undefined;
-    const result = await importContent(store, content, path.basename(fileName), { ...(options?.passphrase === undefined ? {} : { passphrase: options.passphrase }), ...(baseDir === undefined ? {} : { baseDir }) });
-    return { imported: result.imported, warnings: result.warnings };
+    const result = await importContent(store, content, path.basename(fileName), {
+      ...(options?.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+      ...(baseDir === undefined ? {} : { baseDir }),
+      readSecrets: options?.readSecrets === true,
+    });
+    return { imported: result.imported, warnings: result.warnings, secretSources: result.secretSources, ...(result.needsConfirmation ? { needsConfirmation: true } : {}) };
   },
   /** @throws AppError PROFILE_NOT_FOUND, KEYCHAIN_* (encrypted exports read the secrets). */
   exportProfiles(store: ProfileStore, request: ExportRequest): Promise<{ fileName: string; content: string }> {

@@ -4,11 +4,12 @@
  * resolve against the profile's folder) and resolves `authParams`. Every failure is an AppError
  * whose message names the field or the file.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors.ts';
 import { authPlugins, describeIssues, parseServiceUrl, profileFileSchema, type HostPort, type ProfileFile } from '../../../shared/model/profile.ts';
 import type { AuthConfig, TunnelConfig } from '../tunnel/config.ts';
+import { readFileBounded } from './boundedRead.ts';
+import { readFailure, readReferencedFile, readToken, tokenSpec, type ReferenceContext } from './references.ts';
 
 /** Defaults the engine applies where a profile is silent. */
 export const profileDefaults = {
@@ -25,62 +26,30 @@ function hostPort(value: string, schemes: string[]): HostPort {
   return parsed;
 }
 
-async function readField(field: string, file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new AppError('PROFILE_INVALID', `${field}: cannot read ${file} (${code})`, { cause: error });
-  }
-}
-
-function tokenFile(spec: string, baseDir: string): string {
-  // file:///abs/path (Pulsar's form) or file://relative/to/profile
-  const rest = spec.slice('file://'.length);
-  return path.resolve(baseDir, rest);
+function runContext(baseDir: string): ReferenceContext {
+  return { baseDir, invalidCode: 'PROFILE_INVALID', unreadableCode: 'PROFILE_SECRET_UNAVAILABLE' };
 }
 
 /**
- * Resolves `authParams` of a token profile into a token source.
- * @throws AppError PROFILE_SECRET_UNAVAILABLE naming the variable or file when it cannot be read now.
+ * Resolves `authParams` of a token profile into a token source (see shared/model/authParams.ts for
+ * the forms). A file is read now, so a bad path fails at start, and again on every use, so a
+ * refreshed file is picked up.
+ * @throws AppError PROFILE_SECRET_UNAVAILABLE naming the variable or file when it cannot be read now,
+ *   PROFILE_INVALID when `authParams` names no token.
  */
 export async function resolveTokenSource(authParams: string, baseDir: string): Promise<() => Promise<string>> {
-  if (authParams.startsWith('token:')) {
-    const token = authParams.slice('token:'.length).trim();
-    if (!token) throw new AppError('PROFILE_INVALID', 'authParams: token: is empty');
-    return async () => token;
-  }
-  if (authParams.startsWith('env:')) {
-    const name = authParams.slice('env:'.length);
-    const value = process.env[name]?.trim();
-    if (!value) throw new AppError('PROFILE_SECRET_UNAVAILABLE', `authParams: environment variable ${name} is not set (or empty); export it before starting the tunnel.`);
-    return async () => value;
-  }
-  if (authParams.startsWith('file:')) {
-    const file = tokenFile(authParams, baseDir);
-    const readToken = async () => {
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (error) {
-        throw new AppError('PROFILE_SECRET_UNAVAILABLE', `authParams: cannot read the token file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, { cause: error });
-      }
-      const token = text.trim();
-      if (!token) throw new AppError('PROFILE_SECRET_UNAVAILABLE', `authParams: the token file ${file} is empty.`);
-      return token;
-    };
-    // Read now so a bad path fails at start; read again on every use so a refreshed file is picked up.
-    let last = await readToken();
-    return async () => {
-      try {
-        last = await readToken();
-      } catch {
-        // Keep the last good token if the file is briefly missing while being replaced.
-      }
-      return last;
-    };
-  }
-  throw new AppError('PROFILE_INVALID', 'authParams: must be token:<jwt>, file://<path> or env:<VARIABLE>');
+  const context = runContext(baseDir);
+  const spec = tokenSpec(authParams, context, 'authParams');
+  let last = await readToken(spec, context, 'authParams');
+  if (spec.kind !== 'file') return async () => last;
+  return async () => {
+    try {
+      last = await readToken(spec, context, 'authParams');
+    } catch {
+      // Keep the last good token if the file is briefly missing while being replaced.
+    }
+    return last;
+  };
 }
 
 /**
@@ -91,15 +60,15 @@ export async function resolveTokenSource(authParams: string, baseDir: string): P
 export async function profileToConfig(raw: unknown, baseDir: string): Promise<TunnelConfig> {
   const result = profileFileSchema.safeParse(raw);
   if (!result.success) {
-    throw new AppError('PROFILE_INVALID', `The profile is not valid:\n  ${describeIssues(result.error.issues).join('\n  ')}`);
+    throw new AppError('PROFILE_INVALID', `The profile is not valid:\n  ${describeIssues(result.error.issues, raw).join('\n  ')}`);
   }
   const profile: ProfileFile = result.data;
-  const file = (p: string) => path.resolve(baseDir, p);
-  const [caPem, certPem, keyPem] = await Promise.all([
-    profile.tlsTrustCertsFilePath ? readField('tlsTrustCertsFilePath', file(profile.tlsTrustCertsFilePath)) : undefined,
-    profile.tlsCertificateFilePath ? readField('tlsCertificateFilePath', file(profile.tlsCertificateFilePath)) : undefined,
-    profile.tlsKeyFilePath ? readField('tlsKeyFilePath', file(profile.tlsKeyFilePath)) : undefined,
-  ]);
+  const context: ReferenceContext = { ...runContext(baseDir), unreadableCode: 'PROFILE_INVALID' };
+  const read = (field: 'tlsTrustCertsFilePath' | 'tlsCertificateFilePath' | 'tlsKeyFilePath') => {
+    const value = profile[field];
+    return value ? readReferencedFile(value, context, field) : undefined;
+  };
+  const [caPem, certPem, keyPem] = await Promise.all([read('tlsTrustCertsFilePath'), read('tlsCertificateFilePath'), read('tlsKeyFilePath')]);
   let auth: AuthConfig = { kind: 'none' };
   if (profile.authPlugin === authPlugins.token) auth = { kind: 'token', getToken: await resolveTokenSource(profile.authParams ?? '', baseDir) };
   else if (profile.authPlugin === authPlugins.tls) auth = { kind: 'tls' };
@@ -135,11 +104,10 @@ export async function loadProfileFile(file: string): Promise<TunnelConfig> {
   const absolute = path.resolve(file);
   let text: string;
   try {
-    text = await readFile(absolute, 'utf8');
+    text = await readFileBounded(absolute, { what: `The profile ${absolute}`, code: 'PROFILE_INVALID' });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'error');
-    throw new AppError('PROFILE_UNREADABLE', `Cannot read the profile ${absolute}: ${why}.`, { cause: error });
+    if (error instanceof AppError) throw error;
+    throw new AppError('PROFILE_UNREADABLE', `Cannot read the profile ${absolute}: ${readFailure(error)}.`, { cause: error });
   }
   let raw: unknown;
   try {

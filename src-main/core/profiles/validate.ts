@@ -15,7 +15,7 @@ import { storedProfileSchema, type StoredProfile } from '../../../shared/model/s
 export function validateStoredProfile(input: unknown, context?: string, code: 'PROFILE_INVALID' | 'IMPORT_INVALID' = 'PROFILE_INVALID'): StoredProfile {
   const result = storedProfileSchema.safeParse(input);
   if (result.success) return result.data;
-  const lines = describeIssues(result.error.issues);
+  const lines = describeIssues(result.error.issues, input);
   const where = context ? `${context}: ` : '';
   throw new AppError(code, `${where}${lines.join('; ')}`);
 }

@@ -302,6 +302,26 @@ export function rewriteLookupResponse(command: Buffer, opts: LookupResponseRewri
   return replaceSub(command, envelope, rewriteFields(envelope.sub, envelope.subFields, edits));
 }
 
+/**
+ * Turns a LOOKUP_RESPONSE (24) into a Failed answer (ServiceNotReady) carrying `message`, with the
+ * broker URLs removed, for an answer the tunnel cannot serve; request_id and all else are kept.
+ * @throws AppError PULSAR_FRAME_INVALID when malformed, not a LOOKUP_RESPONSE, or without request_id
+ */
+export function failLookupResponse(command: Buffer, message: string): Buffer {
+  const what = 'CommandLookupTopicResponse';
+  const envelope = open(command, [CommandType.LOOKUP_RESPONSE], what);
+  required(envelope.subFields, 4, what, 'request_id');
+  const edits = new Map<number, FieldValue>([
+    [1, null],
+    [2, null],
+    [3, { uint32: LookupResponseType.Failed }],
+    [6, { uint32: ServerError.ServiceNotReady }],
+    [7, { string: message }],
+    [8, null],
+  ]);
+  return replaceSub(command, envelope, rewriteFields(envelope.sub, envelope.subFields, edits));
+}
+
 /** A broker-initiated CLOSE_PRODUCER (15) or CLOSE_CONSUMER (16). */
 export interface CloseProducerOrConsumerInfo {
   type: typeof CommandType.CLOSE_PRODUCER | typeof CommandType.CLOSE_CONSUMER;

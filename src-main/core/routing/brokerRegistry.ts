@@ -8,7 +8,8 @@
 import type net from 'node:net';
 import { AppError } from '../../../shared/errors.ts';
 import type { BrokerPort } from '../../../shared/ipc/contract.ts';
-import { isLoopbackHost, parseServiceUrl } from '../../../shared/model/profile.ts';
+import { tlsBrokerAddress } from '../../../shared/model/brokerUrl.ts';
+import { isLoopbackHost } from '../../../shared/model/profile.ts';
 import { formatHostPort, type DialTarget } from '../tunnel/dialer.ts';
 
 export interface BrokerEntry {
@@ -24,19 +25,10 @@ export interface BrokerEntry {
 }
 
 export interface BrokerRegistryOptions {
-  /** TLS port to assume when a lookup names a broker only by its plain pulsar:// URL. */
-  defaultTlsPort: number;
   /** Opens the local listener for a broker; resolves once it accepts connections. */
   openListener: (target: DialTarget) => Promise<net.Server>;
   /** Called once per new broker port. */
   onNewBroker?: (entry: BrokerEntry) => void;
-}
-
-/** Parses a broker URL to host and port; undefined when absent or not a Pulsar URL. */
-function brokerAddress(url: string | undefined, schemes: string[]): { host: string; port: number } | undefined {
-  if (!url) return undefined;
-  const parsed = parseServiceUrl(url, schemes);
-  return typeof parsed === 'string' ? undefined : parsed;
 }
 
 export class BrokerRegistry {
@@ -52,14 +44,12 @@ export class BrokerRegistry {
 
   /**
    * The broker named by a lookup answer (or an assigned/migrated broker URL): its entry at once when
-   * known, or a promise while its listener opens. Undefined when neither URL names a broker.
-   * The TLS URL wins: it is the address the cluster serves TLS on, which is what the proxy routes.
+   * known, or a promise while its listener opens. Undefined when the URLs name no broker a TLS
+   * client can use: only the TLS URL counts (see shared/model/brokerUrl.ts, which the Doctor reads too).
    */
   ensure(brokerServiceUrl: string | undefined, brokerServiceUrlTls: string | undefined): BrokerEntry | Promise<BrokerEntry> | undefined {
-    const tlsAddress = brokerAddress(brokerServiceUrlTls, ['pulsar+ssl:']);
-    const plainAddress = brokerAddress(brokerServiceUrl, ['pulsar:', 'pulsar+ssl:']);
-    const address = tlsAddress ?? (plainAddress ? { host: plainAddress.host, port: this.#options.defaultTlsPort } : undefined);
-    if (!address) return undefined;
+    const address = tlsBrokerAddress(brokerServiceUrl, brokerServiceUrlTls);
+    if (address === undefined || typeof address === 'string') return undefined;
     // Keyed by host and port: behind an SNI proxy the host alone routes, but without a proxy two
     // brokers may share a host (a local test cluster) and differ only by port.
     const key = `${address.host.toLowerCase()}:${address.port}`;

@@ -17,6 +17,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { AppError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
+import { tlsBrokerAddress } from '../../../shared/model/brokerUrl.ts';
 import {
   AUTH_REFRESH_CHALLENGE,
   CONNECT_REQUEST_ID,
@@ -25,6 +26,7 @@ import {
   ServerError,
   encodeAuthResponse,
   encodePing,
+  failLookupResponse,
   frame as frameCommand,
   readAuthChallenge,
   readCloseProducerOrConsumer,
@@ -323,6 +325,14 @@ export class PulsarSession {
         const topic = this.#lookups.get(key) ?? '?';
         this.#lookups.delete(key);
         const response = responseNames[answer.response ?? LookupResponseType.Connect] ?? 'Failed';
+        const named = response === 'Failed' ? undefined : tlsBrokerAddress(answer.brokerServiceUrl, answer.brokerServiceUrlTls);
+        if (typeof named === 'string') {
+          // The same reading and words as the Doctor's lookup step: the client gets a Failed lookup
+          // that says why, not a broker address it cannot reach.
+          const message = `pulsar-tunnel (PULSAR_LOOKUP_FAILED): the lookup of ${topic} cannot be served: ${named}.`;
+          emit({ event: 'pulsar.lookup', id, topic, response: 'Failed', error: message });
+          return { replace: failLookupResponse(frame.command, message) };
+        }
         const entry = response === 'Failed' ? undefined : registry.ensure(answer.brokerServiceUrl, answer.brokerServiceUrlTls);
         if (!entry) {
           const reason = answer.message || `ServerError ${answer.error ?? 'unknown'}`;

@@ -4,6 +4,7 @@
  * plus the keychain; the engine never reads files or the keychain itself.
  */
 import type { HostPort } from '../../../shared/model/profile.ts';
+import { riskySettings, type RiskySetting } from '../../../shared/model/risks.ts';
 
 /** How the tunnel authenticates to brokers on behalf of local clients that send no credentials. */
 export type AuthConfig =
@@ -45,4 +46,9 @@ export interface TunnelConfig {
   keepAliveIntervalSeconds: number;
   /** Limit for the TCP connect to the proxy and, separately, for the TLS handshake. */
   connectionTimeoutMs: number;
+}
+
+/** The risky settings of a config to run (shared/model/risks.ts: the same list import and the UI show). */
+export function configRisks(config: TunnelConfig): RiskySetting[] {
+  return riskySettings({ tlsAllowInsecureConnection: config.tls.allowInsecure, tlsHostnameVerificationEnable: config.tls.verifyHostname, listen: { host: config.listen.host } });
 }

@@ -70,7 +70,6 @@ export class Tunnel {
     this.#dialer = createDialer(config);
     if (config.pulsarProtocol === 'inspect') {
       this.#registry = new BrokerRegistry({
-        defaultTlsPort: config.service.port,
         openListener: async (broker) => {
           const server = await listen({
             host: config.listen.host,

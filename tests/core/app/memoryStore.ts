@@ -66,7 +66,7 @@ export class MemoryStore implements AppStore {
       throw new AppError('IMPORT_INVALID', `${fileName}: not JSON`);
     }
     const saved = await this.save(data as StoredProfileInput);
-    return { imported: [saved.name], warnings: [] };
+    return { imported: [saved.name], warnings: [], secretSources: [] };
   }
 
   async exportProfiles(request: ExportRequest): Promise<{ fileName: string; content: string }> {

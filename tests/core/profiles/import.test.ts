@@ -74,8 +74,8 @@ const tokenClientConf = [
 describe('import and export with the real Secret Service', () => {
   it('turns a client.conf with token auth into a profile, reading its files relative to it', async () => {
     const file = await write('staging.conf', tokenClientConf);
-    const result = await importFile(store, file);
-    expect(result).toMatchObject({ kind: 'client-conf', imported: ['staging'] });
+    const result = await importFile(store, file, { readSecrets: true });
+    expect(result).toMatchObject({ kind: 'client-conf', imported: ['staging'], secretSources: [{ secret: 'token', from: 'file', name: path.join(inputs, 'token.jwt'), field: 'authParams (line 5)' }] });
     const entry = await store.get('staging');
     expect(entry.profile).toMatchObject({
       serviceUrl: 'pulsar+ssl://broker.test:6651/',
@@ -108,7 +108,7 @@ describe('import and export with the real Secret Service', () => {
           'authParams=tlsCertFile:certs/alice.pem,tlsKeyFile:certs/alice-key.pem',
         ].join('\n'),
       );
-      await importFile(store, file, { name: 'mtls' });
+      await importFile(store, file, { name: 'mtls', readSecrets: true });
       const entry = await store.get('mtls');
       // The echo backend is not a Pulsar broker: tunnel bytes only.
       await store.save({ ...entry.profile, pulsarProtocol: 'raw', listen: { port: 0 } }, { previousName: 'mtls' });
@@ -185,7 +185,7 @@ describe('import and export with the real Secret Service', () => {
       webServiceUrl: 'https://broker.test:8443',
     };
     const file = await write('profile.json', JSON.stringify(profile));
-    await importFile(store, file);
+    await importFile(store, file, { readSecrets: true });
     const entry = await store.get('file-profile');
     expect(entry.profile).toMatchObject({ auth: 'token', tlsCertificatePem: pki.clients.alice!.certPem, listen: { port: 16650, webPort: 18080 } });
     expect(entry.secrets).toEqual({ token: true, clientKey: true, keyPassphrase: false });
@@ -193,8 +193,8 @@ describe('import and export with the real Secret Service', () => {
   });
 
   it('gives an identical profile after import, export and import again; secrets only in the encrypted bundle', async () => {
-    await importFile(store, await write('staging.conf', tokenClientConf));
-    await importFile(store, await write('p.json', JSON.stringify({ name: 'mtls', serviceUrl: 'pulsar+ssl://broker.test:6651', tlsTrustCertsFilePath: 'certs/ca.pem', tlsCertificateFilePath: 'certs/alice.pem', tlsKeyFilePath: 'certs/alice-key.pem', authPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationTls' })));
+    await importFile(store, await write('staging.conf', tokenClientConf), { readSecrets: true });
+    await importFile(store, await write('p.json', JSON.stringify({ name: 'mtls', serviceUrl: 'pulsar+ssl://broker.test:6651', tlsTrustCertsFilePath: 'certs/ca.pem', tlsCertificateFilePath: 'certs/alice.pem', tlsKeyFilePath: 'certs/alice-key.pem', authPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationTls' })), { readSecrets: true });
     const before = (await store.list()).profiles.map((entry) => entry.profile);
     const secretsBefore = await keychainSnapshot(dir, ['staging', 'mtls']);
 
@@ -244,7 +244,7 @@ describe('import and export with the real Secret Service', () => {
   });
 
   it('changes nothing for every kind of malformed input', async () => {
-    await importFile(store, await write('existing.conf', tokenClientConf), { name: 'existing' });
+    await importFile(store, await write('existing.conf', tokenClientConf), { name: 'existing', readSecrets: true });
     const profile = (extra: Record<string, unknown>) => JSON.stringify({ name: 'new-one', serviceUrl: 'pulsar+ssl://broker.test:6651', ...extra });
     const expired = await pki.expiredServer('expired.test');
     await writeFile(path.join(inputs, 'certs', 'expired.pem'), expired.certPem);
@@ -258,7 +258,7 @@ describe('import and export with the real Secret Service', () => {
       ['unknown-key.json', profile({ servceUrl: 'x' }), /unknown field "servceUrl"/],
       ['bad-url.json', profile({ serviceUrl: 'pulsar://broker.test:6650' }), /serviceUrl/],
       ['missing-file.json', profile({ tlsTrustCertsFilePath: 'certs/nope.pem' }), /tlsTrustCertsFilePath: cannot read .*nope\.pem \(no such file\)/],
-      ['folder-as-file.json', profile({ tlsTrustCertsFilePath: 'certs' }), /tlsTrustCertsFilePath: cannot read .* \(it is a folder\)/],
+      ['folder-as-file.json', profile({ tlsTrustCertsFilePath: 'certs' }), /tlsTrustCertsFilePath: cannot read .* \(it is a directory\)/],
       ['unset-env.json', profile({ authPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationToken', authParams: 'env:PT_NO_SUCH_VARIABLE' }), /PT_NO_SUCH_VARIABLE is not set/],
       ['not-a-cert.json', profile({ tlsTrustCertsFilePath: 'token.jwt' }), /no PEM certificate/],
       ['key-mismatch.json', profile({ tlsCertificateFilePath: 'certs/alice.pem', tlsKeyFilePath: 'certs/bob-key.pem' }), /does not belong/],
@@ -284,7 +284,7 @@ describe('import and export with the real Secret Service', () => {
     const secretsBefore = await keychainSnapshot(dir, ['existing', 'new-one', 'fine', 'a']);
     for (const [name, content, message, options] of cases) {
       const file = await write(name, content);
-      const attempt = importFile(store, file, options);
+      const attempt = importFile(store, file, { readSecrets: true, ...options });
       await expect(attempt, name).rejects.toMatchObject({ message: expect.stringMatching(message) });
       await attempt.catch((error: { code: string }) => expect(['IMPORT_INVALID', 'PROFILE_EXISTS', 'CERTIFICATE_INVALID'], `${name}: ${error.code}`).toContain(error.code));
     }
@@ -295,10 +295,10 @@ describe('import and export with the real Secret Service', () => {
 
   it('replaces an existing profile only when asked', async () => {
     const file = await write('staging.conf', tokenClientConf);
-    await importFile(store, file);
-    await expect(importFile(store, file)).rejects.toMatchObject({ code: 'PROFILE_EXISTS' });
+    await importFile(store, file, { readSecrets: true });
+    await expect(importFile(store, file, { readSecrets: true })).rejects.toMatchObject({ code: 'PROFILE_EXISTS' });
     await writeFile(file, tokenClientConf.replace('proxy.test:443', 'proxy2.test:443').replace(/authPlugin=.*\nauthParams=.*\n/, ''));
-    await importFile(store, file, { replace: true });
+    await importFile(store, file, { replace: true, readSecrets: true });
     const entry = await store.get('staging');
     expect(entry.profile).toMatchObject({ proxyServiceUrl: 'pulsar+ssl://proxy2.test:443', auth: 'none' });
     expect(entry.secrets.token).toBe(false);

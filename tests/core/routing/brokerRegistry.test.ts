@@ -6,7 +6,6 @@ const servers: net.Server[] = [];
 
 function registry(): BrokerRegistry {
   return new BrokerRegistry({
-    defaultTlsPort: 6651,
     openListener: async () => {
       const server = net.createServer();
       servers.push(server);
@@ -33,13 +32,16 @@ it('opens one local port per broker, once, even when asked twice at the same tim
   expect(servers).toHaveLength(1);
 });
 
-it('keeps brokers that share a host but not a port apart, and takes the TLS port from the plain URL\'s default', async () => {
+it('keeps brokers that share a host but not a port apart', async () => {
   const brokers = registry();
   const one = await brokers.ensure(undefined, 'pulsar+ssl://localhost:16651');
   const two = await brokers.ensure(undefined, 'pulsar+ssl://localhost:16652');
-  const plainOnly = await brokers.ensure('pulsar://b2.test:6650', undefined);
   expect(one!.localPort).not.toBe(two!.localPort);
-  expect(plainOnly!.target).toEqual({ host: 'b2.test', port: 6651 });
+});
+
+it('opens no port for a broker named only by its plain pulsar:// URL, as a TLS client would not use it', () => {
+  expect(registry().ensure('pulsar://b2.test:6650', undefined)).toBeUndefined();
+  expect(servers).toHaveLength(0);
 });
 
 it('maps proxy_to_broker_url from our local address or a known broker host, and refuses anything else', async () => {

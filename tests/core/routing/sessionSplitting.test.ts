@@ -29,7 +29,6 @@ const config = { name: 't', service: { host: 'svc.test', port: 6651 }, auth: { k
 /** A registry whose "listeners" open after a microtask, on ports that depend only on the host. */
 function fakeRegistry(): BrokerRegistry {
   return new BrokerRegistry({
-    defaultTlsPort: 6651,
     openListener: async (target) => {
       await Promise.resolve();
       const port = 20000 + [...target.host].reduce((sum, char) => sum + char.charCodeAt(0), 0);

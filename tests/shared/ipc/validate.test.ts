@@ -26,9 +26,12 @@ describe('parseApiArgs', () => {
     expect(codeAndMessage(() => parseApiArgs('exportProfiles', [{ names: ['a'], extra: 1 }])).code).toBe('API_BAD_REQUEST');
   });
 
-  it('refuses an import larger than the limit before it reaches the engine', () => {
+  it('refuses an import larger than the limit before it reaches the engine, with the code the CLI uses', () => {
     const result = codeAndMessage(() => parseApiArgs('importProfiles', ['big.json', 'x'.repeat(maxImportChars + 1)]));
-    expect(result).toMatchObject({ code: 'API_BAD_REQUEST', message: expect.stringMatching(/^importProfiles: content: /) });
+    expect(result).toMatchObject({ code: 'IMPORT_TOO_LARGE', message: expect.stringMatching(/^importProfiles: content is 5000001 bytes, over the 5 MB limit/) });
+    // The limit is in bytes, as for a file: 2-byte characters reach it at half the length.
+    expect(codeAndMessage(() => parseApiArgs('importProfiles', ['big.json', 'é'.repeat(maxImportChars / 2 + 1)])).code).toBe('IMPORT_TOO_LARGE');
+    expect(() => parseApiArgs('importProfiles', ['ok.json', 'é'.repeat(maxImportChars / 2)])).not.toThrow();
   });
 
   it('refuses missing, surplus and non-array arguments', () => {

@@ -3,9 +3,12 @@
  * JSON, or a Pulsar client.conf) and reads it into profiles with their secrets; the store then
  * validates and stores them all or none.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../../shared/errors.ts';
+import type { SecretSource } from '../../../../shared/ipc/contract.ts';
+import { formatRisk, riskySettings } from '../../../../shared/model/risks.ts';
+import { readFileBounded } from '../boundedRead.ts';
+import { readFailure } from '../references.ts';
 import type { ProfileStore } from '../store.ts';
 import { bundleFormat, readBundle } from './bundle.ts';
 import { parseClientConf, type ParsedImport } from './clientConf.ts';
@@ -27,6 +30,21 @@ export interface ParseImportOptions {
   env?: NodeJS.ProcessEnv;
   /** Files that complete or replace a single imported profile's credentials (paths relative to the working folder). */
   overrides?: CredentialOverrides;
+  /**
+   * The user agreed to read the secrets the file names on this computer (`env:` variables, token
+   * and key files). Without it nothing is read or stored, and the result lists them for a confirmation.
+   */
+  readSecrets?: boolean;
+}
+
+/** What an import found, read and stored (see {@link ImportResult}). */
+export interface ImportOutcome {
+  kind: ImportKind;
+  imported: string[];
+  warnings: string[];
+  secretSources: SecretSource[];
+  /** Nothing was stored: the file names secrets on this computer and `readSecrets` was not given. */
+  needsConfirmation: boolean;
 }
 
 /** Credentials given beside the imported file (e.g. for cluster metadata, which holds none). */
@@ -86,8 +104,21 @@ export function detectImportKind(content: string, fileName: string): { kind: Imp
  * Reads import content into profiles with their secrets, reading the files it names.
  * @throws AppError IMPORT_INVALID (naming the field or line), BUNDLE_PASSPHRASE_WRONG, CERTIFICATE_INVALID.
  */
-export async function parseImport(content: string, fileName: string, options: ParseImportOptions = {}): Promise<ParsedImport & { kind: ImportKind }> {
-  const context: ImportContext = { fileName, baseDir: options.baseDir, env: options.env };
+export async function parseImport(content: string, fileName: string, options: ParseImportOptions = {}): Promise<ParsedImport & { kind: ImportKind; secretSources: SecretSource[]; needsConfirmation: boolean }> {
+  const secretReads = { allowed: options.readSecrets === true, sources: [] as SecretSource[] };
+  const context: ImportContext = { fileName, baseDir: options.baseDir, env: options.env, secretReads };
+  const parsed = await parseKind(content, context, options);
+  const risks = parsed.items.flatMap((item) => riskySettings(item.profile).map((risk) => `profile "${String(item.profile.name)}": ${formatRisk(risk)}`));
+  return {
+    ...parsed,
+    warnings: [...parsed.warnings, ...risks],
+    secretSources: secretReads.sources,
+    needsConfirmation: secretReads.sources.length > 0 && !secretReads.allowed,
+  };
+}
+
+async function parseKind(content: string, context: ImportContext, options: ParseImportOptions): Promise<ParsedImport & { kind: ImportKind }> {
+  const { fileName } = context;
   const { kind, json } = detectImportKind(content, fileName);
   if (kind === 'bundle') {
     if (options.name !== undefined) throw new AppError('IMPORT_INVALID', 'A bundle keeps the names of its profiles; --name works only for a single profile.');
@@ -112,13 +143,14 @@ export interface ImportFileOptions extends ParseImportOptions {
  * @throws AppError IMPORT_INVALID (also for an unreadable file), PROFILE_EXISTS, BUNDLE_PASSPHRASE_WRONG,
  *   CERTIFICATE_INVALID, KEYCHAIN_*.
  */
-export async function importFile(store: ProfileStore, file: string, options: ImportFileOptions = {}): Promise<{ kind: ImportKind; imported: string[]; warnings: string[] }> {
+export async function importFile(store: ProfileStore, file: string, options: ImportFileOptions = {}): Promise<ImportOutcome> {
   let content: string;
   try {
-    content = await readFile(file, 'utf8');
+    // Size checked before reading, with the limit the API applies to content a UI sends.
+    content = await readFileBounded(file, { what: file });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new AppError('IMPORT_INVALID', `${file} cannot be read (${code === 'ENOENT' ? 'no such file' : code})`, { cause: error });
+    if (error instanceof AppError) throw error;
+    throw new AppError('IMPORT_INVALID', `${file} cannot be read (${readFailure(error)})`, { cause: error });
   }
   return importContent(store, content, path.basename(file), { baseDir: path.dirname(path.resolve(file)), ...options });
 }
@@ -128,8 +160,10 @@ export async function importFile(store: ProfileStore, file: string, options: Imp
  * `options.baseDir`.
  * @throws as {@link importFile}.
  */
-export async function importContent(store: ProfileStore, content: string, fileName: string, options: ImportFileOptions = {}): Promise<{ kind: ImportKind; imported: string[]; warnings: string[] }> {
+export async function importContent(store: ProfileStore, content: string, fileName: string, options: ImportFileOptions = {}): Promise<ImportOutcome> {
   const parsed = await parseImport(content, fileName, options);
+  const { kind, secretSources, needsConfirmation } = parsed;
+  if (needsConfirmation) return { kind, imported: [], warnings: parsed.warnings, secretSources, needsConfirmation };
   const result = await store.importProfiles(parsed.items, { replace: options.replace });
-  return { kind: parsed.kind, imported: result.imported, warnings: [...parsed.warnings, ...result.warnings] };
+  return { kind, imported: result.imported, warnings: [...parsed.warnings, ...result.warnings], secretSources, needsConfirmation };
 }

@@ -16,7 +16,7 @@ import { readImportCertificates, readImportKey, tokenFromAuthParams, type Import
  */
 export async function parseProfileFile(data: Record<string, unknown>, context: ImportContext, name?: string): Promise<ParsedImport> {
   const result = profileFileSchema.safeParse(name === undefined ? data : { ...data, name });
-  if (!result.success) throw new AppError('IMPORT_INVALID', `${context.fileName}: ${describeIssues(result.error.issues).join('; ')}`);
+  if (!result.success) throw new AppError('IMPORT_INVALID', `${context.fileName}: ${describeIssues(result.error.issues, name === undefined ? data : { ...data, name }).join('; ')}`);
   const file = result.data;
   const warnings: string[] = [];
   const secrets: Secrets = {};

@@ -2,11 +2,22 @@
  * Helpers shared by the importers: reading the files an import names (relative paths resolve
  * against the imported file's folder) and turning Pulsar's `authParams` into a token.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AppError } from '../../../../shared/errors.ts';
+import type { SecretSource } from '../../../../shared/ipc/contract.ts';
+import { describeTokenSpec } from '../../../../shared/model/authParams.ts';
 import { parseCertificates } from '../../certificates/certificates.ts';
+import { readReferencedFile, readToken, resolveReferencedPath, tokenFilePath, tokenSpec, type ReferenceContext } from '../references.ts';
+
+/**
+ * Secrets an import reads from this computer (environment variables, files), as the imported file
+ * names them. A file from elsewhere could name any variable or file here and have its secret sent
+ * to the file author's server, so nothing is read unless `allowed`; every source is recorded, so
+ * the import can say what it read (or would read) from where.
+ */
+export interface SecretReads {
+  allowed: boolean;
+  sources: SecretSource[];
+}
 
 /** Where an import runs: the folder relative paths resolve against, and the environment for `env:`. */
 export interface ImportContext {
@@ -15,40 +26,36 @@ export interface ImportContext {
   /** The imported file's name, for messages. */
   fileName: string;
   env?: NodeJS.ProcessEnv;
+  /** The gate for secrets the file names; absent: read freely (the user named them, e.g. on the command line). */
+  secretReads?: SecretReads;
+}
+
+/** A placeholder kept instead of a secret the user has not allowed the import to read; never stored. */
+const unreadSecret = 'not-read-awaiting-confirmation';
+
+function references(context: ImportContext): ReferenceContext {
+  return { baseDir: context.baseDir, env: context.env, invalidCode: 'IMPORT_INVALID', unreadableCode: 'IMPORT_INVALID' };
 }
 
 /** Resolves a path an imported file names: `file://` URLs, `~/`, absolute, or relative to the file's folder. */
 export function resolveImportPath(value: string, context: ImportContext, field: string): string {
-  let target = value.trim();
-  if (target.startsWith('file://')) {
-    try {
-      target = target.startsWith('file:///') ? fileURLToPath(target) : target.slice('file://'.length);
-    } catch {
-      throw new AppError('IMPORT_INVALID', `${field}: "${value}" is not a usable file URL`);
-    }
-  } else if (target.startsWith('file:')) {
-    // Pulsar also accepts file:/absolute/path and file:relative/path.
-    target = target.slice('file:'.length);
-  }
-  if (target.startsWith('~/')) target = path.join(context.env?.HOME ?? process.env.HOME ?? '', target.slice(2));
-  if (path.isAbsolute(target)) return target;
-  if (context.baseDir === undefined) throw new AppError('IMPORT_INVALID', `${field}: the relative path "${value}" cannot be resolved (the content came without its folder); use an absolute path`);
-  return path.resolve(context.baseDir, target);
+  return resolveReferencedPath(value, references(context), field);
 }
 
 /**
  * Reads a file named by field `field` of the import.
- * @throws AppError IMPORT_INVALID naming the field, the path and the reason (missing, unreadable).
+ * @throws AppError IMPORT_INVALID naming the field, the path and the reason (missing, unreadable); IMPORT_TOO_LARGE.
  */
-export async function readImportFile(value: string, context: ImportContext, field: string): Promise<string> {
-  const file = resolveImportPath(value, context, field);
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : code;
-    throw new AppError('IMPORT_INVALID', `${field}: cannot read ${file} (${reason})`, { cause: error });
-  }
+export function readImportFile(value: string, context: ImportContext, field: string): Promise<string> {
+  return readReferencedFile(value, references(context), field);
+}
+
+/** Records a secret source; true when it may be read now. */
+function mayRead(context: ImportContext, source: SecretSource): boolean {
+  const reads = context.secretReads;
+  if (reads === undefined) return true;
+  reads.sources.push(source);
+  return reads.allowed;
 }
 
 /**
@@ -67,6 +74,8 @@ export async function readImportCertificates(value: string, context: ImportConte
  * @throws AppError IMPORT_INVALID (unreadable) or CERTIFICATE_INVALID (no PEM private key in it).
  */
 export async function readImportKey(value: string, context: ImportContext, field: string): Promise<string> {
+  const file = resolveImportPath(value, context, field);
+  if (!mayRead(context, { secret: 'clientKey', from: 'file', name: file, field })) return unreadSecret;
   const text = await readImportFile(value, context, field);
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
     throw new AppError('CERTIFICATE_INVALID', `${field} (${resolveImportPath(value, context, field)}) holds no PEM private key (no "-----BEGIN ... PRIVATE KEY-----" block); PKCS#12 and DER are not supported, convert with openssl.`);
@@ -75,36 +84,25 @@ export async function readImportKey(value: string, context: ImportContext, field
 }
 
 /**
- * The token named by Pulsar's AuthenticationToken `authParams`: `token:<jwt>`, `file://<path>`,
- * `env:<VAR>`, `{"token":"..."}` or the bare token. Files and variables are read now, so the
- * imported profile no longer depends on them.
+ * The token named by Pulsar's AuthenticationToken `authParams` (read by shared/model/authParams.ts,
+ * as `run` reads it). Files and variables are read now, so the imported profile no longer depends
+ * on them, and only when the context allows it (see {@link SecretReads}).
  * @throws AppError IMPORT_INVALID naming the field when the token cannot be had or is empty.
  */
 export async function tokenFromAuthParams(authParams: string, context: ImportContext, field = 'authParams'): Promise<string> {
-  const spec = authParams.trim();
-  let token: string;
-  if (spec.startsWith('token:')) token = spec.slice('token:'.length);
-  else if (spec.startsWith('file:')) token = await readImportFile(spec, context, field);
-  else if (spec.startsWith('env:')) {
-    const name = spec.slice('env:'.length);
-    const value = (context.env ?? process.env)[name];
-    if (value === undefined) throw new AppError('IMPORT_INVALID', `${field}: the environment variable ${name} is not set; export it and import again`);
-    token = value;
-  } else if (spec.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(spec);
-    } catch {
-      throw new AppError('IMPORT_INVALID', `${field}: looks like JSON but does not parse`);
-    }
-    const value = (parsed as { token?: unknown }).token;
-    if (typeof value !== 'string') throw new AppError('IMPORT_INVALID', `${field}: JSON form needs a "token" string`);
-    token = value.startsWith('token:') || value.startsWith('file:') || value.startsWith('env:') ? await tokenFromAuthParams(value, context, field) : value;
-  } else token = spec;
-  token = token.trim();
-  if (token === '') throw new AppError('IMPORT_INVALID', `${field}: the token is empty`);
-  if (/\s/.test(token)) throw new AppError('IMPORT_INVALID', `${field}: the token contains spaces or line breaks; it must be one JWT`);
-  return token;
+  const refs = references(context);
+  const spec = tokenSpec(authParams, refs, field);
+  if (spec.kind !== 'inline') {
+    const name = spec.kind === 'env' ? spec.variable : tokenFilePath(spec, refs, field);
+    if (!mayRead(context, { secret: 'token', from: spec.kind, name, field })) return unreadSecret;
+  }
+  return readToken(spec, refs, field);
+}
+
+/** Says where a token named by `authParams` comes from, e.g. "environment variable CLOUD_TOKEN". */
+export function tokenOrigin(authParams: string, context: ImportContext): string {
+  const spec = tokenSpec(authParams, references(context), 'authParams');
+  return spec.kind === 'file' ? `file ${tokenFilePath(spec, references(context), 'authParams')}` : describeTokenSpec(spec);
 }
 
 /**
