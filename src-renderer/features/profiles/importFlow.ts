@@ -2,29 +2,43 @@
  * Importing files (picked or dropped): each is read as text and handed to the engine, which
  * recognises our profile file or bundle, a Pulsar client.conf, or cluster metadata JSON. An
  * encrypted bundle answers BUNDLE_PASSPHRASE_WRONG until given its passphrase, so that error opens
- * the passphrase dialog instead of an error notice.
+ * the passphrase dialog instead of an error notice. A file that names secrets on this computer
+ * (environment variables, token or key files) imports nothing until the user has seen where each
+ * one would be read from and said yes in the confirm dialog.
  */
 import { isAppError } from '../../../shared/errors.ts';
+import type { ImportOptions, SecretSource } from '../../../shared/ipc/contract.ts';
 import type { AppContext } from '../../lib/context.ts';
 import { readText } from '../../lib/files.ts';
 
 /** Imports one file's content; returns true when it was imported. */
-export async function importContent(context: AppContext, fileName: string, content: string, passphrase?: string): Promise<boolean> {
+export async function importContent(context: AppContext, fileName: string, content: string, options: ImportOptions = {}): Promise<boolean> {
   try {
-    const result = await context.profiles.importFile(fileName, content, passphrase);
+    const result = await context.profiles.importFile(fileName, content, options);
+    if (result.needsConfirmation) {
+      context.ui.open({ kind: 'secretSources', fileName, content, ...(options.passphrase ? { passphrase: options.passphrase } : {}), sources: result.secretSources });
+      return false;
+    }
     context.ui.close();
     context.ui.stopCreating();
     const names = result.imported.join(', ') || 'nothing';
-    context.notices.info(`Imported ${names} from ${fileName}.${result.warnings.length ? ` Warnings: ${result.warnings.join('; ')}` : ''}`);
+    const read = result.secretSources.map(describeSecretSource);
+    context.notices.info(`Imported ${names} from ${fileName}.${read.length ? ` Read ${read.join('; ')}.` : ''}${result.warnings.length ? ` Warnings: ${result.warnings.join('; ')}` : ''}`);
     return true;
   } catch (error) {
     if (isAppError(error) && error.code === 'BUNDLE_PASSPHRASE_WRONG') {
-      context.ui.open({ kind: 'passphrase', fileName, content, wrong: passphrase !== undefined });
+      context.ui.open({ kind: 'passphrase', fileName, content, wrong: options.passphrase !== undefined });
       return false;
     }
     context.notices.error(`Could not import ${fileName}`, error);
     return false;
   }
+}
+
+/** Where an import reads a secret from, in words: "the token from environment variable X". */
+export function describeSecretSource(source: SecretSource): string {
+  const what = source.secret === 'token' ? 'the token' : 'the client private key';
+  return `${what} from ${source.from === 'env' ? `environment variable ${source.name}` : `file ${source.name}`}`;
 }
 
 /** Imports files one after another (a passphrase prompt stops the sequence at that file). */
@@ -38,6 +52,6 @@ export async function importFiles(context: AppContext, files: Iterable<File>): P
       continue;
     }
     const done = await importContent(context, file.name, content);
-    if (!done && context.ui.dialog.kind === 'passphrase') return;
+    if (!done && (context.ui.dialog.kind === 'passphrase' || context.ui.dialog.kind === 'secretSources')) return;
   }
 }

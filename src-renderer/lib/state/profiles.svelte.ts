@@ -3,7 +3,7 @@
  * selected, and the actions on them. Every action goes through TunnelApi and refreshes the list
  * from what the engine answers; failures reject with the engine's AppError for the caller to show.
  */
-import type { ExportRequest, ImportResult, ProfileView, Snippets, TunnelApi, TunnelStatus } from '../../../shared/ipc/contract.ts';
+import type { ExportRequest, ImportOptions, ImportResult, ProfileView, Snippets, TunnelApi, TunnelStatus } from '../../../shared/ipc/contract.ts';
 import type { SecretKind, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 
 export class ProfilesState {
@@ -90,8 +90,11 @@ export class ProfilesState {
     await this.load();
   }
 
-  async importFile(fileName: string, content: string, passphrase?: string): Promise<ImportResult> {
-    const result = await this.#api.importProfiles(fileName, content, passphrase ? { passphrase } : undefined);
+  /** Imports a file; with `needsConfirmation` in the answer nothing was imported (see ImportResult). */
+  async importFile(fileName: string, content: string, options: ImportOptions = {}): Promise<ImportResult> {
+    const { passphrase, readSecrets } = options;
+    const sent: ImportOptions = { ...(passphrase ? { passphrase } : {}), ...(readSecrets ? { readSecrets } : {}) };
+    const result = await this.#api.importProfiles(fileName, content, Object.keys(sent).length > 0 ? sent : undefined);
     await this.load();
     if (result.imported[0]) this.#selectedName = result.imported[0];
     return result;

@@ -1,4 +1,5 @@
 /** Which screen and dialog is showing: UI-only state, no engine calls. */
+import type { SecretSource } from '../../../shared/ipc/contract.ts';
 
 export type ProfileTab = 'tunnel' | 'settings' | 'certificates' | 'doctor';
 export type Dialog =
@@ -6,7 +7,8 @@ export type Dialog =
   | { kind: 'delete'; name: string }
   | { kind: 'duplicate'; name: string }
   | { kind: 'export' }
-  | { kind: 'passphrase'; fileName: string; content: string; wrong: boolean };
+  | { kind: 'passphrase'; fileName: string; content: string; wrong: boolean }
+  | { kind: 'secretSources'; fileName: string; content: string; passphrase?: string; sources: SecretSource[] };
 
 export class UiState {
   #creating = $state(false);
