@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { isAppError, type ErrorCode } from '../../../shared/errors.ts';
 import type { SecretSource } from '../../../shared/ipc/contract.ts';
 import type { CertificateSummary } from '../../../shared/model/certificate.ts';
+import { formatRisk, riskySettings } from '../../../shared/model/risks.ts';
 import { secretKinds } from '../../../shared/model/storedProfile.ts';
 import { exportProfiles } from '../../core/profiles/export.ts';
 import { importFile } from '../../core/profiles/import/index.ts';
@@ -167,6 +168,7 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
           ...view.trustCerts.map((cert, index) => certLine(`CA ${index + 1}`, cert)),
           ...(view.clientCert ? [certLine('client certificate', view.clientCert)] : []),
           `secrets in the OS keychain: ${secretKinds.filter((kind) => view.secrets[kind]).join(', ') || 'none'}`,
+          ...riskySettings(profile).map((risk) => `warning: ${formatRisk(risk)}`),
         ];
         io.stdout.write(`${lines.join('\n')}\n`);
       });
