@@ -95,4 +95,10 @@ describe('profiles import of secrets the file names on this computer', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`IMPORT_TOO_LARGE: ${huge} is 300000000 bytes, over the 5 MB limit`);
   });
+
+  it('stops reading a file whose size says nothing (a device that never ends) once past the limit', async () => {
+    const result = await cli(['profiles', 'import', '/dev/zero']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('IMPORT_TOO_LARGE: /dev/zero is more than 5000000 bytes');
+  });
 });
