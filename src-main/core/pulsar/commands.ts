@@ -358,18 +358,19 @@ export function readCloseProducerOrConsumer(command: Buffer): CloseProducerOrCon
 }
 
 /**
- * Rewrites the assigned broker URLs (fields 3 and 4, replaced or added) of a CLOSE_PRODUCER (15)
- * or CLOSE_CONSUMER (16); call it only when the broker set one. All else is kept.
+ * Rewrites the assigned broker URLs (fields 3 and 4, replaced or added; null removes them, so the
+ * client finds the topic's broker with a new lookup) of a CLOSE_PRODUCER (15) or CLOSE_CONSUMER
+ * (16); call it only when the broker set one. All else is kept.
  * @throws AppError PULSAR_FRAME_INVALID when malformed or of another type
  */
-export function rewriteCloseProducerOrConsumer(command: Buffer, opts: { assignedBrokerServiceUrl: string; assignedBrokerServiceUrlTls: string }): Buffer {
+export function rewriteCloseProducerOrConsumer(command: Buffer, opts: { assignedBrokerServiceUrl: string | null; assignedBrokerServiceUrlTls: string | null }): Buffer {
   const envelope = open(command, closeTypes, 'CommandCloseProducer/CommandCloseConsumer');
   const what = closeName(envelope.type);
   required(envelope.subFields, 1, what, 'id');
   required(envelope.subFields, 2, what, 'request_id');
   const edits = new Map<number, FieldValue>([
-    [3, { string: opts.assignedBrokerServiceUrl }],
-    [4, { string: opts.assignedBrokerServiceUrlTls }],
+    [3, opts.assignedBrokerServiceUrl === null ? null : { string: opts.assignedBrokerServiceUrl }],
+    [4, opts.assignedBrokerServiceUrlTls === null ? null : { string: opts.assignedBrokerServiceUrlTls }],
   ]);
   return replaceSub(command, envelope, rewriteFields(envelope.sub, envelope.subFields, edits));
 }

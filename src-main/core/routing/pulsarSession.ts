@@ -350,6 +350,11 @@ export class PulsarSession {
       case CommandType.CLOSE_PRODUCER:
       case CommandType.CLOSE_CONSUMER: {
         const close = readCloseProducerOrConsumer(frame.command);
+        if (typeof tlsBrokerAddress(close.assignedBrokerServiceUrl, close.assignedBrokerServiceUrlTls) === 'string') {
+          // An assigned broker a TLS client cannot reach (plain URL only): without it the client
+          // looks the topic up again, and that lookup's Failed answer says why.
+          return { replace: rewriteCloseProducerOrConsumer(frame.command, { assignedBrokerServiceUrl: null, assignedBrokerServiceUrlTls: null }) };
+        }
         const entry = registry.ensure(close.assignedBrokerServiceUrl, close.assignedBrokerServiceUrlTls);
         if (!entry) return undefined;
         const resource = frame.type === CommandType.CLOSE_PRODUCER ? 'producer' : 'consumer';
