@@ -83,10 +83,3 @@ export function parseTokenAuthParams(authParams: string): TokenSpec | string {
   }
   return tokenProblem(spec) ?? { kind: 'inline', token: spec };
 }
-
-/** Says where a token comes from, for messages and the import's list of secret sources. */
-export function describeTokenSpec(spec: TokenSpec): string {
-  if (spec.kind === 'inline') return 'the file itself';
-  if (spec.kind === 'env') return `environment variable ${spec.variable}`;
-  return `file ${spec.path}`;
-}

@@ -7,7 +7,7 @@ import { authPlugins, describeIssues, profileFileSchema } from '../../../../shar
 import type { StoredProfileInput } from '../../../../shared/model/storedProfile.ts';
 import type { Secrets } from '../store.ts';
 import type { ParsedImport } from './clientConf.ts';
-import { readImportCertificates, readImportKey, tokenFromAuthParams, type ImportContext } from './sources.ts';
+import { readImportCertificates, readImportKey, tokenFromAuthParams, tokenOrigin, type ImportContext } from './sources.ts';
 
 /**
  * Reads a profile file object into a stored profile and its secrets.
@@ -41,7 +41,11 @@ export async function parseProfileFile(data: Record<string, unknown>, context: I
   }
   if (file.authPlugin === authPlugins.token && file.authParams !== undefined) {
     secrets.token = await tokenFromAuthParams(file.authParams, context, 'authParams');
-    if (!file.authParams.startsWith('token:')) warnings.push(`authParams: the token was read from ${file.authParams} now and stored in the OS keychain; later changes to that source are not picked up (import again after a change).`);
+    // Never the authParams text itself: a bare token is the secret.
+    const origin = tokenOrigin(file.authParams, context);
+    if (origin !== undefined && context.secretReads?.allowed !== false) {
+      warnings.push(`authParams: the token was read from ${origin} now and stored in the OS keychain; later changes to that source are not picked up (import again after a change).`);
+    }
   } else if (file.authParams !== undefined && file.authParams !== '') {
     warnings.push('authParams is ignored: it only has a meaning with authPlugin AuthenticationToken.');
   }

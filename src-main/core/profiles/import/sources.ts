@@ -4,7 +4,6 @@
  */
 import { AppError } from '../../../../shared/errors.ts';
 import type { SecretSource } from '../../../../shared/ipc/contract.ts';
-import { describeTokenSpec } from '../../../../shared/model/authParams.ts';
 import { parseCertificates } from '../../certificates/certificates.ts';
 import { readReferencedFile, readToken, resolveReferencedPath, tokenFilePath, tokenSpec, type ReferenceContext } from '../references.ts';
 
@@ -99,10 +98,15 @@ export async function tokenFromAuthParams(authParams: string, context: ImportCon
   return readToken(spec, refs, field);
 }
 
-/** Says where a token named by `authParams` comes from, e.g. "environment variable CLOUD_TOKEN". */
-export function tokenOrigin(authParams: string, context: ImportContext): string {
-  const spec = tokenSpec(authParams, references(context), 'authParams');
-  return spec.kind === 'file' ? `file ${tokenFilePath(spec, references(context), 'authParams')}` : describeTokenSpec(spec);
+/**
+ * Says where a token named by `authParams` comes from on this computer ("environment variable
+ * CLOUD_TOKEN", "file /abs/path"); undefined for a token written in the file itself.
+ */
+export function tokenOrigin(authParams: string, context: ImportContext): string | undefined {
+  const refs = references(context);
+  const spec = tokenSpec(authParams, refs, 'authParams');
+  if (spec.kind === 'inline') return undefined;
+  return spec.kind === 'env' ? `environment variable ${spec.variable}` : `file ${tokenFilePath(spec, refs, 'authParams')}`;
 }
 
 /**
