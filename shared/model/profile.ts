@@ -196,8 +196,8 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], input?: unkn
       const expected = expectedShape[path] ?? (issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`);
       return `${path || '(profile)'}: must be ${expected}, not ${typeName(value)}`;
     }
-    // An empty text where a URL or name belongs is a missing value, not a malformed one.
-    if (value === '' && issue.code === 'custom' && /^is empty/.test(issue.message)) return `${path}: is required`;
+    // An empty text where a value belongs is a missing value, not a malformed one.
+    if (value === '' && path !== '') return `${path}: is required${issue.message.startsWith('is empty;') ? issue.message.slice('is empty'.length) : ''}`;
     return `${path || '(profile)'}: ${issue.message}`;
   });
 }
