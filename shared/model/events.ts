@@ -163,6 +163,7 @@ export type TunnelEvent =
  */
 export const tunnelEventKinds = [
   'ready',
+  'warning',
   'connection.opened',
   'connection.secured',
   'connection.progress',

@@ -25,9 +25,10 @@ it('routing answers the client with a Failed lookup that says why, instead of a 
   const client = await harness.client(tunnel);
   await client.connect();
   const topic = 'persistent://public/default/plain-only';
+  await expect(client.lookup(topic)).rejects.toThrow(/pulsar-tunnel PULSAR_LOOKUP_FAILED: The lookup of persistent:\/\/public\/default\/plain-only cannot be served: /);
   await expect(client.lookup(topic)).rejects.toThrow(reason);
   const lookup = await tunnel.waitForEvent((event) => event.event === 'pulsar.lookup');
-  expect(lookup).toMatchObject({ topic, response: 'Failed', error: expect.stringMatching(reason) });
+  expect(lookup).toMatchObject({ topic, response: 'Failed', error: { code: 'PULSAR_LOOKUP_FAILED', message: expect.stringMatching(reason) } });
   expect(tunnel.events.some((event) => event.event === 'pulsar.brokerPort')).toBe(false);
 });
 

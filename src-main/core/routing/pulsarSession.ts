@@ -329,9 +329,9 @@ export class PulsarSession {
         if (typeof named === 'string') {
           // The same reading and words as the Doctor's lookup step: the client gets a Failed lookup
           // that says why, not a broker address it cannot reach.
-          const message = `pulsar-tunnel (PULSAR_LOOKUP_FAILED): the lookup of ${topic} cannot be served: ${named}.`;
-          emit({ event: 'pulsar.lookup', id, topic, response: 'Failed', error: message });
-          return { replace: failLookupResponse(frame.command, message) };
+          const error = new AppError('PULSAR_LOOKUP_FAILED', `The lookup of ${topic} cannot be served: ${named}.`).toJSON();
+          emit({ event: 'pulsar.lookup', id, topic, response: 'Failed', error });
+          return { replace: failLookupResponse(frame.command, `pulsar-tunnel ${error.code}: ${error.message}`) };
         }
         const entry = response === 'Failed' ? undefined : registry.ensure(answer.brokerServiceUrl, answer.brokerServiceUrlTls);
         if (!entry) {

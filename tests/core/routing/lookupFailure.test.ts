@@ -19,7 +19,6 @@ const config = { name: 'prod', service: { host: 'svc.test', port: 6651 }, auth: 
 function lookupEvent(topic: string, answer: Record<string, unknown>): TunnelEvent | undefined {
   const events: TunnelEvent[] = [];
   const registry = new BrokerRegistry({
-    defaultTlsPort: 6651,
     openListener: () => Promise.reject(new Error('a failed lookup opens no broker port')) as Promise<net.Server>,
   });
   const session = new PulsarSession({ id: 1, config, registry, counters: { bytesUp: 0, bytesDown: 0 }, emit: (event) => events.push(event) });
@@ -52,7 +51,6 @@ it('names the broker\'s ServerError when a Failed lookup carries no message', ()
 it('reports a lookup that names a broker with its local port and no error', async () => {
   const events: TunnelEvent[] = [];
   const registry = new BrokerRegistry({
-    defaultTlsPort: 6651,
     openListener: async () => ({ address: () => ({ address: '127.0.0.1', family: 'IPv4', port: 41000 }) }) as unknown as net.Server,
   });
   const session = new PulsarSession({ id: 1, config, registry, counters: { bytesUp: 0, bytesDown: 0 }, emit: (event) => events.push(event) });
