@@ -7,9 +7,8 @@
 import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOsKeychain } from '../../src-main/core/secrets/keychain.ts';
 import { runCli } from '../fixtures/cliProcess.ts';
-import { removeDir, tempDir } from '../core/profiles/helpers.ts';
+import { removeDir, storedSecret, storeItems, tempDir } from '../core/profiles/helpers.ts';
 import { startSecretService, type SecretService } from '../core/secrets/secretService.ts';
 
 let service: SecretService;
@@ -61,7 +60,7 @@ describe('profiles import of secrets the file names on this computer', () => {
     expect(JSON.parse(fileResult.stdout)).toMatchObject({ imported: [], needsConfirmation: true, secretSources: [{ secret: 'token', from: 'file', name: `${inputs}/one-line` }] });
     expect(`${envResult.stdout}${envResult.stderr}${fileResult.stdout}${fileResult.stderr}`).not.toContain(secret);
     expect(await storedNames()).toEqual([]);
-    expect(await createOsKeychain().get('env', 'token')).toBeNull();
+    expect(await storeItems(home)).toEqual(new Map());
   });
 
   it('reads them with --read-secrets and says what it read from where', async () => {
@@ -69,7 +68,7 @@ describe('profiles import of secrets the file names on this computer', () => {
     const result = await cli(['profiles', 'import', fromEnv, '--name', 'confirmed', '--read-secrets']);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('read token from environment variable MY_CLOUD_SECRET');
-    expect(await createOsKeychain().get('confirmed', 'token')).toBe(secret);
+    expect(await storedSecret(home, 'confirmed', 'token')).toBe(secret);
     expect(await storedNames()).toEqual(['confirmed']);
   });
 
