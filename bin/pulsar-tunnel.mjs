@@ -1,63 +1,44 @@
 #!/usr/bin/env node
-// Entry point of the `pulsar-tunnel` command, straight from the TypeScript sources: there is no
-// build step after `npm ci`. The CLI is bundled with esbuild at each start (our sources only; npm
-// packages stay external) into node_modules/.cache and imported in this same process, so signals
-// sent to this process reach the CLI directly. Bundling instead of a loader hook (tsx) spares the
-// loader's extra thread, about 35 MB of resident memory for the life of a tunnel. Should bundling
-// fail, tsx's loader runs the sources instead.
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+// Entry point of the `pulsar-tunnel` command. It runs the CLI built once by `npm run build:cli`
+// (which `npm ci` runs as `prepare`): out/cli/main.mjs, imported in this same process, so a
+// running tunnel is one process and signals sent to it reach the CLI. Nothing is built or written
+// at start. When a source file that went into that build has changed since (a developer at work),
+// or there is no build, the TypeScript sources run instead through tsx's loader (a development
+// fallback: slower to start, and the loader's thread costs memory for the life of a tunnel).
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const entry = join(root, 'src-main', 'cli', 'main.ts');
+const built = join(root, 'out', 'cli', 'main.mjs');
 
-/** Removes bundles left by processes that died without running their exit handler (SIGKILL). */
-function removeOrphans(dir) {
-  for (const name of readdirSync(dir)) {
-    const pid = Number(/^cli\.(\d+)\.mjs$/.exec(name)?.[1]);
-    if (!pid || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-    } catch (error) {
-      if (error.code === 'ESRCH') rmSync(join(dir, name), { force: true });
-    }
+/** True when out/cli/main.mjs exists and no source file it was built from changed since. */
+function buildIsCurrent() {
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(root, 'out', 'cli', 'inputs.json'), 'utf8'));
+    statSync(built);
+  } catch {
+    return false;
   }
+  for (const input of manifest.inputs) {
+    const stat = statSync(join(root, input), { throwIfNoEntry: false });
+    if (stat === undefined || stat.mtimeMs > manifest.builtAt) return false;
+  }
+  return true;
 }
 
-async function bundled() {
-  const { build } = await import('esbuild');
-  const dir = join(root, 'node_modules', '.cache', 'pulsar-tunnel');
-  mkdirSync(dir, { recursive: true });
-  removeOrphans(dir);
-  // One file per process, removed when it exits: concurrent starts never share a bundle.
-  const outfile = join(dir, `cli.${process.pid}.mjs`);
-  process.once('exit', () => rmSync(outfile, { force: true }));
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    sourcemap: 'inline',
-    logLevel: 'silent',
-  });
-  return outfile;
-}
-
-let file;
-try {
-  file = await bundled();
-} catch (error) {
-  if (process.env.PULSAR_TUNNEL_DEBUG) console.error('pulsar-tunnel: bundling failed, running the sources through tsx:', error);
-}
-if (file) {
-  process.setSourceMapsEnabled(true);
-  await import(pathToFileURL(file).href);
+if (buildIsCurrent()) {
+  await import(pathToFileURL(built).href);
 } else {
-  const { register } = await import('tsx/esm/api');
+  if (process.env.PULSAR_TUNNEL_DEBUG) console.error('pulsar-tunnel: the CLI build is missing or older than the sources; running the sources through tsx (npm run build:cli builds it)');
+  let register;
+  try {
+    ({ register } = await import('tsx/esm/api'));
+  } catch {
+    console.error('pulsar-tunnel: the CLI is not built and tsx (a dev dependency) is not installed to run its sources; run `npm ci`, or `npm run build:cli`.');
+    process.exit(1);
+  }
   register();
-  await import(pathToFileURL(entry).href);
+  await import(pathToFileURL(join(root, 'src-main', 'cli', 'main.ts')).href);
 }

@@ -10,7 +10,6 @@ import { registerProfilesCommands } from './commands/profiles.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerUiCommand } from './commands/ui.ts';
 import { CliExit, type CliContext } from './context.ts';
-import { openDefaultStore } from '../core/profiles/store.ts';
 
 const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
@@ -29,6 +28,8 @@ function untilSignal(): Promise<NodeJS.Signals> {
 const context: CliContext = {
   untilSignal,
   async storedProfileConfig(name) {
+    // Loaded on use: `--help` and the commands that need no store start without the engine.
+    const { openDefaultStore } = await import('../core/profiles/store.ts');
     const store = await openDefaultStore();
     try {
       return await store.tunnelConfig(name);

@@ -4,16 +4,10 @@
  * snippets for the usual clients.
  */
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
-import { clientConfFor, configuredAddresses, snippetsFor } from '../../core/profiles/export.ts';
-import { writeFileAtomic } from '../../core/profiles/storeFiles.ts';
+import type { Command } from 'commander';
 import { CliExit, type CliContext } from '../context.ts';
+import { portOption } from '../portOption.ts';
 import { profilesIo, withStore, type ProfilesIo } from './profiles.ts';
-
-function portOption(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new InvalidArgumentError('must be a port number from 1 to 65535');
-  return Number(value);
-}
 
 /** Registers `client-conf NAME` on `program`. */
 export function registerClientConfCommand(program: Command, ctx: Partial<CliContext> & Partial<ProfilesIo> = {}): void {
@@ -27,6 +21,11 @@ export function registerClientConfCommand(program: Command, ctx: Partial<CliCont
     .option('-o, --output <file>', 'write the client.conf to this file')
     .option('--json', 'print the service URL, the client.conf and snippets for Java, Python, Node, pulsar-client and pulsar-perf as JSON')
     .action(async (name: string, options: { port?: number; webPort?: number; output?: string; json?: boolean }) => {
+      // Loaded when the command runs, not at every start of the CLI (see profiles.ts).
+      const [{ clientConfFor, configuredAddresses, snippetsFor }, { writeFileAtomic }] = await Promise.all([
+        import('../../core/profiles/export.ts'),
+        import('../../core/profiles/storeFiles.ts'),
+      ]);
       await withStore(io, async (store) => {
         const { profile } = await store.get(name);
         const addresses = configuredAddresses(profile, { port: options.port, webPort: options.webPort });

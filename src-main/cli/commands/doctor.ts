@@ -7,8 +7,6 @@
 import type { Command } from 'commander';
 import { AppError } from '../../../shared/errors.ts';
 import type { DoctorReport, DoctorStep } from '../../../shared/model/doctor.ts';
-import { profileFailureReport, runDoctor } from '../../core/diagnostics/doctor.ts';
-import { loadProfileFile } from '../../core/profiles/profileFile.ts';
 import type { TunnelConfig } from '../../core/tunnel/config.ts';
 import { CliExit, type CliContext } from '../context.ts';
 
@@ -65,6 +63,11 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
       if (!file && !options.profile) throw new CliExit(2, 'Name a profile file (pulsar-tunnel doctor profile.json) or a stored profile (--profile NAME).');
       if (options.topic !== undefined && options.topic.trim() === '') throw new CliExit(2, '--topic must not be empty.');
       const out = process.stdout;
+      // The engine is loaded when the command runs, not at every start of the CLI.
+      const [{ profileFailureReport, runDoctor }, { loadProfileFile }] = await Promise.all([
+        import('../../core/diagnostics/doctor.ts'),
+        import('../../core/profiles/profileFile.ts'),
+      ]);
       const printStep = options.json ? undefined : (step: DoctorStep) => void out.write(`${formatStepText(step)}\n`);
 
       let config: TunnelConfig;

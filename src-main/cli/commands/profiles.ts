@@ -10,13 +10,13 @@ import type { Command } from 'commander';
 import { isAppError, type ErrorCode } from '../../../shared/errors.ts';
 import type { SecretSource } from '../../../shared/ipc/contract.ts';
 import type { CertificateSummary } from '../../../shared/model/certificate.ts';
-import { formatRisk, riskySettings } from '../../../shared/model/risks.ts';
-import { secretKinds } from '../../../shared/model/storedProfile.ts';
-import { exportProfiles } from '../../core/profiles/export.ts';
-import { importFile } from '../../core/profiles/import/index.ts';
-import { describeEntry, openDefaultStore, type ProfileStore } from '../../core/profiles/store.ts';
-import { writeFileAtomic } from '../../core/profiles/storeFiles.ts';
+import type { ProfileStore } from '../../core/profiles/store.ts';
 import { CliExit, type CliContext } from '../context.ts';
+
+// The engine modules (and zod, which they load) are imported when a command runs, not when the
+// CLI starts: `--help` and every other command stay fast (bin/pulsar-tunnel.mjs).
+const storeModule = () => import('../../core/profiles/store.ts');
+const storedProfileModule = () => import('../../../shared/model/storedProfile.ts');
 
 /** Where the profile commands get the store and write their output; main.ts may leave all of it out. */
 export interface ProfilesIo {
@@ -32,7 +32,7 @@ const badInputCodes = new Set<ErrorCode>(['PROFILE_INVALID', 'PROFILE_NOT_FOUND'
 /** Fills in the defaults: the default store, the process's streams and environment. */
 export function profilesIo(ctx: Partial<CliContext> & Partial<ProfilesIo> = {}): ProfilesIo {
   return {
-    openStore: ctx.openStore ?? openDefaultStore,
+    openStore: ctx.openStore ?? (async () => (await storeModule()).openDefaultStore()),
     stdout: ctx.stdout ?? process.stdout,
     stderr: ctx.stderr ?? process.stderr,
     env: ctx.env ?? process.env,
@@ -118,6 +118,7 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
     .description('list the stored profiles')
     .option('--json', 'print JSON for scripts')
     .action(async (options: { json?: boolean }) => {
+      const [{ describeEntry }, { secretKinds }] = await Promise.all([storeModule(), storedProfileModule()]);
       await withStore(io, async (store) => {
         const { profiles: entries, problems } = await store.list();
         for (const problem of problems) io.stderr.write(`warning: ${problem.message}\n`);
@@ -148,6 +149,7 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
     .argument('<name>', 'profile name')
     .option('--json', 'print JSON for scripts')
     .action(async (name: string, options: { json?: boolean }) => {
+      const [{ secretKinds }, { formatRisk, riskySettings }] = await Promise.all([storedProfileModule(), import('../../../shared/model/risks.ts')]);
       await withStore(io, async (store) => {
         const view = await store.describe(name);
         if (options.json) {
@@ -190,6 +192,7 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
     .option('--json', 'print JSON for scripts')
     .action(async (file: string, options: ImportOptions) => {
       const passphrase = await readPassphrase(options, io);
+      const { importFile } = await import('../../core/profiles/import/index.ts');
       await withStore(io, async (store) => {
         const overrides = { trustCertsFile: options.trustCerts, certFile: options.cert, keyFile: options.key, tokenFile: options.tokenFile };
         const result = await importFile(store, file, { name: options.name, replace: options.replace, passphrase, env: io.env, overrides, readSecrets: options.readSecrets === true });
@@ -220,6 +223,7 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
     .option('--json', 'with --output: print what was written as JSON')
     .action(async (names: string[], options: { output?: string; passphraseFile?: string; passphraseEnv?: string; json?: boolean }) => {
       const passphrase = await readPassphrase(options, io);
+      const [{ exportProfiles }, { writeFileAtomic }] = await Promise.all([import('../../core/profiles/export.ts'), import('../../core/profiles/storeFiles.ts')]);
       await withStore(io, async (store) => {
         const bundle = await exportProfiles(store, { names, ...(passphrase === undefined ? {} : { passphrase }) });
         if (options.output === undefined) {

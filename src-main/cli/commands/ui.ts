@@ -4,29 +4,24 @@
  * this process and stop with it (Ctrl-C).
  */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
-import { serveUi } from '../../host/serveUi.ts';
 import type { ServeUiOptions } from '../../host/serveUi.ts';
 import { CliExit } from '../context.ts';
 import type { CliContext } from '../context.ts';
+import { listenPortOption } from '../portOption.ts';
 
 /** What tests may replace (the service, the renderer build, the browser, the output). */
 export type UiDependencies = Pick<ServeUiOptions, 'createService' | 'rendererDir' | 'openBrowser' | 'print'>;
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('must be a port number from 0 to 65535');
-  return port;
-}
 
 /** Registers `ui` on the program. */
 export function registerUiCommand(program: Command, ctx: CliContext, dependencies: UiDependencies = {}): void {
   program
     .command('ui')
     .description('Serve the app UI on 127.0.0.1 for a browser (headless machines, containers, dev VMs)')
-    .option('--port <port>', 'local port (0 picks a free one)', parsePort, 0)
+    .option('--port <port>', 'local port (0 picks a free one)', listenPortOption, 0)
     .option('--no-open', 'do not open a browser, only print the URL')
     .action(async (options: { port: number; open: boolean }) => {
+      // The web host (and ws) is loaded when the command runs, not at every start of the CLI.
+      const { serveUi } = await import('../../host/serveUi.ts');
       try {
         await serveUi({ ...dependencies, port: options.port, open: options.open, until: ctx.untilSignal() });
       } catch (error) {
