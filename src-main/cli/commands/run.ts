@@ -1,32 +1,47 @@
 /**
- * `pulsar-tunnel run <profile.json | --profile NAME> [--log-format json|text]`: runs one profile's
- * tunnel in the foreground until SIGINT or SIGTERM.
+ * `pulsar-tunnel run <profile.json | --profile NAME> [--port N] [--web-port N] [--log-format json|text]`:
+ * runs one profile's tunnel in the foreground until SIGINT or SIGTERM. The tunnel is recorded in the
+ * data folder while it runs, so another tunnel wanting its port is told which profile holds it.
  */
 import { Option, type Command } from 'commander';
 import { AppError } from '../../../shared/errors.ts';
-import { loadProfileFile } from '../../core/profiles/profileFile.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
-import { formatRisk } from '../../../shared/model/risks.ts';
-import { configRisks, type TunnelConfig } from '../../core/tunnel/config.ts';
-import { Tunnel } from '../../core/tunnel/tunnel.ts';
+import type { TunnelConfig } from '../../core/tunnel/config.ts';
+import type { RunningTunnel } from '../../core/app/ports.ts';
 import { CliExit, type CliContext } from '../context.ts';
 import { eventPrinter, type LogFormat } from '../output.ts';
+import { listenPortOption } from '../portOption.ts';
 
 interface RunOptions {
   profile?: string;
+  port?: number;
+  webPort?: number;
   logFormat: LogFormat;
+}
+
+/** The profile's listen ports, replaced by --port / --web-port for this run only. */
+function withPorts(config: TunnelConfig, options: RunOptions): TunnelConfig {
+  if (options.webPort !== undefined && config.web === undefined) {
+    throw new CliExit(2, `--web-port: profile "${config.name}" has no webServiceUrl, so it has no web listener.`);
+  }
+  return {
+    ...config,
+    listen: { ...config.listen, port: options.port ?? config.listen.port, ...(options.webPort === undefined ? {} : { webPort: options.webPort }) },
+  };
 }
 
 /** Resolves what to run: a profile file, or a stored profile by name. */
 async function resolveConfig(file: string | undefined, options: RunOptions, context: CliContext): Promise<TunnelConfig> {
   if (file && options.profile) throw new CliExit(2, 'Give either a profile file or --profile NAME, not both.');
-  if (file) return loadProfileFile(file);
+  if (file) return (await import('../../core/profiles/profileFile.ts')).loadProfileFile(file);
   if (options.profile) return context.storedProfileConfig(options.profile);
   throw new CliExit(2, 'Name a profile file (pulsar-tunnel run profile.json) or a stored profile (--profile NAME).');
 }
 
 /** Says, at every start, which risky settings the profile has: on stderr, and as `warning` events in the log. */
-function warnRisks(config: TunnelConfig, print: (event: TunnelEvent) => void): void {
+async function warnRisks(config: TunnelConfig, print: (event: TunnelEvent) => void): Promise<void> {
+  // Loaded here, not at the CLI's start: the risk list pulls in the profile schema (zod).
+  const [{ configRisks }, { formatRisk }] = await Promise.all([import('../../core/tunnel/config.ts'), import('../../../shared/model/risks.ts')]);
   for (const risk of configRisks(config)) {
     process.stderr.write(`warning: ${formatRisk(risk)}\n`);
     print({ event: 'warning', ...risk });
@@ -39,15 +54,24 @@ export function registerRunCommand(program: Command, context: CliContext): void 
     .description('run a profile\'s tunnel in the foreground until SIGINT/SIGTERM')
     .argument('[profile-file]', 'profile file (JSON, version 1)')
     .option('--profile <name>', 'a profile from the profile store')
+    .option('--port <port>', 'the local Pulsar port for this run, instead of the profile\'s listen.port (0 picks a free port)', listenPortOption)
+    .option('--web-port <port>', 'the local web port for this run, instead of the profile\'s listen.webPort', listenPortOption)
     .addOption(new Option('--log-format <format>', 'connection log format on stdout').choices(['json', 'text']).default('text'))
     .action(async (file: string | undefined, options: RunOptions) => {
       const print = eventPrinter(options.logFormat);
       let config: TunnelConfig;
-      let tunnel: Tunnel;
+      let tunnel: RunningTunnel;
       try {
-        config = await resolveConfig(file, options, context);
-        warnRisks(config, print);
-        tunnel = await Tunnel.start(config, { onEvent: print });
+        config = withPorts(await resolveConfig(file, options, context), options);
+        await warnRisks(config, print);
+        // The engine is loaded when a tunnel starts, not at every start of the CLI (`--help`).
+        const [{ Tunnel }, { recordingStarter, RunningTunnels }, { defaultDataDir }] = await Promise.all([
+          import('../../core/tunnel/tunnel.ts'),
+          import('../../core/app/runningTunnels.ts'),
+          import('../../core/profiles/storeFiles.ts'),
+        ]);
+        const start = recordingStarter((tunnelConfig, tunnelOptions) => Tunnel.start(tunnelConfig, tunnelOptions), new RunningTunnels(defaultDataDir()));
+        tunnel = await start(config, { onEvent: print });
       } catch (error) {
         // A profile that cannot be used is bad input: exit 2 before `ready`. A keychain that cannot
         // answer is a runtime failure of this machine, not of the input: exit 1.

@@ -8,6 +8,7 @@ import { openDefaultStore, ProfileStore } from '../profiles/store.ts';
 import type { Keychain } from '../secrets/keychain.ts';
 import { Tunnel } from '../tunnel/tunnel.ts';
 import { AppService } from './appService.ts';
+import { recordingStarter, RunningTunnels } from './runningTunnels.ts';
 import type { AppServiceOptions } from './appService.ts';
 import { storeAdapter } from './storeAdapter.ts';
 import type { ImportExport } from './storeAdapter.ts';
@@ -41,7 +42,8 @@ export async function createAppService(options: CreateAppServiceOptions = {}): P
   const service = new AppService({
     ...serviceOptions,
     store: storeAdapter(store, importExport ?? profileImportExport),
-    startTunnel: (config, tunnelOptions) => Tunnel.start(config, tunnelOptions),
+    // Recorded in the data folder while they run, so a port clash names the profile holding the port.
+    startTunnel: recordingStarter((config, tunnelOptions) => Tunnel.start(config, tunnelOptions), new RunningTunnels(store.dir)),
   });
   return {
     service,
