@@ -1,0 +1,76 @@
+/**
+ * The CLI as `npm ci` leaves it: built once into out/cli (`npm run build:cli`, run by `prepare`;
+ * the test run's global setup builds it from the current sources), so a running tunnel is one
+ * process with no bundler or loader beside it; the TypeScript sources run only when one of them
+ * is newer than the build (a developer at work) or there is no build.
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { cliEntry, repoRoot, runCli, startCli, type CliProcess } from '../fixtures/cliProcess.ts';
+
+let dir: string;
+let cli: CliProcess | undefined;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'pt-built-cli-'));
+});
+
+afterAll(async () => {
+  await cli?.stop('SIGKILL').catch(() => undefined);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** The processes whose parent is `pid`, as `ps` lists them ("pid command" lines). */
+function children(pid: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    execFile('ps', ['--ppid', String(pid), '-o', 'pid=,args='], (error, stdout) => {
+      // ps exits 1 when it lists nothing.
+      if (error && (error as { code?: unknown }).code !== 1) reject(error);
+      else resolve(stdout.split('\n').map((line) => line.trim()).filter((line) => line !== ''));
+    });
+  });
+}
+
+it('runs a tunnel from the build as one process, with no child process, and stops it with one SIGTERM', async () => {
+  const file = path.join(dir, 'one.json');
+  await writeFile(file, JSON.stringify({ name: 'one', serviceUrl: 'pulsar+ssl://pulsar.test:6651', proxyServiceUrl: 'pulsar+ssl://127.0.0.1:9', listen: { port: 0 } }));
+  cli = startCli(['run', file, '--log-format', 'json'], { env: { PULSAR_TUNNEL_HOME: path.join(dir, 'home'), PULSAR_TUNNEL_DEBUG: '1' } });
+  await cli.waitForEvent((event) => event.event === 'ready');
+  expect(await children(cli.pid)).toEqual([]);
+  // It ran the build, not the sources through tsx.
+  expect(cli.stderr()).not.toContain('running the sources');
+  expect(await cli.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+});
+
+it('--help is served from the build, without the sources or a loader', async () => {
+  const help = await runCli(['--help'], { env: { PULSAR_TUNNEL_DEBUG: '1' } });
+  expect(help.code).toBe(0);
+  expect(help.stdout).toContain('Usage: pulsar-tunnel');
+  expect(help.stderr).toBe('');
+});
+
+it('runs the sources through tsx when one is newer than the build, or when there is no build', async () => {
+  // A miniature project laid out like this one, with the real entry point and the real tsx.
+  const project = path.join(dir, 'project');
+  await mkdir(path.join(project, 'out', 'cli'), { recursive: true });
+  await mkdir(path.join(project, 'src-main', 'cli'), { recursive: true });
+  await cp(cliEntry, path.join(project, 'bin', 'pulsar-tunnel.mjs'));
+  await symlink(path.join(repoRoot, 'node_modules'), path.join(project, 'node_modules'), 'dir');
+  await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'pulsar-tunnel', type: 'module' }));
+  const source = path.join(project, 'src-main', 'cli', 'main.ts');
+  await writeFile(source, "const where: string = 'the sources';\nconsole.log(where);\n");
+  await writeFile(path.join(project, 'out', 'cli', 'main.mjs'), "console.log('the build');\n");
+  const builtAt = Date.now();
+  await utimes(source, new Date(builtAt - 60_000), new Date(builtAt - 60_000));
+  await writeFile(path.join(project, 'out', 'cli', 'inputs.json'), JSON.stringify({ builtAt, inputs: ['src-main/cli/main.ts'] }));
+  const entry = [path.join(project, 'bin', 'pulsar-tunnel.mjs')];
+
+  expect((await runCli([], { entry, cwd: project })).stdout).toBe('the build\n');
+  await utimes(source, new Date(builtAt + 60_000), new Date(builtAt + 60_000));
+  expect((await runCli([], { entry, cwd: project })).stdout).toBe('the sources\n');
+  await rm(path.join(project, 'out'), { recursive: true });
+  expect((await runCli([], { entry, cwd: project })).stdout).toBe('the sources\n');
+});
