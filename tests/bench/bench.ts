@@ -6,7 +6,7 @@
  * Environment: BENCH_BYTES (default 1 GiB), BENCH_REPEATS (3), BENCH_ROUNDS (5000 ping-pongs),
  * BENCH_IDLE (1000 idle connections), BENCH_LOOKUPS (10000), BENCH_LOG_SECONDS (10; 0 skips the
  * log-view section, which measures frame times of the UI's live log in Debian Chromium at 1,000
- * events/s with 10,000 rows).
+ * events/s with 10,000 rows), BENCH_STARTUP_RUNS (20; the CLI start-up section, startup.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +20,7 @@ import { createTestPki } from '../fixtures/pki.ts';
 import { startAts } from '../fixtures/sniRouters.ts';
 import { ensureOneOf, stunnelSpec } from '../fixtures/systemPrograms.ts';
 import { runLogViewBench } from './logView.ts';
+import { runStartupBench } from './startup.ts';
 import { connectPlain, connectTlsDirect, download, lookupStorm, median, pingPong, pulsarDownload, pulsarPingPong, pulsarUpload, rssMb, upload, type Connect } from './paths.ts';
 
 const bytes = Number(process.env.BENCH_BYTES ?? 1024 ** 3);
@@ -95,6 +96,9 @@ async function main(): Promise<void> {
   const server = await startBenchServer(sink.certPath, sink.keyPath);
   const ats = await startAts({ routes: [{ fqdn: 'sink.test', target: `127.0.0.1:${server.port}` }] });
   cleanups.push(() => ats.stop());
+  // The CLI's start-up first, while nothing else of the bench runs.
+  const startup = await runStartupBench();
+  log(`bench: start-up done (--help ${startup.helpVsNode}x node -e 0, ready in ${startup.readyMs} ms)`);
   const tunnel = await startTunnel(dir, 'bench', ats.address, pki.ca.certPath, 'raw');
   const stunnelPort = await startStunnel(dir, ats.address, pki.ca.certPath);
   const paths: Record<string, Connect> = {
@@ -170,6 +174,8 @@ async function main(): Promise<void> {
   const direct = 'in-process Node TLS client';
   console.log(row(['path', 'up MB/s', 'down MB/s', 'p50 µs', 'p99 µs']));
   for (const name of names) console.log(row([name, med(up, name), med(down, name), latency[name]!.p50, latency[name]!.p99]));
+  console.log(row(['CLI --help vs node -e 0', startup.helpVsNode, 'x', `${startup.helpMs} ms`, `${startup.nodeMs} ms`]));
+  console.log(row(['CLI run to ready', startup.readyMs, 'ms', '', '']));
   console.log(row(['tunnel RSS, idle before', idleBefore, 'MB', '', '']));
   console.log(row([`tunnel RSS, ${idleCount} idle conns`, idleRss, 'MB', '', '']));
   console.log(row(['slow reader RSS growth', slowPeak - slowBefore, 'MB', `${slowRate.toFixed(0)} MB/s`, '']));
@@ -195,6 +201,7 @@ async function main(): Promise<void> {
       pingUs: pulsarLatency,
       lookupStorm: { lookups, ...storm },
     },
+    startup: { ...startup, targets: { helpVsNode: 2 } },
     memoryMB: { idleConnections: idleCount, idleRss: +idleRss.toFixed(1), slowReaderGrowth: +(slowPeak - slowBefore).toFixed(1) },
     targets: { throughputVsStunnel: 1.2, throughputVsInProcess: 0.85, p50AddedOverInProcessUs: 40, idleRssMB: 150, slowReaderGrowthMB: 32, inspectVsRawThroughput: 0.95 },
   };
