@@ -1,15 +1,16 @@
 /**
  * Builds the Electron main process (out/main/index.js, ESM) and the preload (out/preload/preload.cjs,
  * CommonJS: a sandboxed preload cannot be an ES module). Run as `npm run build:main`, which calls
- * Vite twice, with `--mode main` and `--mode preload`. Node built-ins, electron and the npm
- * dependencies stay external: electron-builder ships node_modules with the app.
+ * Vite twice, with `--mode main` and `--mode preload`. The npm packages the app runs (zod, ws,
+ * protobufjs) are bundled in, so the packaged app carries no node_modules but keytar's native
+ * module (electron.config.ts); Node built-ins, electron and keytar stay external.
  */
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const external = ['electron', 'keytar', 'ws', 'zod', 'commander', 'protobufjs', /^node:/, ...builtinModules];
+const external = ['electron', 'keytar', /^node:/, ...builtinModules];
 
 export default defineConfig(({ mode }) => {
   const target = mode === 'preload' ? 'preload' : 'main';
@@ -17,6 +18,8 @@ export default defineConfig(({ mode }) => {
     root,
     publicDir: false,
     logLevel: 'warn',
+    // Bundle every npm package but the external ones (Vite's SSR build leaves them out by default).
+    ssr: { noExternal: true, external: ['electron', 'keytar'] },
     build: {
       target: 'node20',
       ssr: true,
