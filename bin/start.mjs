@@ -4,6 +4,7 @@
 // always ends in a working UI. `npm start -- --web` asks for the web UI; `--port N` sets its port.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -89,6 +90,20 @@ async function startWeb(reason) {
   }
 }
 
+/**
+ * One line when keytar, the OS keychain module, is missing (its optional build failed during npm ci,
+ * e.g. without libsecret's headers): the app runs, but profiles with secrets cannot be used.
+ */
+function warnWithoutKeychain() {
+  try {
+    createRequire(join(root, 'package.json'))('keytar');
+  } catch (error) {
+    const install = process.platform === 'linux' ? 'install libsecret-1-dev (Fedora: libsecret-devel), then run `npm install --no-save`' : 'run `npm ci` again and read the keytar build error';
+    console.error(`pulsar-tunnel: the OS keychain module (keytar) is not installed or did not build (${String(error?.message ?? error).split('\n')[0]}); tokens and keys cannot be stored until you ${install}.`);
+  }
+}
+
+warnWithoutKeychain();
 const status = electronStatus();
 if (status.binary) await startElectron(status.binary);
 else await startWeb(status.reason);
