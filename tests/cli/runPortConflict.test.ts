@@ -1,7 +1,8 @@
 /**
  * Two stored profiles on one local port: the second `run --profile` is refused with
  * TUNNEL_LISTEN_IN_USE naming the profile whose tunnel holds the port (recorded in
- * <data folder>/running while it runs), `--port N` / `--web-port N` let both run, a record of a dead
+ * <data folder>/running while it runs), the app (createAppService) is told the same, `--port N` /
+ * `--web-port N` let both run, a record of a dead
  * process is not believed, and a stopped tunnel leaves no record.
  */
 import { spawn } from 'node:child_process';
@@ -10,6 +11,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { createAppService } from '../../src-main/core/app/createAppService.ts';
 import { runCli, startCli, type CliProcess } from '../fixtures/cliProcess.ts';
 import { freePort, once } from '../fixtures/deadline.ts';
 
@@ -72,6 +74,20 @@ it('refuses the second profile on the same port naming the profile that holds it
     const socket = net.connect({ host: '127.0.0.1', port: portOf(address) });
     await once(socket, 'connect', 5_000);
     socket.destroy();
+  }
+});
+
+it('tells the app (and the web UI) which profile holds the port when it starts a tunnel there', async () => {
+  const alpha = start(['--profile', 'alpha']);
+  await alpha.waitForEvent((event) => event.event === 'ready');
+  const app = await createAppService({ dataDir: env.PULSAR_TUNNEL_HOME });
+  try {
+    await expect(app.service.startTunnel('beta')).rejects.toMatchObject({
+      code: 'TUNNEL_LISTEN_IN_USE',
+      message: expect.stringContaining(`is already used by the running tunnel of pulsar-tunnel profile "alpha" (process ${alpha.pid})`),
+    });
+  } finally {
+    await app.dispose();
   }
 });
 
