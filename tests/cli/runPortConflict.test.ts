@@ -2,8 +2,8 @@
  * Two stored profiles on one local port: the second `run --profile` is refused with
  * TUNNEL_LISTEN_IN_USE naming the profile whose tunnel holds the port (recorded in
  * <data folder>/running while it runs), the app (createAppService) is told the same, `--port N` /
- * `--web-port N` let both run, a record of a dead
- * process is not believed, and a stopped tunnel leaves no record.
+ * `--web-port N` let both run, a record of a dead process is not believed, and a stopped tunnel
+ * leaves no record.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
