@@ -175,7 +175,7 @@ async function main(): Promise<void> {
   console.log(row(['path', 'up MB/s', 'down MB/s', 'p50 µs', 'p99 µs']));
   for (const name of names) console.log(row([name, med(up, name), med(down, name), latency[name]!.p50, latency[name]!.p99]));
   console.log(row(['CLI --help vs node -e 0', startup.helpVsNode, 'x', `${startup.helpMs} ms`, `${startup.nodeMs} ms`]));
-  console.log(row(['CLI run to ready', startup.readyMs, 'ms', '', '']));
+  console.log(row(['CLI run to ready', startup.readyMs, 'ms', `${startup.tunnelProcesses} process`, `${startup.tunnelRssMb} MB`]));
   console.log(row(['tunnel RSS, idle before', idleBefore, 'MB', '', '']));
   console.log(row([`tunnel RSS, ${idleCount} idle conns`, idleRss, 'MB', '', '']));
   console.log(row(['slow reader RSS growth', slowPeak - slowBefore, 'MB', `${slowRate.toFixed(0)} MB/s`, '']));
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
       pingUs: pulsarLatency,
       lookupStorm: { lookups, ...storm },
     },
-    startup: { ...startup, targets: { helpVsNode: 2 } },
+    startup: { ...startup, targets: { helpVsNode: 2, tunnelProcesses: 1 } },
     memoryMB: { idleConnections: idleCount, idleRss: +idleRss.toFixed(1), slowReaderGrowth: +(slowPeak - slowBefore).toFixed(1) },
     targets: { throughputVsStunnel: 1.2, throughputVsInProcess: 0.85, p50AddedOverInProcessUs: 40, idleRssMB: 150, slowReaderGrowthMB: 32, inspectVsRawThroughput: 0.95 },
   };
