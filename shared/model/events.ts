@@ -146,6 +146,21 @@ export interface WarningEvent {
   message: string;
 }
 
+/**
+ * A listener reached its cap on open connections (`limit`); `refused` more were closed as they
+ * were accepted since the last report (reports come at most once a second per listener).
+ */
+export interface ListenerFullEvent {
+  event: 'listener.full';
+  listener: ListenerKind;
+  /** The listener's own host:port. */
+  address: string;
+  limit: number;
+  refused: number;
+  /** TUNNEL_CONNECTION_LIMIT, with a sentence saying what to do. */
+  error: SerializedError;
+}
+
 export type TunnelEvent =
   | ReadyEvent
   | WarningEvent
@@ -154,6 +169,7 @@ export type TunnelEvent =
   | ConnectionProgressEvent
   | ConnectionClosedEvent
   | ListenerErrorEvent
+  | ListenerFullEvent
   | HttpRequestEvent
   | PulsarEvent;
 

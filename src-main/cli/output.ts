@@ -28,6 +28,8 @@ export function formatEventText(event: TunnelEvent): string | undefined {
         : `${time} #${event.id} closed after ${event.durationMs} ms, ${size(event.bytesUp)} up, ${size(event.bytesDown)} down`;
     case 'listener.error':
       return `${time} ${event.listener} listener: ${event.error.code}: ${event.error.message}`;
+    case 'listener.full':
+      return `${time} ${event.listener} listener ${event.address}: ${event.error.code}: ${event.error.message}`;
     case 'connection.progress':
       return undefined;
     case 'warning':

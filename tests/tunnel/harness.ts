@@ -5,7 +5,7 @@
 import net from 'node:net';
 import type { TunnelEvent } from '../../shared/model/events.ts';
 import type { TunnelConfig } from '../../src-main/core/tunnel/config.ts';
-import { Tunnel } from '../../src-main/core/tunnel/tunnel.ts';
+import { Tunnel, type TunnelOptions } from '../../src-main/core/tunnel/tunnel.ts';
 import { eventually, once, withDeadline } from '../fixtures/deadline.ts';
 import type { SniRouter } from '../fixtures/sniRouters.ts';
 
@@ -40,7 +40,7 @@ export function testConfig(options: { serviceHost: string; servicePort?: number;
 }
 
 /** Starts an in-process tunnel and records its events. */
-export async function startTestTunnel(config: TunnelConfig, options: { closeTimeoutMs?: number; progressIntervalMs?: number } = {}): Promise<TestTunnel> {
+export async function startTestTunnel(config: TunnelConfig, options: Omit<TunnelOptions, 'onEvent'> = {}): Promise<TestTunnel> {
   const events: TunnelEvent[] = [];
   const waiters = new Set<() => void>();
   const tunnel = await Tunnel.start(config, {

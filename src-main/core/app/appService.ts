@@ -449,6 +449,7 @@ export class AppService implements TunnelApi {
         break;
       }
       case 'listener.error':
+      case 'listener.full':
         outcome = 'failure';
         error = event.error;
         break;

@@ -4,7 +4,9 @@
  */
 import net from 'node:net';
 import { AppError } from '../../../shared/errors.ts';
+import type { ListenerKind } from '../../../shared/model/events.ts';
 import { formatHostPort } from './dialer.ts';
+import type { ListenerGuard } from './listenerGuard.ts';
 
 export interface ListenOptions {
   host: string;
@@ -14,6 +16,8 @@ export interface ListenOptions {
   onConnection: (socket: net.Socket) => void;
   /** Accept errors after listening started (e.g. EMFILE): reported, never fatal. */
   onAcceptError: (error: AppError) => void;
+  /** The tunnel's bounds (connection cap, file-descriptor reserve), applied to this listener as `kind`. */
+  guard?: { guard: ListenerGuard; kind: ListenerKind };
 }
 
 /**
@@ -23,8 +27,14 @@ export interface ListenOptions {
 export async function listen(options: ListenOptions): Promise<net.Server> {
   // allowHalfOpen: a client's FIN must not end our side before the broker's answer is through.
   // pauseOnConnect: no byte is read until the connection to the broker is up (bounded memory).
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, options.onConnection);
   const address = formatHostPort(options);
+  const guard = options.guard;
+  /** The bound address (the port is known once listening), as reports name it. */
+  let bound = address;
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => {
+    if (guard && !guard.guard.admit(socket, guard.kind, bound)) return;
+    options.onConnection(socket);
+  });
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.removeListener('listening', onListening);
@@ -46,9 +56,12 @@ export async function listen(options: ListenOptions): Promise<net.Server> {
     server.once('listening', onListening);
     server.listen({ host: options.host, port: options.port, exclusive: true });
   });
-  // Accept errors (EMFILE, ENFILE) must never take the listener down. libuv keeps accepting and
-  // sheds the connection itself; we report them, backing off from 5 ms to 1 s between reports so
-  // a storm of failures does not flood the log (ghostunnel's accept backoff).
+  bound = serverAddress(server);
+  guard?.guard.watch(server, guard.kind, bound);
+  // Accept errors must never take the listener down. On EMFILE/ENFILE libuv sheds pending
+  // connections itself and reaches Node only when it has no spare descriptor left (the guard's
+  // file reserve is what normally reports running out); we report them, backing off from 5 ms to
+  // 1 s between reports so a storm of failures does not flood the log (ghostunnel's accept backoff).
   let backoffMs = 5;
   let quietUntil = 0;
   server.on('error', (error: NodeJS.ErrnoException) => {
@@ -58,7 +71,12 @@ export async function listen(options: ListenOptions): Promise<net.Server> {
       return;
     }
     quietUntil = now + backoffMs;
-    options.onAcceptError(new AppError('TUNNEL_LISTEN_FAILED', `Accepting a connection on ${address} failed: ${error.message}.`, { cause: error }));
+    const outOfFiles = error.code === 'EMFILE' || error.code === 'ENFILE';
+    options.onAcceptError(
+      outOfFiles
+        ? new AppError('TUNNEL_FILE_LIMIT', `Accepting a connection on ${address} failed: the ${error.code === 'EMFILE' ? 'tunnel' : 'system'} has no file descriptor left (${error.code}); close idle clients or raise the limit (ulimit -n).`, { cause: error })
+        : new AppError('TUNNEL_LISTEN_FAILED', `Accepting a connection on ${address} failed: ${error.message}.`, { cause: error }),
+    );
   });
   return server;
 }

@@ -13,6 +13,7 @@ import type { TunnelConfig } from './config.ts';
 import { createDialer, formatHostPort, type DialTarget, type Dialer } from './dialer.ts';
 import { closeGracefully, joinSockets, type ByteCounters, type StreamTransform } from './join.ts';
 import { listen, serverAddress } from './listener.ts';
+import { ListenerGuard, type ListenerLimits } from './listenerGuard.ts';
 import { BrokerRegistry } from '../routing/brokerRegistry.ts';
 import { PulsarSession } from '../routing/pulsarSession.ts';
 import { WebProxy } from '../web/webProxy.ts';
@@ -24,6 +25,8 @@ export interface TunnelOptions {
   closeTimeoutMs?: number;
   /** Interval of `connection.progress` events for open connections; 0 (default): none. */
   progressIntervalMs?: number;
+  /** Bounds on local clients (connection caps, header timeout, file reserve); see listenerGuard.ts. */
+  limits?: Partial<ListenerLimits>;
 }
 
 /** Per-connection hooks that protocol awareness (Pulsar inspection) plugs into. */
@@ -58,6 +61,7 @@ export class Tunnel {
   readonly #open = new Map<number, OpenConnection>();
   readonly #registry: BrokerRegistry | undefined;
   readonly #web: WebProxy | undefined;
+  readonly #guard: ListenerGuard;
   #nextId = 1;
   #total = 0;
   #disposed = false;
@@ -68,6 +72,7 @@ export class Tunnel {
     this.#config = config;
     this.#options = options;
     this.#dialer = createDialer(config);
+    this.#guard = new ListenerGuard({ emit: (event) => this.#emit(event), limits: options.limits });
     if (config.pulsarProtocol === 'inspect') {
       this.#registry = new BrokerRegistry({
         openListener: async (broker) => {
@@ -77,6 +82,7 @@ export class Tunnel {
             field: 'listen.host',
             onConnection: (socket) => this.#accept(socket, { listener: 'broker', broker }),
             onAcceptError: (error) => this.#emit({ event: 'listener.error', listener: 'broker', error: error.toJSON() }),
+            guard: { guard: this.#guard, kind: 'broker' },
           });
           // A lookup answered while the tunnel was stopping must not leave a listener behind.
           if (this.#disposed) {
@@ -97,6 +103,7 @@ export class Tunnel {
         brokerLocalUrl: (brokerUrl, brokerUrlTls) => this.brokerLocalUrl(brokerUrl, brokerUrlTls),
         // Other machines use a non-loopback listener by name; a loopback one answers loopback names only.
         anyHost: !isLoopbackHost(config.listen.host),
+        headerTimeoutMs: this.#guard.limits.headerTimeoutMs,
       });
     }
   }
@@ -154,6 +161,7 @@ export class Tunnel {
     this.#disposed = true;
     clearInterval(this.#progressTimer);
     this.#web?.dispose();
+    this.#guard.dispose();
     const servers = [...this.#servers, ...(this.#registry?.servers ?? [])];
     const closing = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     for (const connection of this.#open.values()) {
@@ -172,6 +180,7 @@ export class Tunnel {
       field: 'listen.port',
       onConnection: (socket) => this.#accept(socket, { listener: 'pulsar' }),
       onAcceptError: (error) => this.#emit({ event: 'listener.error', listener: 'pulsar', error: error.toJSON() }),
+      guard: { guard: this.#guard, kind: 'pulsar' },
     });
     this.#servers.push(main);
     this.#addresses.pulsar = serverAddress(main);
@@ -182,6 +191,7 @@ export class Tunnel {
         field: 'listen.webPort',
         onConnection: (socket) => this.#acceptHttp(socket),
         onAcceptError: (error) => this.#emit({ event: 'listener.error', listener: 'http', error: error.toJSON() }),
+        guard: { guard: this.#guard, kind: 'http' },
       });
       this.#servers.push(http);
       this.#addresses.http = serverAddress(http);

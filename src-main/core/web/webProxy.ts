@@ -48,12 +48,17 @@ export interface WebProxyOptions {
   maxLookupBytes?: number;
   /** Serve requests for any Host (the listener deliberately serves other machines). */
   anyHost?: boolean;
+  /** A client must send each request head within this long, counted from when it may start; 20 s by default. */
+  headerTimeoutMs?: number;
 }
 
 /** Per local connection: its id in the connection log, and the last error a request on it met. */
 interface LocalConnection {
   id: number;
   lastError?: AppError;
+  /** Requests being answered; the header timer runs only while there are none. */
+  inFlight: number;
+  headerTimer?: NodeJS.Timeout;
 }
 
 const followAlways = new Set([307, 308]);
@@ -96,7 +101,9 @@ export class WebProxy {
     this.#web = options.config.web;
     this.#agents = new UpstreamAgents({ dialer: options.dialer });
     // requestTimeout 0: an upload or a slow stream may take as long as it takes; the local side is
-    // loopback, and the tunnel's dispose() closes everything anyway.
+    // loopback, and the tunnel's dispose() closes everything anyway. Node's own headersTimeout
+    // cannot stand in for ours: its checker runs only on a server that listens itself, and this
+    // one is fed sockets the tunnel accepted (see serve and #armHeaderTimer).
     this.#server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 5_000 }, (request, response) => {
       void this.#handle(request, response);
     });
@@ -110,7 +117,8 @@ export class WebProxy {
       const error = new AppError('HTTP_UPSTREAM_FAILED', `The tunnel's web listener does not relay protocol upgrades (${String(request.headers.upgrade)}); use the admin REST API over plain HTTP.`);
       const body = JSON.stringify(error.toJSON());
       socket.end(`HTTP/1.1 501 Not Implemented\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-      const connection = this.#connections.get(socket) ?? { id: 0 };
+      const connection = this.#connections.get(socket) ?? { id: 0, inFlight: 0 };
+      clearTimeout(connection.headerTimer);
       options.emit({ event: 'http.request', id: connection.id, method: request.method ?? 'GET', path: loggablePath(request.url ?? '/'), status: 501, broker: formatHostPort(this.#web), durationMs: 0, redirectsFollowed: 0, error: error.toJSON() });
     });
   }
@@ -120,8 +128,10 @@ export class WebProxy {
    * @returns the last error a request on this connection met (for the connection.closed event)
    */
   serve(socket: net.Socket, id: number): { lastError: () => AppError | undefined } {
-    const connection: LocalConnection = { id };
+    const connection: LocalConnection = { id, inFlight: 0 };
     this.#connections.set(socket, connection);
+    this.#armHeaderTimer(socket, connection);
+    socket.once('close', () => clearTimeout(connection.headerTimer));
     this.#server.emit('connection', socket);
     // The tunnel's listeners accept paused (pauseOnConnect); the HTTP parser reads at its own pace.
     socket.resume();
@@ -133,9 +143,40 @@ export class WebProxy {
     this.#agents.dispose();
   }
 
+  /**
+   * Closes a connection whose client does not send a whole request head in time (slowloris, or a
+   * program that connects and stalls), answering 408 with HTTP_HEADER_TIMEOUT. The timer starts when
+   * the connection is accepted and again whenever its last answer is done; between requests Node's
+   * keepAliveTimeout (5 s) closes an idle connection first.
+   */
+  #armHeaderTimer(socket: net.Socket, connection: LocalConnection): void {
+    clearTimeout(connection.headerTimer);
+    const timeoutMs = this.#options.headerTimeoutMs ?? 20_000;
+    connection.headerTimer = setTimeout(() => {
+      if (socket.destroyed || connection.inFlight > 0) return;
+      const error = new AppError(
+        'HTTP_HEADER_TIMEOUT',
+        `The local client at ${formatHostPort({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 })} did not send a complete request head within ${timeoutMs / 1000} s; the web listener closed its connection.`,
+      );
+      connection.lastError = error;
+      const body = JSON.stringify(error.toJSON());
+      socket.end(`HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      // A client that does not close its side is not waited for.
+      setTimeout(() => socket.destroy(), 1_000).unref();
+    }, timeoutMs);
+    connection.headerTimer.unref();
+  }
+
   async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const started = performance.now();
-    const connection = this.#connections.get(request.socket) ?? { id: 0 };
+    const connection = this.#connections.get(request.socket) ?? { id: 0, inFlight: 0 };
+    const socket = request.socket;
+    connection.inFlight++;
+    clearTimeout(connection.headerTimer);
+    response.once('close', () => {
+      connection.inFlight--;
+      if (connection.inFlight === 0 && !socket.destroyed) this.#armHeaderTimer(socket, connection);
+    });
     const method = request.method ?? 'GET';
     const path = request.url ?? '/';
     const body = new RequestBody(request, this.#options.maxReplayBytes ?? 1024 * 1024);

@@ -324,8 +324,9 @@ export class ConnectionLog {
   }
 
   #apply(event: IncomingEvent): void {
-    if (event.event === 'listener.error') {
-      const { listener, error } = event as Extract<LogEvent, { event: 'listener.error' }>;
+    // A listener's own trouble (an accept failure, or its connection cap reached) is a row of its own.
+    if (event.event === 'listener.error' || event.event === 'listener.full') {
+      const { listener, error } = event as Extract<LogEvent, { event: 'listener.error' | 'listener.full' }>;
       const now = this.#now();
       this.#listenerErrors += 1;
       this.#put({

@@ -1,0 +1,198 @@
+/**
+ * Bounds on what local clients can take from a tunnel, shared by all its listeners: a cap on open
+ * connections per listener, and a reserve of file descriptors kept free so that connections already
+ * accepted can still dial their broker.
+ *
+ * Why the file-descriptor check is ours: when accept(2) fails with EMFILE, libuv closes its spare
+ * descriptor, accepts and closes every pending connection, and tells Node nothing (its "EMFILE
+ * trick", uv__emfile_trick in src/unix/stream.c), so net.Server emits no error and clients are
+ * dropped without a word in the log. Counting our own descriptors before the limit is reached lets
+ * the tunnel refuse the newest connection itself, say so (`listener.error` TUNNEL_FILE_LIMIT), and
+ * keep room for the connections it serves.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import type net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { AppError } from '../../../shared/errors.ts';
+import type { ListenerKind, TunnelEvent } from '../../../shared/model/events.ts';
+
+/** The tunnel's bounds on local clients; tests pass small values. */
+export interface ListenerLimits {
+  /** Most connections open at once on each Pulsar listener (the service port and each broker port). */
+  maxPulsarConnections: number;
+  /** Most connections open at once on the web listener (admin tools need a few; browsers open 6). */
+  maxHttpConnections: number;
+  /** A web-listener client must send a whole request head within this long (Node's default is 60 s). */
+  headerTimeoutMs: number;
+  /**
+   * The process's limit on open files; read from the system when absent (undefined where it cannot
+   * be read: the check is then off).
+   */
+  fileLimit?: number;
+  /** Descriptors kept free below `fileLimit`; by default 5% of it, at least 32. */
+  fileReserve?: number;
+}
+
+export const defaultListenerLimits: ListenerLimits = {
+  maxPulsarConnections: 1024,
+  maxHttpConnections: 128,
+  headerTimeoutMs: 20_000,
+};
+
+/** Reports of refused connections are at most this often per listener (the first one at once). */
+const reportIntervalMs = 1_000;
+/** Near the limit the descriptors are counted at most this often; in between, refusal stands. */
+const measureIntervalMs = 5;
+/** Far from the limit the estimate is checked against a real count at least this often. */
+const recountIntervalMs = 1_000;
+
+/**
+ * The soft limit on open files (RLIMIT_NOFILE) of this process, which Node raises to the hard limit
+ * at start. Linux: /proc/self/limits; other POSIX systems: `ulimit -n` of a child shell, which
+ * inherits the limit. Undefined on Windows, for "unlimited", or when it cannot be read.
+ */
+export function readFileLimit(): number | undefined {
+  try {
+    if (process.platform === 'linux') {
+      const line = /^Max open files\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+      return line !== undefined && /^\d+$/.test(line) ? Number(line) : undefined;
+    }
+    if (process.platform === 'win32') return undefined;
+    const text = execFileSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8', timeout: 2_000 }).trim();
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Open descriptors of this process (/dev/fd lists them on Linux and macOS), minus the listing's own. */
+export function countOpenFiles(): number | undefined {
+  try {
+    return readdirSync('/dev/fd').length - 1;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Refusals {
+  count: number;
+  reportedAt: number;
+  timer?: NodeJS.Timeout;
+}
+
+/** One per tunnel; `dispose()` drops pending reports. */
+export class ListenerGuard {
+  readonly #limits: ListenerLimits;
+  readonly #emit: (event: TunnelEvent) => void;
+  readonly #fileLimit: number | undefined;
+  readonly #fileReserve: number;
+  /** Descriptors in use as last counted, plus two for each connection admitted since. */
+  #estimate = 0;
+  #measuredAt = -Infinity;
+  readonly #refusals = new Map<string, Refusals>();
+
+  constructor(options: { emit: (event: TunnelEvent) => void; limits?: Partial<ListenerLimits> }) {
+    this.#limits = { ...defaultListenerLimits, ...options.limits };
+    this.#emit = options.emit;
+    this.#fileLimit = this.#limits.fileLimit ?? readFileLimit();
+    this.#fileReserve = this.#limits.fileReserve ?? Math.max(32, Math.ceil((this.#fileLimit ?? 0) * 0.05));
+  }
+
+  get limits(): ListenerLimits {
+    return this.#limits;
+  }
+
+  /** The connection cap of a kind of listener. */
+  maxConnections(listener: ListenerKind): number {
+    return listener === 'http' ? this.#limits.maxHttpConnections : this.#limits.maxPulsarConnections;
+  }
+
+  /**
+   * Caps a listening server's connections: Node closes any connection past `maxConnections` as it
+   * is accepted and emits 'drop' (Node 18.6+), which is reported as `listener.full`.
+   */
+  watch(server: net.Server, listener: ListenerKind, address: string): void {
+    const limit = this.maxConnections(listener);
+    server.maxConnections = limit;
+    server.on('drop', () => {
+      this.#refused(`full ${address}`, (count) => ({
+        event: 'listener.full',
+        listener,
+        address,
+        limit,
+        refused: count,
+        error: new AppError(
+          'TUNNEL_CONNECTION_LIMIT',
+          `The ${listener} listener on ${address} has ${limit} connections open, its limit; ${count} more ${count === 1 ? 'was' : 'were'} closed at once. Close idle clients (or find the one that opens connections without end).`,
+        ).toJSON(),
+      }));
+    });
+  }
+
+  /**
+   * Whether a connection just accepted may be served: false when fewer than the reserve of file
+   * descriptors would be left (then it is closed here and reported). The web listener gives way
+   * first (at twice the reserve), so a flood of HTTP clients cannot take the Pulsar listeners' room.
+   */
+  admit(socket: net.Socket, listener: ListenerKind, address: string): boolean {
+    const limit = this.#fileLimit;
+    if (limit === undefined) return true;
+    const threshold = limit - this.#fileReserve * (listener === 'http' ? 2 : 1);
+    this.#estimate += 2;
+    const now = performance.now();
+    const stale = now - this.#measuredAt > recountIntervalMs;
+    const near = this.#estimate >= threshold && now - this.#measuredAt >= measureIntervalMs;
+    if (stale || near) {
+      const counted = countOpenFiles();
+      if (counted === undefined) return true;
+      // The connection's own descriptor is counted; its dial to the broker is one more.
+      this.#estimate = counted + 1;
+      this.#measuredAt = now;
+    }
+    if (this.#estimate < threshold) return true;
+    socket.destroy();
+    this.#estimate -= 2;
+    this.#refused(`files ${address}`, (count) => ({
+      event: 'listener.error',
+      listener,
+      error: new AppError(
+        'TUNNEL_FILE_LIMIT',
+        `The tunnel has about ${this.#estimate} of its ${limit} open files in use; ${count} new ${count === 1 ? 'connection' : 'connections'} on ${address} ${count === 1 ? 'was' : 'were'} closed at once to keep room for the open ones. Close idle clients, or raise the limit (ulimit -n) before starting the tunnel.`,
+      ).toJSON(),
+    }));
+    return false;
+  }
+
+  /** Drops pending reports. */
+  dispose(): void {
+    for (const refusals of this.#refusals.values()) clearTimeout(refusals.timer);
+    this.#refusals.clear();
+  }
+
+  /** Counts a refusal; reports at once, then at most once a second with the count since. */
+  #refused(key: string, event: (count: number) => TunnelEvent): void {
+    let refusals = this.#refusals.get(key);
+    if (!refusals) {
+      refusals = { count: 0, reportedAt: -Infinity };
+      this.#refusals.set(key, refusals);
+    }
+    refusals.count++;
+    if (refusals.timer) return;
+    const entry = refusals;
+    const report = () => {
+      entry.timer = undefined;
+      if (entry.count === 0) return;
+      const count = entry.count;
+      entry.count = 0;
+      entry.reportedAt = performance.now();
+      this.#emit(event(count));
+    };
+    const wait = entry.reportedAt + reportIntervalMs - performance.now();
+    if (wait <= 0) report();
+    else {
+      entry.timer = setTimeout(report, wait);
+      entry.timer.unref();
+    }
+  }
+}
