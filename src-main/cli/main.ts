@@ -10,6 +10,7 @@ import { registerProfilesCommands } from './commands/profiles.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerUiCommand } from './commands/ui.ts';
 import { CliExit, type CliContext } from './context.ts';
+import { printableLines } from './printable.ts';
 
 const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
@@ -65,13 +66,15 @@ try {
   if (error instanceof CommanderError) {
     finish(error.exitCode === 0 ? 0 : 2);
   } else if (error instanceof CliExit) {
-    process.stderr.write(`pulsar-tunnel: ${error.message}\n`);
+    // Messages may quote input (a file's content, a name, a broker's answer): every control
+    // character is escaped; the message's own line breaks (a list of problems) are kept.
+    process.stderr.write(`pulsar-tunnel: ${printableLines(error.message)}\n`);
     finish(error.status);
   } else if (error instanceof AppError) {
-    process.stderr.write(`pulsar-tunnel: ${error.code}: ${error.message}\n`);
+    process.stderr.write(`pulsar-tunnel: ${error.code}: ${printableLines(error.message)}\n`);
     finish(1);
   } else {
-    process.stderr.write(`pulsar-tunnel: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(`pulsar-tunnel: unexpected error: ${printableLines((error as Error)?.stack ?? String(error))}\n`);
     finish(1);
   }
 }

@@ -3,6 +3,7 @@
  * else (scripts read it); `text` writes short human lines.
  */
 import type { TunnelEvent } from '../../shared/model/events.ts';
+import { printable } from './printable.ts';
 
 export type LogFormat = 'json' | 'text';
 
@@ -12,8 +13,17 @@ function size(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** One human-readable line for an event, or undefined when text mode shows nothing for it. */
+/**
+ * One human-readable line for an event, or undefined when text mode shows nothing for it. Fields
+ * come from local clients and the cluster (versions, topics, paths, error messages), so the line is
+ * escaped as a whole: whatever they hold, it stays one line with no terminal control in it.
+ */
 export function formatEventText(event: TunnelEvent): string | undefined {
+  const line = describeEvent(event);
+  return line === undefined ? undefined : printable(line);
+}
+
+function describeEvent(event: TunnelEvent): string | undefined {
   const time = new Date().toISOString().slice(11, 23);
   switch (event.event) {
     case 'ready':

@@ -9,6 +9,7 @@ import { AppError } from '../../../shared/errors.ts';
 import type { DoctorReport, DoctorStep } from '../../../shared/model/doctor.ts';
 import type { TunnelConfig } from '../../core/tunnel/config.ts';
 import { CliExit, type CliContext } from '../context.ts';
+import { printable, printableLines } from '../printable.ts';
 
 interface DoctorCliOptions {
   profile?: string;
@@ -26,7 +27,8 @@ export function formatStepText(step: DoctorStep): string {
   const lines = [`${marks[step.status]} ${step.title} (${timing}): ${step.detail}`];
   if (step.code && step.status !== 'ok') lines.push(`    ${step.status === 'failed' ? 'error' : 'warning'}: ${step.code}`);
   if (step.fix && step.status !== 'ok') lines.push(...step.fix.split('\n').map((line, index) => `    ${index === 0 ? 'what to do: ' : '  '}${line}`));
-  return lines.join('\n');
+  // Details quote what the proxy and brokers answered: escaped, line by line.
+  return printableLines(lines.join('\n'));
 }
 
 /** The generated proxy configuration as human text. */
@@ -84,7 +86,7 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
 
       if (!options.json) {
         const via = config.proxy ? ` through ${config.proxy.host}:${config.proxy.port}` : '';
-        out.write(`Checking profile "${config.name}": pulsar+ssl://${config.service.host}:${config.service.port}${via}${options.idleCheck ? ' (the idle check takes up to 40 s)' : ''}\n`);
+        out.write(`${printable(`Checking profile "${config.name}": pulsar+ssl://${config.service.host}:${config.service.port}${via}${options.idleCheck ? ' (the idle check takes up to 40 s)' : ''}`)}\n`);
       }
       const report = await runDoctor(config, { topic: options.topic, idleCheck: options.idleCheck ?? false, onStep: printStep });
       if (options.json) {
@@ -94,9 +96,9 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
         out.write(
           report.ok
             ? `All checks passed in ${report.durationMs} ms${warnings > 0 ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}.\n`
-            : `Stopped at "${report.steps.find((step) => step.name === report.failedStep)?.title ?? report.failedStep}" after ${report.durationMs} ms.\n`,
+            : `Stopped at "${printable(report.steps.find((step) => step.name === report.failedStep)?.title ?? report.failedStep ?? '')}" after ${report.durationMs} ms.\n`,
         );
-        if (options.proxyConfig) out.write(`\n${formatProxyConfigText(report)}`);
+        if (options.proxyConfig) out.write(`\n${printableLines(formatProxyConfigText(report))}`);
       }
       if (!report.ok) throw new CliExit(1, `doctor: the step "${report.failedStep}" failed.`);
     });

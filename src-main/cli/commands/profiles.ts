@@ -12,6 +12,7 @@ import type { SecretSource } from '../../../shared/ipc/contract.ts';
 import type { CertificateSummary } from '../../../shared/model/certificate.ts';
 import type { ProfileStore } from '../../core/profiles/store.ts';
 import { CliExit, type CliContext } from '../context.ts';
+import { printable } from '../printable.ts';
 
 // The engine modules (and zod, which they load) are imported when a command runs, not when the
 // CLI starts: `--help` and every other command stay fast (bin/pulsar-tunnel.mjs).
@@ -121,7 +122,7 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
       const [{ describeEntry }, { secretKinds }] = await Promise.all([storeModule(), storedProfileModule()]);
       await withStore(io, async (store) => {
         const { profiles: entries, problems } = await store.list();
-        for (const problem of problems) io.stderr.write(`warning: ${problem.message}\n`);
+        for (const problem of problems) io.stderr.write(`warning: ${printable(problem.message)}\n`);
         if (options.json) {
           json(io, {
             profiles: entries.map((entry) => ({ ...describeEntry(entry), updatedAt: entry.updatedAt })),
@@ -139,7 +140,7 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
           const held = secretKinds.filter((kind) => secrets[kind]).join(',') || '-';
           rows.push([profile.name, profile.serviceUrl, profile.proxyServiceUrl ?? '-', profile.auth, listen, held]);
         }
-        io.stdout.write(`${table(rows)}\n`);
+        io.stdout.write(`${table(rows.map((row) => row.map(printable)))}\n`);
       });
     });
 
@@ -172,7 +173,7 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
           `secrets in the OS keychain: ${secretKinds.filter((kind) => view.secrets[kind]).join(', ') || 'none'}`,
           ...riskySettings(profile).map((risk) => `warning: ${formatRisk(risk)}`),
         ];
-        io.stdout.write(`${lines.join('\n')}\n`);
+        io.stdout.write(`${lines.map(printable).join('\n')}\n`);
       });
     });
 
@@ -197,7 +198,7 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
         const overrides = { trustCertsFile: options.trustCerts, certFile: options.cert, keyFile: options.key, tokenFile: options.tokenFile };
         const result = await importFile(store, file, { name: options.name, replace: options.replace, passphrase, env: io.env, overrides, readSecrets: options.readSecrets === true });
         if (options.json) json(io, result);
-        else for (const warning of result.warnings) io.stderr.write(`warning: ${warning}\n`);
+        else for (const warning of result.warnings) io.stderr.write(`warning: ${printable(warning)}\n`);
         if (result.needsConfirmation) {
           // A file from elsewhere could name any variable or file here and send its secret to its
           // author's server: the user says yes explicitly.
@@ -208,8 +209,10 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
           );
         }
         if (options.json) return;
-        for (const source of result.secretSources) io.stderr.write(`read ${secretSourceLine(source)}\n`);
-        io.stdout.write(`imported ${result.imported.join(', ')} (${result.kind})\n`);
+        for (const source of result.secretSources) io.stderr.write(`read ${printable(secretSourceLine(source))}
+`);
+        io.stdout.write(`imported ${printable(result.imported.join(', '))} (${result.kind})
+`);
       });
     });
 
