@@ -45,7 +45,7 @@ export const errorCatalog = {
   HTTP_REDIRECT_UNREACHABLE: 'The web service redirected to an address the tunnel cannot reach through this profile\'s proxy; the message names it (brokers must advertise https web addresses whose host names the proxy routes).',
   HTTP_REDIRECT_BODY_TOO_LARGE: 'The web service redirected a request whose body is too large for the tunnel to replay; send it to the broker that owns the resource, or make the body smaller.',
   HTTP_TOO_MANY_REDIRECTS: 'The web service kept redirecting; the redirect loop is named in the message (check the cluster\'s ownership of the resource).',
-  HTTP_REQUEST_REFUSED: 'The web listener refused a request from a web page of another site, or for a host name that is not this machine: the tunnel adds your credentials to requests there, so only local tools may use it.',
+  HTTP_REQUEST_REFUSED: 'The web listener refused a request a web page started, or one for a host name that is not this machine: the tunnel adds your credentials to requests there, so only local tools (or an address typed into the browser) may use it.',
   HTTP_HEADER_TIMEOUT: 'A local client did not send a complete HTTP request head in time, so the web listener closed its connection; check the client (a stalled or hostile program holds connections this way).',
   HTTP_UPSTREAM_FAILED: 'The web service\'s answer could not be passed on (it broke off or was not valid HTTP); the message says what happened.',
   KEYCHAIN_UNAVAILABLE: 'The OS keychain (Secret Service) is not available; start a keyring daemon or unlock your desktop session.',

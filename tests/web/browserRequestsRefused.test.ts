@@ -1,10 +1,16 @@
 /**
- * The web listener adds the profile's credential to requests, so a web page must not be able to use
- * it: a cross-site request (CSRF) and a request for a rebound host name (DNS rebinding) are refused
- * before anything reaches the cluster, while local tools (no Origin) are served.
+ * The web listener adds the profile's credential to requests, so no request a web page starts may
+ * use it: a cross-site request (CSRF), an <img>, no-cors fetch or <iframe> from another local page
+ * (same-site to the listener), and a request for a rebound host name (DNS rebinding) are refused
+ * before anything reaches the cluster, while local tools (no browser headers) and an address the user
+ * typed are served. The last test proves it with Debian's Chromium loading a page from another port.
  */
 import http from 'node:http';
+import type net from 'node:net';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { HttpRequestEvent } from '../../shared/model/events.ts';
+import { ensureProgram } from '../fixtures/systemPrograms.ts';
 import { startAdminCluster, type AdminCluster } from '../fixtures/adminServer.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { startAts, type SniRouter } from '../fixtures/sniRouters.ts';
@@ -60,11 +66,26 @@ it('serves a local tool (no Origin) with the token added', async () => {
   expect(admin.requests.length).toBe(before + 1);
 });
 
-// The listener's port is known only once it runs, so each case builds its headers from it.
+it('serves an address the user typed into the browser (Sec-Fetch-Site: none, a navigation)', async () => {
+  const before = admin.requests.length;
+  const answer = await request('GET', { host: `localhost:${port}`, 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-user': '?1', 'user-agent': 'Mozilla/5.0' });
+  expect(answer.status).toBe(200);
+  expect(admin.requests.length).toBe(before + 1);
+});
+
+// The listener's port is known only once it runs, so each case builds its headers from it. The
+// "same-site" cases are what Chromium sends for a page on http://localhost:3000.
+const otherPage = 'http://localhost:3000/';
 const refused: [string, string, (port: number) => Record<string, string>][] = [
   ['a form post from another site', 'POST', (listenPort) => ({ host: `127.0.0.1:${listenPort}`, origin: 'https://evil.example', 'content-type': 'text/plain' })],
   ['a fetch marked cross-site', 'GET', (listenPort) => ({ host: `localhost:${listenPort}`, 'sec-fetch-site': 'cross-site' })],
   ['a rebound host name', 'GET', (listenPort) => ({ host: `evil.example:${listenPort}` })],
+  ['an <img> of another local page', 'GET', (listenPort) => ({ host: `localhost:${listenPort}`, 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image', referer: otherPage })],
+  ['a no-cors fetch of another local page', 'GET', (listenPort) => ({ host: `localhost:${listenPort}`, 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'empty', referer: otherPage })],
+  ['an <iframe> of another local page', 'GET', (listenPort) => ({ host: `localhost:${listenPort}`, 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe', referer: otherPage })],
+  ['an <img> with referrerpolicy="no-referrer"', 'GET', (listenPort) => ({ host: `localhost:${listenPort}`, 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' })],
+  ['a request from a page the listener itself served (same origin)', 'POST', (listenPort) => ({ host: `127.0.0.1:${listenPort}`, origin: `http://127.0.0.1:${listenPort}`, 'sec-fetch-site': 'same-origin' })],
+  ['a link followed from another page', 'GET', (listenPort) => ({ host: `localhost:${listenPort}`, referer: otherPage })],
 ];
 
 it.each(refused)('refuses %s with 403 and never reaches the cluster', async (_name, method, headers) => {
@@ -76,3 +97,43 @@ it.each(refused)('refuses %s with 403 and never reaches the cluster', async (_na
   const logged = tunnel.events.filter((event) => event.event === 'http.request').at(-1);
   expect(logged).toMatchObject({ status: 403, error: { code: 'HTTP_REQUEST_REFUSED' } });
 });
+
+it('names only the referring page’s origin in the log, not its path or query', async () => {
+  await request('GET', { host: `localhost:${port}`, referer: 'http://localhost:3000/app?session=hunter2' });
+  const logged = tunnel.events.filter((event) => event.event === 'http.request').at(-1) as { error?: { message: string } };
+  expect(logged.error?.message).toContain('Referer: http://localhost:3000');
+  expect(JSON.stringify(tunnel.events)).not.toContain('hunter2');
+});
+
+// TOOLCHAIN: Debian's Chromium, as root in a container, headless (as tests/e2e/ui.test.ts launches it).
+const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+it('refuses the <img>, no-cors fetch and <iframe> of a page on another local port in real Chromium', async () => {
+  await ensureProgram({ binary: 'chromium', debianPackage: 'chromium', neededFor: 'the browser-request tests (a real page makes the requests)' });
+  const listener = `http://localhost:${port}/admin/v2/clusters`;
+  const page = `<!doctype html><title>other local app</title>
+<img src="${listener}?via=img">
+<iframe src="${listener}?via=iframe"></iframe>
+<script>fetch('${listener}?via=fetch', { mode: 'no-cors' }).catch(() => undefined);</script>`;
+  const pageServer = http.createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html' });
+    response.end(page);
+  });
+  await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', () => resolve()));
+  const pagePort = (pageServer.address() as net.AddressInfo).port;
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs, headless: true });
+  try {
+    const before = admin.requests.length;
+    const tab = await browser.newPage();
+    await tab.goto(`http://localhost:${pagePort}/`);
+    const answered = await Promise.all(
+      ['img', 'iframe', 'fetch'].map((via) => tunnel.waitForEvent((event): event is HttpRequestEvent => event.event === 'http.request' && event.path.endsWith(`via=${via}`), 15_000)),
+    );
+    for (const event of answered) expect(event).toMatchObject({ status: 403, error: { code: 'HTTP_REQUEST_REFUSED' } });
+    expect(answered.map((event) => event.error?.message)).toEqual(answered.map(() => expect.stringContaining('sec-fetch-site: same-site')));
+    expect(admin.requests.slice(before).filter((received) => received.url.includes('via='))).toEqual([]);
+  } finally {
+    await browser.close();
+    await new Promise<void>((resolve) => pageServer.close(() => resolve()));
+  }
+}, 60_000);

@@ -140,22 +140,53 @@ export async function rewriteLookupAnswer(
 const loopbackHostNames = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 /**
- * Refuses what only a web browser would send, because the web listener adds the profile's
- * credential to every request that has none: a page of another site posting to it (cross-site
- * request forgery: browsers send `Origin` / `Sec-Fetch-Site`, local tools do not), and a page whose
- * own name was made to resolve to this machine (DNS rebinding: its `Host` is not a loopback name).
+ * What a browser sends and local tools (curl, pulsar-admin's Java client, Node's fetch, Python
+ * requests) do not: `Origin` (on cross-origin and every non-GET request), `Referer`, and the Fetch
+ * Metadata headers (`Sec-Fetch-Site`, `-Mode`, `-Dest`, `-User`), which Chromium, Firefox and Safari
+ * send on every request (W3C Fetch Metadata Request Headers).
+ */
+function browserMarks(headers: IncomingHttpHeaders): string[] {
+  const marks: string[] = [];
+  if (headers.origin !== undefined) marks.push(`Origin: ${headers.origin}`);
+  // Only the referring page's origin: its path and query may hold that page's own secrets.
+  if (headers.referer !== undefined) marks.push(`Referer: ${URL.canParse(headers.referer) ? new URL(headers.referer).origin : '(not a URL)'}`);
+  for (const name of Object.keys(headers)) if (name.startsWith('sec-fetch-')) marks.push(`${name}: ${String(headers[name])}`);
+  return marks;
+}
+
+/**
+ * A navigation the user started: typed into the address bar or opened from a bookmark. Browsers mark
+ * it `Sec-Fetch-Site: none` with mode `navigate`, which no page can cause, and send no Origin or
+ * Referer. Its answer is shown to the user only, never to a page.
+ */
+function userNavigation(headers: IncomingHttpHeaders, method: string): boolean {
+  return (method === 'GET' || method === 'HEAD') && headers['sec-fetch-site'] === 'none' && headers['sec-fetch-mode'] === 'navigate' && headers.origin === undefined && headers.referer === undefined;
+}
+
+/**
+ * Refuses what a web page can make a browser send, because the web listener adds the profile's
+ * credential to every request that has none. Any request a page started is refused, whatever its
+ * site: another site's form or fetch (cross-site request forgery), and just as much an `<img>`,
+ * no-cors `fetch` or `<iframe>` of another local page (`http://localhost:3000` is "same-site" to a
+ * listener on localhost, yet another program's page). It is recognised by the headers browsers add
+ * (see browserMarks). Also refused: a page whose own name was made to resolve to this machine (DNS
+ * rebinding: its `Host` is not a loopback name). A navigation the user typed is served.
  * @param anyHost true when the listener deliberately serves other machines (listen.allowNonLoopback)
  * @returns the error to answer with, or undefined to serve the request
  */
-export function refuseBrowserRequest(headers: IncomingHttpHeaders, anyHost: boolean): AppError | undefined {
+export function refuseBrowserRequest(headers: IncomingHttpHeaders, anyHost: boolean, method = 'GET'): AppError | undefined {
   const host = headers.host ?? '';
   const hostName = host.replace(/:\d+$/, '').toLowerCase();
   if (!anyHost && host !== '' && !loopbackHostNames.has(hostName) && !/^127\.\d+\.\d+\.\d+$/.test(hostName)) {
     return new AppError('HTTP_REQUEST_REFUSED', `The web listener refused a request for host "${host}": only loopback names reach it (a web page whose name resolves to this machine must not use your credentials).`);
   }
-  const origin = headers.origin;
-  if ((origin !== undefined && origin !== `http://${host}`) || headers['sec-fetch-site'] === 'cross-site') {
-    return new AppError('HTTP_REQUEST_REFUSED', `The web listener refused a request from the web page ${origin ?? '(another site)'}: the tunnel adds your credentials here, so only local tools may use it.`);
+  if (userNavigation(headers, method)) return undefined;
+  const marks = browserMarks(headers);
+  if (marks.length > 0) {
+    return new AppError(
+      'HTTP_REQUEST_REFUSED',
+      `The web listener refused a request a web page started (${marks.join(', ')}): the tunnel adds your credentials here, so only local tools (curl, pulsar-admin, scripts) may use it, or an address typed into the browser.`,
+    );
   }
   return undefined;
 }

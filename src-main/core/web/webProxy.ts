@@ -186,7 +186,7 @@ export class WebProxy {
     let cameFrom: string | undefined;
     let error: AppError | undefined;
     try {
-      const refusal = refuseBrowserRequest(request.headers, this.#options.anyHost ?? false);
+      const refusal = refuseBrowserRequest(request.headers, this.#options.anyHost ?? false, method);
       if (refusal) {
         request.resume();
         throw refusal;
