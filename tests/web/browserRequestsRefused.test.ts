@@ -66,6 +66,13 @@ it('serves a local tool (no Origin) with the token added', async () => {
   expect(admin.requests.length).toBe(before + 1);
 });
 
+it("serves Node's fetch, which sends Sec-Fetch-Mode: cors and nothing else a browser sends", async () => {
+  const before = admin.requests.length;
+  const response = await fetch(`http://127.0.0.1:${port}/admin/v2/clusters`);
+  expect(response.status).toBe(200);
+  expect(admin.requests.length).toBe(before + 1);
+});
+
 it('serves an address the user typed into the browser (Sec-Fetch-Site: none, a navigation)', async () => {
   const before = admin.requests.length;
   const answer = await request('GET', { host: `localhost:${port}`, 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-user': '?1', 'user-agent': 'Mozilla/5.0' });
@@ -85,6 +92,7 @@ const refused: [string, string, (port: number) => Record<string, string>][] = [
   ['an <iframe> of another local page', 'GET', (listenPort) => ({ host: `localhost:${listenPort}`, 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe', referer: otherPage })],
   ['an <img> with referrerpolicy="no-referrer"', 'GET', (listenPort) => ({ host: `localhost:${listenPort}`, 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' })],
   ['a request from a page the listener itself served (same origin)', 'POST', (listenPort) => ({ host: `127.0.0.1:${listenPort}`, origin: `http://127.0.0.1:${listenPort}`, 'sec-fetch-site': 'same-origin' })],
+  ['a fetch from a page in mode cors (Sec-Fetch-Site beside the mode undici also sends)', 'GET', (listenPort) => ({ host: `localhost:${listenPort}`, 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' })],
   ['a link followed from another page', 'GET', (listenPort) => ({ host: `localhost:${listenPort}`, referer: otherPage })],
 ];
 

@@ -140,17 +140,21 @@ export async function rewriteLookupAnswer(
 const loopbackHostNames = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 /**
- * What a browser sends and local tools (curl, pulsar-admin's Java client, Node's fetch, Python
- * requests) do not: `Origin` (on cross-origin and every non-GET request), `Referer`, and the Fetch
- * Metadata headers (`Sec-Fetch-Site`, `-Mode`, `-Dest`, `-User`), which Chromium, Firefox and Safari
- * send on every request (W3C Fetch Metadata Request Headers).
+ * What a browser sends and local tools (curl, pulsar-admin's Java client, Python requests) do not:
+ * `Origin` (on cross-origin and every non-GET request), `Referer`, and the Fetch Metadata headers
+ * (`Sec-Fetch-Site`, `-Mode`, `-Dest`, `-User`), which Chromium, Firefox and Safari send together on
+ * every request to a trustworthy origin such as localhost (W3C Fetch Metadata Request Headers).
+ * One exception: Node's fetch (undici) sends `Sec-Fetch-Mode: cors` alone, which no browser does
+ * (a browser always adds `Sec-Fetch-Site`), so that header alone is not a mark.
  */
 function browserMarks(headers: IncomingHttpHeaders): string[] {
   const marks: string[] = [];
   if (headers.origin !== undefined) marks.push(`Origin: ${headers.origin}`);
   // Only the referring page's origin: its path and query may hold that page's own secrets.
   if (headers.referer !== undefined) marks.push(`Referer: ${URL.canParse(headers.referer) ? new URL(headers.referer).origin : '(not a URL)'}`);
-  for (const name of Object.keys(headers)) if (name.startsWith('sec-fetch-')) marks.push(`${name}: ${String(headers[name])}`);
+  const fetchMetadata = Object.keys(headers).filter((name) => name.startsWith('sec-fetch-'));
+  const nodeFetch = fetchMetadata.length === 1 && fetchMetadata[0] === 'sec-fetch-mode' && headers['sec-fetch-mode'] === 'cors';
+  if (!nodeFetch) for (const name of fetchMetadata) marks.push(`${name}: ${String(headers[name])}`);
   return marks;
 }
 
