@@ -43,6 +43,7 @@ export const errorCatalog = {
   PULSAR_LOOKUP_FAILED: 'The topic lookup failed; check the topic name and that the role may look it up.',
   PROXY_IDLE_TIMEOUT_SHORT: 'The proxy closes idle connections sooner than the keepalive interval; lower keepAliveIntervalSeconds below the proxy\'s idle timeout, or raise that timeout.',
   HTTP_REDIRECT_UNREACHABLE: 'The web service redirected to an address the tunnel cannot reach through this profile\'s proxy; the message names it (brokers must advertise https web addresses whose host names the proxy routes).',
+  HTTP_REDIRECT_REFUSED: 'The web service redirected to a host the tunnel does not send credentials to (outside this cluster, or your own Authorization header to another host); the message says which and what to do.',
   HTTP_REDIRECT_BODY_TOO_LARGE: 'The web service redirected a request whose body is too large for the tunnel to replay; send it to the broker that owns the resource, or make the body smaller.',
   HTTP_TOO_MANY_REDIRECTS: 'The web service kept redirecting; the redirect loop is named in the message (check the cluster\'s ownership of the resource).',
   HTTP_REQUEST_REFUSED: 'The web listener refused a request a web page started, or one for a host name that is not this machine: the tunnel adds your credentials to requests there, so only local tools (or an address typed into the browser) may use it.',

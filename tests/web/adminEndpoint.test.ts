@@ -131,6 +131,21 @@ describe('the admin HTTP endpoint', () => {
     expect(admin.requests.at(-1)?.authorization).toBe('Bearer someone-else');
   });
 
+  it("does not carry a client's own Authorization or Cookie to the owner broker a 307 names", async () => {
+    const withOwn = await fetch(`${base}/admin/v2/persistent/t/ns/two/stats?own=1`, { headers: { authorization: `Bearer ${token}` } });
+    expect(withOwn.status).toBe(502);
+    expect(await withOwn.json()).toMatchObject({ code: 'HTTP_REDIRECT_REFUSED', message: expect.stringContaining('your own Authorization header') });
+    expect(admin.requests.filter((request) => request.url.endsWith('?own=1')).map((request) => request.broker)).toEqual(['broker1.test']);
+
+    const withCookie = await fetch(`${base}/admin/v2/persistent/t/ns/two/stats?cookie=1`, { headers: { cookie: 'session=client-secret' } });
+    expect(withCookie.status).toBe(200);
+    const hops = admin.requests.filter((request) => request.url.endsWith('?cookie=1'));
+    expect(hops.map((request) => [request.broker, request.cookie, request.authorization])).toEqual([
+      ['broker1.test', 'session=client-secret', `Bearer ${token}`],
+      ['broker2.test', undefined, `Bearer ${token}`],
+    ]);
+  });
+
   it('follows a 307 to the owning broker inside the tunnel and replays a PUT body (curl)', async () => {
     const body = randomBytes(300 * 1024);
     const file = path.join(dir, 'put.bin');

@@ -109,7 +109,12 @@ export class BrokerRegistry {
     return [...this.#byAddress.values()].map((entry) => ({ broker: entry.broker, sni: sni(entry.target) ?? '', local: entry.local }));
   }
 
-  /** The listeners, for the tunnel to close. */
+  /** The host names of every broker a lookup has named. */
+  hosts(): string[] {
+    return [...this.#byAddress.values()].map((entry) => entry.target.host);
+  }
+
+    /** The listeners, for the tunnel to close. */
   get servers(): readonly net.Server[] {
     return this.#servers;
   }

@@ -104,6 +104,7 @@ export class Tunnel {
         // Other machines use a non-loopback listener by name; a loopback one answers loopback names only.
         anyHost: !isLoopbackHost(config.listen.host),
         headerTimeoutMs: this.#guard.limits.headerTimeoutMs,
+        clusterHosts: () => [config.service.host, ...(this.#registry?.hosts() ?? [])],
       });
     }
   }

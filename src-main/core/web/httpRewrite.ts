@@ -63,37 +63,49 @@ export function loggablePath(url: string): string {
   return `${url.slice(0, queryAt)}?${query}`;
 }
 
-/** Where a redirect sends the request, or why the tunnel will not follow it. */
+/** Where a redirect sends the request, or why the tunnel will not follow it (and with which code). */
 export type RedirectDecision =
   | { follow: true; target: DialTarget; path: string }
-  | { follow: false; reason: string };
+  | { follow: false; reason: string; code: 'HTTP_REDIRECT_UNREACHABLE' | 'HTTP_REDIRECT_REFUSED' };
 
 /**
- * Decides whether the tunnel can follow a redirect from `from` to `location`. Only https addresses
- * with a host name are followed: the tunnel reaches brokers only through an SNI proxy, which routes
- * by the TLS server name; a plain http:// address has no TLS and an IP address has no server name
- * (RFC 6066 section 3 forbids SNI for IP literals), so neither can reach the right broker.
+ * Decides whether the tunnel can follow a redirect from `from` to `location`, carrying the profile's
+ * credential. Only https addresses are followed. Through an SNI proxy the address must be a host
+ * name: the proxy routes by the TLS server name, and an IP address has none (RFC 6066 section 3
+ * forbids SNI for IP literals); the proxy's routes keep the request inside the cluster. Without a
+ * proxy nothing else would, so the host must be one the cluster has named (`isClusterHost`: the
+ * service and web hosts, and brokers named in lookup answers): a redirect elsewhere, from a
+ * misconfigured or hostile endpoint, must not receive the credential.
  */
-export function decideRedirect(from: DialTarget, location: string, options: { throughProxy: boolean }): RedirectDecision {
+export function decideRedirect(from: DialTarget, location: string, options: { throughProxy: boolean; isClusterHost: (host: string) => boolean }): RedirectDecision {
   let url: URL;
   try {
     url = new URL(location, `https://${hostHeader(from)}/`);
   } catch {
-    return { follow: false, reason: `the Location "${location}" is not a valid URL` };
+    return { follow: false, code: 'HTTP_REDIRECT_UNREACHABLE', reason: `the Location "${location}" is not a valid URL` };
   }
   const path = `${url.pathname}${url.search}`;
   if (url.protocol === 'http:') {
     return {
       follow: false,
+      code: 'HTTP_REDIRECT_UNREACHABLE',
       reason: `it points to the plain-HTTP address ${url.origin}; the tunnel reaches the cluster only over TLS through the proxy, so the brokers must redirect to their https web address (webServicePortTls)`,
     };
   }
-  if (url.protocol !== 'https:') return { follow: false, reason: `its scheme "${url.protocol}" is not https` };
+  if (url.protocol !== 'https:') return { follow: false, code: 'HTTP_REDIRECT_UNREACHABLE', reason: `its scheme "${url.protocol}" is not https` };
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (options.throughProxy && net.isIP(host)) {
     return {
       follow: false,
+      code: 'HTTP_REDIRECT_UNREACHABLE',
       reason: `it points to the IP address ${host}; an SNI proxy routes by host name, so the brokers must advertise host names the proxy routes`,
+    };
+  }
+  if (!options.throughProxy && !options.isClusterHost(host)) {
+    return {
+      follow: false,
+      code: 'HTTP_REDIRECT_REFUSED',
+      reason: `${host} is not a host of this cluster; without a proxy the tunnel follows redirects (with your credential) only to the web service host and the brokers the cluster has named in lookup answers (look the topic up first, e.g. pulsar-admin topics lookup, if that broker is new to this tunnel)`,
     };
   }
   return { follow: true, target: { host, port: url.port === '' ? 443 : Number(url.port) }, path };
@@ -135,6 +147,25 @@ export async function rewriteLookupAnswer(
   }
   for (const name of httpFields) if (text(name) !== undefined) record[name] = addresses.webUrl;
   return JSON.stringify(record);
+}
+
+/** The host names an HTTP-lookup answer names (its broker and web URLs), lower case. */
+export function lookupAnswerHosts(body: string): string[] {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(body);
+  } catch {
+    return [];
+  }
+  if (typeof answer !== 'object' || answer === null) return [];
+  const hosts: string[] = [];
+  for (const name of [...brokerFields, ...httpFields]) {
+    const value = (answer as Record<string, unknown>)[name];
+    if (typeof value !== 'string' || !URL.canParse(value)) continue;
+    const host = new URL(value).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    if (host !== '') hosts.push(host);
+  }
+  return hosts;
 }
 
 const loopbackHostNames = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);

@@ -17,8 +17,12 @@
  *   proxy has no route for) in its own error, instead of the client failing on an internal name.
  * The cost is a bounded replay buffer: the request body streams upstream as it arrives and a copy
  * of up to `maxReplayBytes` (1 MiB) is kept; a redirected request with a larger body gets 413.
- * Following keeps the Authorization header: the next hop is reached only through this profile's
- * proxy with the profile's CA and hostname check, so the credential goes to the same cluster.
+ * Following carries the profile's credential only inside the cluster: through the profile's proxy
+ * (whose SNI routes are the cluster's brokers, verified with the profile's CA and hostname check),
+ * or, without a proxy, only to hosts the cluster has named (see decideRedirect). A client's OWN
+ * credential never goes to another host than the web service it addressed: its Cookie is dropped,
+ * and a request with its own Authorization is answered HTTP_REDIRECT_REFUSED rather than sent on
+ * without it (an unexplained 401 from the owner broker) or with the profile's (another identity).
  */
 import http from 'node:http';
 import type net from 'node:net';
@@ -28,7 +32,7 @@ import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { TunnelConfig } from '../tunnel/config.ts';
 import { formatHostPort, type DialTarget, type Dialer } from '../tunnel/dialer.ts';
-import { decideRedirect, endToEndHeaders, hostHeader, isLookupPath, loggablePath, refuseBrowserRequest, rewriteLookupAnswer } from './httpRewrite.ts';
+import { decideRedirect, endToEndHeaders, hostHeader, isLookupPath, loggablePath, lookupAnswerHosts, refuseBrowserRequest, rewriteLookupAnswer } from './httpRewrite.ts';
 import { RequestBody } from './requestBody.ts';
 import { UpstreamAgents } from './upstreamAgents.ts';
 
@@ -48,6 +52,8 @@ export interface WebProxyOptions {
   maxLookupBytes?: number;
   /** Serve requests for any Host (the listener deliberately serves other machines). */
   anyHost?: boolean;
+  /** Host names the cluster has named besides the web host (the service host, brokers from lookups). */
+  clusterHosts?: () => Iterable<string>;
   /** A client must send each request head within this long, counted from when it may start; 20 s by default. */
   headerTimeoutMs?: number;
 }
@@ -65,6 +71,8 @@ const followAlways = new Set([307, 308]);
 // 301/302 change a POST into a GET in most clients (RFC 9110 15.4.2), so they are followed only
 // for GET and HEAD, where following is exactly what a client would do.
 const followForSafeMethods = new Set([301, 302]);
+/** Bound on the host names remembered from HTTP-lookup answers (a cluster has far fewer brokers). */
+const maxNamedHosts = 1024;
 
 /** Turns an upstream failure into an AppError with a stable code (dial errors already are). */
 function upstreamError(error: unknown, target: DialTarget): AppError {
@@ -93,6 +101,8 @@ export class WebProxy {
   readonly #server: http.Server;
   readonly #agents: UpstreamAgents;
   readonly #connections = new WeakMap<net.Socket, LocalConnection>();
+  /** Hosts named in HTTP-lookup answers, for following redirects without a proxy. */
+  readonly #namedHosts = new Set<string>();
 
   /** @throws AppError TUNNEL_INTERNAL when the config has no web service */
   constructor(options: WebProxyOptions) {
@@ -197,6 +207,7 @@ export class WebProxy {
       // body is sent without waiting, so the expectation is not passed on.
       delete headers.expect;
       if (request.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
+      const clientAuthorization = headers.authorization !== undefined;
       const lookup = method === 'GET' && isLookupPath(path);
       // The lookup answer is rewritten, so it must come uncompressed.
       if (lookup) delete headers['accept-encoding'];
@@ -236,15 +247,24 @@ export class WebProxy {
           upstream.resume();
           body.detach();
           const from = hostHeader(target);
-          const decision = decideRedirect(target, location, { throughProxy: this.#options.config.proxy !== undefined });
+          const decision = decideRedirect(target, location, { throughProxy: this.#options.config.proxy !== undefined, isClusterHost: (host) => this.#isClusterHost(host) });
           if (!decision.follow) {
             throw new AppError(
-              'HTTP_REDIRECT_UNREACHABLE',
+              decision.code,
               `${from} redirected ${method} ${loggablePath(upstreamPath)} (${status}) to ${loggablePath(location)}, which the tunnel does not follow: ${decision.reason}.`,
             );
           }
           if (redirectsFollowed >= (this.#options.maxRedirects ?? 5)) {
             throw new AppError('HTTP_TOO_MANY_REDIRECTS', `${method} ${loggablePath(path)} was redirected more than ${redirectsFollowed} times: ${[...visited, hostHeader(decision.target)].join(' → ')}.`);
+          }
+          if (formatHostPort(decision.target).toLowerCase() !== formatHostPort(this.#web).toLowerCase()) {
+            if (clientAuthorization) {
+              throw new AppError(
+                'HTTP_REDIRECT_REFUSED',
+                `${from} redirected ${method} ${loggablePath(upstreamPath)} (${status}) to ${hostHeader(decision.target)}, another host, and the request carries your own Authorization header, which the tunnel does not carry to another host. Send the request without Authorization so the tunnel adds the profile's credential, or use a profile whose credential is yours.`,
+              );
+            }
+            delete headers.cookie;
           }
           redirectsFollowed++;
           cameFrom = `the ${status} redirect from ${from} to ${hostHeader(decision.target)}`;
@@ -284,6 +304,14 @@ export class WebProxy {
       redirectsFollowed,
       ...(error ? { error: error.toJSON() } : {}),
     });
+  }
+
+  /** True for the web host and any host the cluster has named (lookup answers, the service host). */
+  #isClusterHost(host: string): boolean {
+    const wanted = host.toLowerCase();
+    if (wanted === this.#web.host.toLowerCase() || this.#namedHosts.has(wanted)) return true;
+    for (const named of this.#options.clusterHosts?.() ?? []) if (named.toLowerCase() === wanted) return true;
+    return false;
   }
 
   /** Sends one request upstream; resolves with its response head. */
@@ -331,6 +359,7 @@ export class WebProxy {
       chunks.push(chunk);
     }
     const original = Buffer.concat(chunks).toString('utf8');
+    for (const host of lookupAnswerHosts(original)) if (this.#namedHosts.size < maxNamedHosts) this.#namedHosts.add(host);
     const rewritten = await rewriteLookupAnswer(original, { webUrl: this.#options.localWebUrl(), brokerLocalUrl: this.#options.brokerLocalUrl });
     const payload = Buffer.from(rewritten ?? original, 'utf8');
     const headers = endToEndHeaders(upstream.headers);
