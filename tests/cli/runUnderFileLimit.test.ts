@@ -5,7 +5,8 @@
  * (`listener.error` TUNNEL_FILE_LIMIT), keeps room for Pulsar traffic, and serves the web listener
  * again once the stalled clients are gone.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -46,8 +47,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-it('refuses and reports connections near the file limit, keeps Pulsar traffic flowing, and serves again once files are free', async () => {
-  const prlimit = await ensureProgram({ binary: 'prlimit', debianPackage: 'util-linux', neededFor: 'the file-limit test (runs the CLI under a low RLIMIT_NOFILE)' });
+async function profileFile(): Promise<string> {
   await writeFile(path.join(dir, 'ca.pem'), pki.ca.certPem);
   const profile = path.join(dir, 'profile.json');
   await writeFile(
@@ -65,7 +65,12 @@ it('refuses and reports connections near the file limit, keeps Pulsar traffic fl
       listen: { port: 0, webPort: 0 },
     }),
   );
-  cli = startCli(['run', profile, '--log-format', 'json'], { wrapper: [prlimit, `--nofile=${fileLimit}`, '--'] });
+  return profile;
+}
+
+it('refuses and reports connections near the file limit, keeps Pulsar traffic flowing, and serves again once files are free', async () => {
+  const prlimit = await ensureProgram({ binary: 'prlimit', debianPackage: 'util-linux', neededFor: 'the file-limit test (runs the CLI under a low RLIMIT_NOFILE)' });
+  cli = startCli(['run', await profileFile(), '--log-format', 'json'], { wrapper: [prlimit, `--nofile=${fileLimit}`, '--'] });
   const ready = (await cli.waitForEvent((event) => event.event === 'ready', 20_000)) as { listen: { pulsar: string; http: string } };
   const [webHost, webPort] = splitAddress(ready.listen.http);
 
@@ -102,5 +107,46 @@ it('refuses and reports connections near the file limit, keeps Pulsar traffic fl
     { timeoutMs: 10_000, what: 'the web listener to serve again' },
   );
   expect((await cli.stop()).code).toBe(0);
+  cli = undefined;
+});
+
+it('sees a limit lowered while it runs (prlimit --pid): Pulsar clients past it are closed and reported, none blamed on the proxy, and served again once others leave', async () => {
+  const prlimit = await ensureProgram({ binary: 'prlimit', debianPackage: 'util-linux', neededFor: 'the file-limit test (lowers RLIMIT_NOFILE of the running CLI)' });
+  const running = startCli(['run', await profileFile(), '--log-format', 'json']);
+  cli = running;
+  const ready = (await running.waitForEvent((event) => event.event === 'ready', 20_000)) as { listen: { pulsar: string } };
+  const [host, port] = splitAddress(ready.listen.pulsar);
+  const headroom = 60;
+  const lowered = (await readdir(`/proc/${running.pid}/fd`)).length + headroom;
+  await new Promise<void>((resolve, reject) => execFile(prlimit, [`--pid=${running.pid}`, `--nofile=${lowered}:`], (error) => (error ? reject(error) : resolve())));
+
+  // Each served echo connection holds two descriptors in the tunnel (the client's and the broker's).
+  const open = async (): Promise<{ socket: net.Socket; served: boolean }> => {
+    const socket = await connectLocal(host, Number(port));
+    socket.on('error', () => undefined);
+    flood.push(socket);
+    const answer = new Promise<boolean>((resolve) => {
+      socket.once('data', () => resolve(true));
+      socket.once('end', () => resolve(false));
+      socket.once('close', () => resolve(false));
+    });
+    socket.write('ping');
+    return { socket, served: await answer };
+  };
+  const outcomes = [];
+  for (let index = 0; index < headroom; index++) outcomes.push(await open());
+  const served = outcomes.filter((outcome) => outcome.served).length;
+  expect(served).toBeGreaterThan(headroom / 4);
+  expect(served).toBeLessThan(headroom);
+  const reported = await running.waitForEvent((event) => event.event === 'listener.error' && event.listener === 'pulsar', 5_000);
+  expect(reported.error.code).toBe('TUNNEL_FILE_LIMIT');
+  expect(reported.error.message).toContain(`of its ${lowered} open files`);
+  const closedCodes = running.events.filter((event) => event.event === 'connection.closed' && event.error).map((event) => (event.error as { code: string }).code);
+  expect(closedCodes.filter((code) => code.startsWith('PROXY_'))).toEqual([]);
+
+  for (const socket of flood.splice(0)) socket.destroy();
+  await eventually(async () => (await readdir(`/proc/${running.pid}/fd`)).length <= lowered - headroom + 5, { timeoutMs: 10_000, what: 'the descriptors to come back' });
+  for (let index = 0; index < 10; index++) expect((await open()).served).toBe(true);
+  expect((await running.stop()).code).toBe(0);
   cli = undefined;
 });

@@ -26,11 +26,16 @@ export interface ListenerLimits {
   /** A web-listener client must send a whole request head within this long (Node's default is 60 s). */
   headerTimeoutMs: number;
   /**
-   * The process's limit on open files; read from the system when absent (undefined where it cannot
-   * be read: the check is then off).
+   * The process's limit on open files; read from the system when absent, and on Linux read again as
+   * descriptors are counted, so a limit lowered while running (`prlimit --pid`) is seen (undefined
+   * where it cannot be read: the check is then off).
    */
   fileLimit?: number;
-  /** Descriptors kept free below `fileLimit`; by default 5% of it, at least 32. */
+  /**
+   * Descriptors kept free below `fileLimit` for what admitted connections still open (a broker
+   * dial is already counted per connection; this covers DNS, token files, the upstream pool); by
+   * default 1% of the limit, at least 8. The web listener gives way at four times this.
+   */
   fileReserve?: number;
 }
 
@@ -45,7 +50,9 @@ const reportIntervalMs = 1_000;
 /** Near the limit the descriptors are counted at most this often; in between, refusal stands. */
 const measureIntervalMs = 5;
 /** Far from the limit the estimate is checked against a real count at least this often. */
-const recountIntervalMs = 1_000;
+const recountIntervalMs = 250;
+/** How much earlier than the Pulsar listeners the web listener stops admitting (in reserves). */
+const httpReserveFactor = 4;
 
 /**
  * The soft limit on open files (RLIMIT_NOFILE) of this process, which Node raises to the hard limit
@@ -85,8 +92,7 @@ interface Refusals {
 export class ListenerGuard {
   readonly #limits: ListenerLimits;
   readonly #emit: (event: TunnelEvent) => void;
-  readonly #fileLimit: number | undefined;
-  readonly #fileReserve: number;
+  #fileLimit: number | undefined;
   /** Descriptors in use as last counted, plus two for each connection admitted since. */
   #estimate = 0;
   #measuredAt = -Infinity;
@@ -96,7 +102,6 @@ export class ListenerGuard {
     this.#limits = { ...defaultListenerLimits, ...options.limits };
     this.#emit = options.emit;
     this.#fileLimit = this.#limits.fileLimit ?? readFileLimit();
-    this.#fileReserve = this.#limits.fileReserve ?? Math.max(32, Math.ceil((this.#fileLimit ?? 0) * 0.05));
   }
 
   get limits(): ListenerLimits {
@@ -133,24 +138,26 @@ export class ListenerGuard {
   /**
    * Whether a connection just accepted may be served: false when fewer than the reserve of file
    * descriptors would be left (then it is closed here and reported). The web listener gives way
-   * first (at twice the reserve), so a flood of HTTP clients cannot take the Pulsar listeners' room.
+   * first (at four times the reserve), so a flood of HTTP clients cannot take the Pulsar listeners'
+   * room.
    */
   admit(socket: net.Socket, listener: ListenerKind, address: string): boolean {
-    const limit = this.#fileLimit;
-    if (limit === undefined) return true;
-    const threshold = limit - this.#fileReserve * (listener === 'http' ? 2 : 1);
+    if (this.#fileLimit === undefined) return true;
     this.#estimate += 2;
     const now = performance.now();
     const stale = now - this.#measuredAt > recountIntervalMs;
-    const near = this.#estimate >= threshold && now - this.#measuredAt >= measureIntervalMs;
+    const near = this.#estimate >= this.#threshold(listener) && now - this.#measuredAt >= measureIntervalMs;
     if (stale || near) {
       const counted = countOpenFiles();
       if (counted === undefined) return true;
       // The connection's own descriptor is counted; its dial to the broker is one more.
       this.#estimate = counted + 1;
       this.#measuredAt = now;
+      // Reading /proc is cheap; elsewhere the limit costs a shell, so it is read once.
+      if (this.#limits.fileLimit === undefined && process.platform === 'linux') this.#fileLimit = readFileLimit() ?? this.#fileLimit;
     }
-    if (this.#estimate < threshold) return true;
+    const limit = this.#fileLimit;
+    if (this.#estimate < this.#threshold(listener)) return true;
     socket.destroy();
     this.#estimate -= 2;
     this.#refused(`files ${address}`, (count) => ({
@@ -162,6 +169,13 @@ export class ListenerGuard {
       ).toJSON(),
     }));
     return false;
+  }
+
+  /** Descriptors in use at which `listener` stops admitting connections. */
+  #threshold(listener: ListenerKind): number {
+    const limit = this.#fileLimit ?? Infinity;
+    const reserve = this.#limits.fileReserve ?? Math.max(8, Math.ceil(limit * 0.01));
+    return limit - reserve * (listener === 'http' ? httpReserveFactor : 1);
   }
 
   /** Drops pending reports. */
