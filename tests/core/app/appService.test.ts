@@ -98,6 +98,13 @@ describe('AppService tunnels', () => {
     expect(service.statusOf('alpha')).toMatchObject({ state: 'failing', lastError: { code: 'TUNNEL_LISTEN_FAILED' } });
   });
 
+  it('turns failing, naming the code, when a listener reaches its connection cap', async () => {
+    const { service, runner } = await setup();
+    await service.startTunnel('alpha');
+    runner.latest('alpha').emit({ event: 'listener.full', listener: 'http', address: '127.0.0.1:8080', limit: 128, refused: 2, error: { code: 'TUNNEL_CONNECTION_LIMIT', message: 'full' } });
+    expect(service.statusOf('alpha')).toMatchObject({ state: 'failing', lastError: { code: 'TUNNEL_CONNECTION_LIMIT' } });
+  });
+
   it('stops every tunnel on dispose and refuses to start afterwards', async () => {
     const { service, runner } = await setup();
     await service.saveProfile(sampleProfile('beta'));
