@@ -185,6 +185,7 @@ export const tunnelEventKinds = [
   'connection.progress',
   'connection.closed',
   'listener.error',
+  'listener.full',
   'http.request',
   'pulsar.connect',
   'pulsar.connected',

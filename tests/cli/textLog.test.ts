@@ -31,6 +31,12 @@ const expected: { [K in TunnelEventKind]: Array<{ event: Extract<TunnelEvent, { 
   'listener.error': [
     { event: { event: 'listener.error', listener: 'broker', error: { code: 'TUNNEL_LISTEN_FAILED', message: 'EMFILE' } }, line: /broker listener: TUNNEL_LISTEN_FAILED: EMFILE$/ },
   ],
+  'listener.full': [
+    {
+      event: { event: 'listener.full', listener: 'http', address: '127.0.0.1:8080', limit: 128, refused: 3, error: { code: 'TUNNEL_CONNECTION_LIMIT', message: 'full' } },
+      line: /http listener 127\.0\.0\.1:8080: TUNNEL_CONNECTION_LIMIT: full$/,
+    },
+  ],
   'http.request': [
     {
       event: { event: 'http.request', id: 4, method: 'GET', path: '/admin/v2/clusters', status: 200, broker: 'web1.test:8443', durationMs: 9, redirectsFollowed: 1 },
