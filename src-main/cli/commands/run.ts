@@ -10,6 +10,7 @@ import type { TunnelConfig } from '../../core/tunnel/config.ts';
 import type { RunningTunnel } from '../../core/app/ports.ts';
 import { CliExit, type CliContext } from '../context.ts';
 import { eventPrinter, type LogFormat } from '../output.ts';
+import { printable } from '../printable.ts';
 import { listenPortOption } from '../portOption.ts';
 
 interface RunOptions {
@@ -43,7 +44,7 @@ async function warnRisks(config: TunnelConfig, print: (event: TunnelEvent) => vo
   // Loaded here, not at the CLI's start: the risk list pulls in the profile schema (zod).
   const [{ configRisks }, { formatRisk }] = await Promise.all([import('../../core/tunnel/config.ts'), import('../../../shared/model/risks.ts')]);
   for (const risk of configRisks(config)) {
-    process.stderr.write(`warning: ${formatRisk(risk)}\n`);
+    process.stderr.write(`warning: ${printable(formatRisk(risk))}\n`);
     print({ event: 'warning', ...risk });
   }
 }
