@@ -8,18 +8,17 @@
  * log-view section, which measures frame times of the UI's live log in Debian Chromium at 1,000
  * events/s with 10,000 rows), BENCH_STARTUP_RUNS (20; the CLI start-up section, startup.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { startCli, type CliProcess, repoRoot } from '../fixtures/cliProcess.ts';
 import { eventually, freePort, once, withDeadline } from '../fixtures/deadline.ts';
 import { createTestPki } from '../fixtures/pki.ts';
 import { startAts } from '../fixtures/sniRouters.ts';
 import { ensureOneOf, stunnelSpec } from '../fixtures/systemPrograms.ts';
 import { runLogViewBench } from './logView.ts';
+import { startBenchServer, startTunnelProcess, type TunnelProcess } from './processes.ts';
 import { runStartupBench } from './startup.ts';
 import { connectPlain, connectTlsDirect, download, lookupStorm, median, pingPong, pulsarDownload, pulsarPingPong, pulsarUpload, rssMb, upload, type Connect } from './paths.ts';
 
@@ -31,16 +30,6 @@ const lookups = Number(process.env.BENCH_LOOKUPS ?? 10_000);
 
 const cleanups: (() => Promise<unknown>)[] = [];
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-async function startBenchServer(certPath: string, keyPath: string): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run-ts.mjs'), path.join(repoRoot, 'tests/bench/benchServer.ts'), certPath, keyPath], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  cleanups.push(async () => child.kill('SIGKILL'));
-  const lines = readline.createInterface({ input: child.stdout! });
-  const first = await withDeadline(once<[string]>(lines, 'line', 15_000), 15_000, 'the bench server');
-  return { port: JSON.parse(String(first))?.port ?? JSON.parse(first[0]).port, child };
-}
 
 async function waitForPort(port: number): Promise<void> {
   await eventually(
@@ -70,17 +59,10 @@ async function startStunnel(dir: string, atsAddress: string, caPath: string): Pr
   return port;
 }
 
-async function startTunnel(dir: string, name: string, atsAddress: string, caPath: string, protocol: 'raw' | 'inspect'): Promise<{ cli: CliProcess; connect: Connect }> {
-  const file = path.join(dir, `${name}.json`);
-  await writeFile(
-    file,
-    JSON.stringify({ name, serviceUrl: 'pulsar+ssl://sink.test:6651', proxyServiceUrl: `pulsar+ssl://${atsAddress}`, tlsTrustCertsFilePath: caPath, pulsarProtocol: protocol, listen: { port: 0 } }),
-  );
-  const cli = startCli(['run', file, '--log-format', 'json']);
-  cleanups.push(() => cli.stop('SIGKILL').catch(() => undefined));
-  const ready = await cli.waitForEvent((event) => event.event === 'ready', 15_000);
-  const port = Number(String(ready.listen.pulsar).split(':').pop());
-  return { cli, connect: connectPlain('127.0.0.1', port) };
+async function startTunnel(dir: string, name: string, atsAddress: string, caPath: string, protocol: 'raw' | 'inspect'): Promise<TunnelProcess> {
+  const tunnel = await startTunnelProcess(dir, { name, serviceUrl: 'pulsar+ssl://sink.test:6651', proxyServiceUrl: `pulsar+ssl://${atsAddress}`, tlsTrustCertsFilePath: caPath, pulsarProtocol: protocol, listen: { port: 0 } });
+  cleanups.push(() => tunnel.cli.stop('SIGKILL').catch(() => undefined));
+  return tunnel;
 }
 
 function row(cells: (string | number)[]): string {
@@ -94,6 +76,7 @@ async function main(): Promise<void> {
   cleanups.push(() => pki.cleanup());
   const sink = pki.servers['sink.test']!;
   const server = await startBenchServer(sink.certPath, sink.keyPath);
+  cleanups.push(() => server.stop());
   const ats = await startAts({ routes: [{ fqdn: 'sink.test', target: `127.0.0.1:${server.port}` }] });
   cleanups.push(() => ats.stop());
   // The CLI's start-up first, while nothing else of the bench runs.
