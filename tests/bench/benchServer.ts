@@ -4,12 +4,18 @@
  *   'U' upload: read until FIN, then answer the byte count as 8 bytes (big-endian) and end.
  *   'D' + 8-byte length: send that many bytes, then end.
  *   'E' echo: echo every byte (ping-pong latency, idle connections).
+ *   'S' + 8-byte up length + 8-byte down length + 4-byte seed (the soak's checked exchange): answer
+ *   'R' at once; on the first payload byte start sending deterministicBytes(down, downSeed(seed))
+ *   while hashing what arrives; once `up` bytes arrived and all was sent, send the hex SHA-256 of
+ *   what arrived (64 characters) and end.
  *   anything else: Pulsar frames (CONNECT → CONNECTED, SEND counted, PING → PONG, FLOW n → n
  *   MESSAGE frames of 64 KiB, LOOKUP → LOOKUP_RESPONSE naming sink.test), for the inspect benchmark.
  * Prints one JSON line {"port": N} when listening. Usage: benchServer.ts <cert.pem> <key.pem>
  */
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
+import { createStreamDigest, deterministicChunks, writeChunks } from '../fixtures/tlsBackend.ts';
+import { downSeed, shaHeaderLength } from './shaExchange.ts';
 import { scanBaseCommandType } from '../../src-main/core/pulsar/wire.ts';
 import { CommandType } from '../../src-main/core/pulsar/commands.ts';
 import { connectedFrame, lookupResponseFrame, messageFrame, pongFrame } from './pulsarFrames.ts';
@@ -33,6 +39,15 @@ const server = tls.createServer({ cert: readFileSync(certFile), key: readFileSyn
     if (mode === undefined) {
       header = Buffer.concat([header, chunk]);
       mode = String.fromCharCode(header[0]!);
+      if (mode === 'S') {
+        if (header.length < shaHeaderLength) {
+          mode = undefined;
+          return;
+        }
+        socket.removeListener('data', onData);
+        checkedExchange(socket, header);
+        return;
+      }
       if (mode !== 'U' && mode !== 'D' && mode !== 'E') {
         pulsar = new PulsarBroker(socket);
         socket.removeListener('data', onData);
@@ -79,6 +94,38 @@ const server = tls.createServer({ cert: readFileSync(certFile), key: readFileSyn
     }
   });
 });
+/** The 'S' mode: both directions carry deterministic bytes, each checked by SHA-256. */
+function checkedExchange(socket: tls.TLSSocket, header: Buffer): void {
+  const up = Number(header.readBigUInt64BE(1));
+  const down = Number(header.readBigUInt64BE(9));
+  const seed = header.readUInt32BE(17);
+  const digest = createStreamDigest();
+  let sending = false;
+  let sent = false;
+  let received = false;
+  const finish = () => {
+    if (sent && received && !socket.destroyed) socket.end(digest.hex());
+  };
+  const take = (chunk: Buffer) => {
+    if (chunk.length === 0) return;
+    if (!sending) {
+      sending = true;
+      void writeChunks(socket, deterministicChunks(down, downSeed(seed)), false).then(() => {
+        sent = true;
+        finish();
+      });
+    }
+    digest.update(chunk);
+    if (!received && digest.bytes >= up) {
+      received = true;
+      finish();
+    }
+  };
+  socket.write('R');
+  socket.on('data', take);
+  take(header.subarray(shaHeaderLength));
+}
+
 /** A minimal Pulsar broker stand-in: frames in, answers out. */
 class PulsarBroker {
   #buffered: Buffer = Buffer.alloc(0);
