@@ -41,18 +41,21 @@ interface Abuser {
   socket: net.Socket;
   /** The client's own port, which the tunnel logs as the connection's `local`. */
   localPort: number;
+  /** Date.now() when it connected, to find its connection in the tunnel's log. */
+  connectedWall: number;
   openedAt: number;
   closedAt?: number;
 }
 
 async function openAbuser(kind: Kind, port: number): Promise<Abuser> {
   const socket = net.connect({ host: '127.0.0.1', port });
-  const abuser: Abuser = { kind, socket, localPort: -1, openedAt: 0 };
+  const abuser: Abuser = { kind, socket, localPort: -1, connectedWall: 0, openedAt: 0 };
   socket.on('error', () => undefined);
   socket.on('data', () => undefined);
   socket.once('close', () => (abuser.closedAt = performance.now()));
   await once(socket, 'connect', 10_000);
   abuser.openedAt = performance.now();
+  abuser.connectedWall = Date.now();
   abuser.localPort = socket.localPort ?? -1;
   if (kind === 'web partial header') socket.write('GET /admin/v2/clusters HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: soak\r\nX-Never-Ends: ');
   // A frame that announces 100 bytes and a 60-byte command, then stops after 3 of them.
@@ -140,10 +143,10 @@ export async function abusiveClients(tunnel: TunnelProcess, cluster: PulsarTestC
 
     // Dropped in time: by the tunnel's own clock (connection.closed durationMs, from its accept), or
     // as this client saw it; a loaded machine delays both, the first excludes this process's lag.
-    const ids = log.idsByLocalPort();
     const closedEvents = log.closedById();
     const tunnelLifetime = (abuser: Abuser): number | undefined => {
-      const id = ids.get(abuser.localPort);
+      // 250 ms of slack: the tunnel may log its accept before this process sees 'connect'.
+      const id = log.idOf(abuser.kind.startsWith('web') ? 'http' : 'pulsar', abuser.localPort, abuser.connectedWall - 250);
       const closed = id === undefined ? undefined : closedEvents.get(id);
       return closed === undefined ? undefined : Number(closed.durationMs);
     };

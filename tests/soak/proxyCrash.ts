@@ -36,12 +36,14 @@ interface Watched {
   tunnel: TunnelProcess;
   /** The client's own port, which the tunnel logs as the connection's `local`. */
   localPort: number;
+  /** Date.now() when it connected, to find its connection in the tunnel's log. */
+  connectedWall: number;
   received: number;
   closedAt?: number;
 }
 
 function watch(socket: net.Socket, tunnel: TunnelProcess): Watched {
-  const watched: Watched = { socket, tunnel, localPort: socket.localPort ?? -1, received: 0 };
+  const watched: Watched = { socket, tunnel, localPort: socket.localPort ?? -1, connectedWall: Date.now(), received: 0 };
   socket.on('data', (chunk: Buffer) => (watched.received += chunk.length));
   socket.on('error', () => undefined);
   socket.once('close', () => (watched.closedAt = performance.now()));
@@ -125,7 +127,7 @@ export async function proxyCrash(rig: Rig, options: ProxyCrashOptions): Promise<
     // Which code the tunnel logged for each of these connections (the event follows the close).
     const closedEvent = (item: Watched) => {
       const log = item.tunnel === rig.raw ? rawLog : inspectLog;
-      const id = log.idsByLocalPort().get(item.localPort);
+      const id = log.idOf('pulsar', item.localPort, item.connectedWall - 250);
       const opened = log.events('connection.opened').find((event) => Number(event.id) === id);
       return { id, opened, closed: id === undefined ? undefined : log.closedById().get(id) };
     };

@@ -23,15 +23,27 @@ export class LogWindow {
     return kind === undefined ? all : all.filter((event) => event.event === kind);
   }
 
-  /** The id of the connection opened for the local client on `port` (the latest, ports are reused). */
-  idsByLocalPort(): Map<number, number> {
-    const ids = new Map<number, number>();
-    for (const event of this.events('connection.opened')) {
-      const port = Number(String(event.local).split(':').pop());
-      ids.set(port, Number(event.id));
+  /**
+   * The id of the first connection the tunnel opened on `listener` for a local client on `port`
+   * no earlier than `sinceMs` (wall clock): the earliest opened for it after it connected, never an
+   * older connection that happened to use the same port.
+   */
+  idOf(listener: string, port: number, sinceMs: number): number | undefined {
+    if (this.#index === undefined || this.#indexedUpTo !== this.#cli.events.length) {
+      this.#indexedUpTo = this.#cli.events.length;
+      this.#index = new Map();
+      for (const event of this.events('connection.opened')) {
+        const key = `${String(event.listener)} ${String(event.local).split(':').pop()}`;
+        const list = this.#index.get(key) ?? [];
+        list.push({ id: Number(event.id), time: Date.parse(String(event.time)) });
+        this.#index.set(key, list);
+      }
     }
-    return ids;
+    return this.#index.get(`${listener} ${port}`)?.find((candidate) => candidate.time >= sinceMs)?.id;
   }
+
+  #index: Map<string, { id: number; time: number }[]> | undefined;
+  #indexedUpTo = -1;
 
   /** connection.closed events in this window, by connection id. */
   closedById(): Map<number, Event> {
