@@ -69,7 +69,7 @@ export async function connectThenFinScenario(tunnel: TunnelProcess, cluster: Pul
     return {
       name: `${options.clients} CONNECT+FIN clients`,
       pass,
-      measured: `left open after ${(waitedMs / 1000).toFixed(1)} s: ${clientsOpen} local, ${tunnelOpen} in the tunnel, ${Math.max(0, brokerOpen)} at brokers; tunnel fds ${fdsBefore} → ${fdsAfter}; ${answered}/${options.clients} got an answer to CONNECT; closed p50 ${percentile(closeMs, 0.5).toFixed(0)} ms`,
+      measured: `left open after ${(waitedMs / 1000).toFixed(1)} s: ${clientsOpen} local, ${tunnelOpen} in the tunnel, ${Math.max(0, brokerOpen)} at brokers; tunnel fds ${fdsBefore} → ${fdsAfter}; ${answered}/${options.clients} got an answer to CONNECT; closed p50 ${percentile(closeMs, 0.5).toFixed(0)} ms after the first connect`,
       target: `0 left open anywhere within ${(options.boundMs / 1000).toFixed(0)} s (the tunnel's close timeout + 5 s), fds back to the start`,
       figures: {
         clients: options.clients,

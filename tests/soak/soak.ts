@@ -145,7 +145,7 @@ async function main(current: Rig): Promise<void> {
     await eventually(() => everything.stillOpen().length === 0 || undefined, { timeoutMs: 15_000, intervalMs: 250, what: 'every connection to close' }).catch(() => undefined);
   }
   const after = await Promise.all(samplers.map((sampler) => sampler.sample()));
-  results.push(memoryScenario([current.raw, current.inspect].map((tunnel, index) => ({ name: tunnel === current.raw ? 'raw' : 'inspect', before: before[index]!, peak: samplers[index]!, after: after[index]! }))));
+  results.push(memoryScenario([current.raw, current.inspect].map((tunnel, index) => ({ name: tunnel === current.raw ? 'raw' : 'inspect', before: before[index]!, peak: samplers[index]!, after: after[index]!, listenersOpened: tunnel.cli.events.filter((event) => event.event === 'pulsar.brokerPort').length }))));
 }
 
 let exitCode: number;
