@@ -32,6 +32,7 @@ export interface ProxyCrashOptions {
 }
 
 interface Watched {
+  kind: 'paced' | 'bulk' | 'pulsar';
   socket: net.Socket;
   tunnel: TunnelProcess;
   /** The client's own port, which the tunnel logs as the connection's `local`. */
@@ -42,8 +43,8 @@ interface Watched {
   closedAt?: number;
 }
 
-function watch(socket: net.Socket, tunnel: TunnelProcess): Watched {
-  const watched: Watched = { socket, tunnel, localPort: socket.localPort ?? -1, connectedWall: Date.now(), received: 0 };
+function watch(kind: Watched['kind'], socket: net.Socket, tunnel: TunnelProcess): Watched {
+  const watched: Watched = { kind, socket, tunnel, localPort: socket.localPort ?? -1, connectedWall: Date.now(), received: 0 };
   socket.on('data', (chunk: Buffer) => (watched.received += chunk.length));
   socket.on('error', () => undefined);
   socket.once('close', () => (watched.closedAt = performance.now()));
@@ -56,7 +57,7 @@ function watch(socket: net.Socket, tunnel: TunnelProcess): Watched {
  */
 async function busyRawConnection(tunnel: TunnelProcess, kind: 'bulk' | 'paced', chunk: number): Promise<Watched> {
   const socket = await tunnel.connect();
-  const watched = watch(socket, tunnel);
+  const watched = watch(kind, socket, tunnel);
   if (kind === 'bulk') {
     const request = Buffer.alloc(9);
     request.write('D');
@@ -76,7 +77,7 @@ async function busyRawConnection(tunnel: TunnelProcess, kind: 'bulk' | 'paced', 
 /** A Pulsar session on the inspecting tunnel: CONNECT sent, CONNECTED received, then idle. */
 async function pulsarSession(tunnel: TunnelProcess): Promise<Watched> {
   const socket = await tunnel.connect();
-  const watched = watch(socket, tunnel);
+  const watched = watch('pulsar', socket, tunnel);
   socket.write(connectFrame);
   await once(socket, 'data', 10_000);
   return watched;
@@ -191,6 +192,9 @@ export async function proxyCrash(rig: Rig, options: ProxyCrashOptions): Promise<
         closeBoundMs: options.closeBoundMs,
         closeMsP50: +percentile(closeMs, 0.5).toFixed(1),
         closeMsMax: Number.isFinite(maxMs) ? +maxMs.toFixed(1) : null,
+        closeMsMaxByKind: Object.fromEntries(
+          (['paced', 'bulk', 'pulsar'] as const).map((kind) => [kind, +Math.max(...closeMs.filter((_, index) => watched[index]!.kind === kind)).toFixed(1)]),
+        ),
         closedLoggedMsP50: +percentile(loggedMs, 0.5).toFixed(1),
         closedLoggedMsMax: Number.isFinite(Math.max(...loggedMs)) ? +Math.max(...loggedMs).toFixed(1) : null,
         stillOpenAfterMs: { ms: waitMs, count: stillOpen },
