@@ -69,7 +69,7 @@ export async function concurrentChecked(tunnel: TunnelProcess, options: Concurre
   return {
     name: `${n} concurrent, sha256 both ways`,
     pass,
-    measured: `${ready.length}/${n} open at once (tunnel counted ${openInTunnel}), ${intact}/${n} intact both ways, ${altered} altered, ${((expectedBytes - movedBytes) / 1).toFixed(0)} bytes lost of ${(expectedBytes / 2 ** 20).toFixed(0)} MiB, ${(movedBytes / 1e6 / transferSeconds).toFixed(0)} MB/s in ${transferSeconds.toFixed(1)} s, ${leftOpen} left open`,
+    measured: `${ready.length}/${n} open at once (tunnel counted ${openInTunnel}), ${intact}/${n} intact both ways, ${altered} altered, ${expectedBytes - movedBytes} bytes lost of ${(expectedBytes / 2 ** 20).toFixed(0)} MiB, ${(movedBytes / 1e6 / transferSeconds).toFixed(0)} MB/s in ${transferSeconds.toFixed(1)} s, ${leftOpen} left open`,
     target: `${n} open at once, all intact, 0 bytes lost or altered, none left open`,
     figures: {
       connections: n,
