@@ -59,6 +59,9 @@ export function registerRunCommand(program: Command, context: CliContext): void 
     .option('--web-port <port>', 'the local web port for this run, instead of the profile\'s listen.webPort', listenPortOption)
     .addOption(new Option('--log-format <format>', 'connection log format on stdout').choices(['json', 'text']).default('text'))
     .action(async (file: string | undefined, options: RunOptions) => {
+      // Listen for SIGINT/SIGTERM before anything starts: a signal sent as soon as `ready` is read
+      // must stop the tunnel cleanly (records removed, exit 0), not kill it with Node's default.
+      const signalled = context.untilSignal();
       const print = eventPrinter(options.logFormat);
       let config: TunnelConfig;
       let tunnel: RunningTunnel;
@@ -79,7 +82,7 @@ export function registerRunCommand(program: Command, context: CliContext): void 
         if (error instanceof AppError) throw new CliExit(error.code.startsWith('KEYCHAIN_') ? 1 : 2, `${error.code}: ${error.message}`);
         throw error;
       }
-      await context.untilSignal();
+      await signalled;
       await tunnel.dispose();
     });
 }
