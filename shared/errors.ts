@@ -25,6 +25,7 @@ export const errorCatalog = {
   TUNNEL_TLS_UNTRUSTED: 'The broker\'s certificate is not signed by a trusted CA; set tlsTrustCertsFilePath to the CA that issued it.',
   TUNNEL_TLS_HOSTNAME_MISMATCH: 'The broker\'s certificate does not name the host the tunnel connected to; fix the service URL or the certificate, or set tlsHostnameVerificationEnable to false.',
   TUNNEL_TLS_CERT_EXPIRED: 'The broker\'s certificate has expired or is not yet valid; renew it, or check this computer\'s clock.',
+  TUNNEL_TLS_CERT_EXPIRING: 'The broker\'s certificate is still valid but expires soon (the message says when); renew it before then.',
   TUNNEL_TLS_CLIENT_CERT_REJECTED: 'The broker rejected the client certificate; check tlsCertificateFilePath and tlsKeyFilePath and that the broker trusts their CA.',
   TUNNEL_TLS_FAILED: 'The TLS handshake failed; the message says why.',
   TUNNEL_PEER_RESET: 'The connection was reset by the other side.',

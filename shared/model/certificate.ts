@@ -1,3 +1,10 @@
+/**
+ * A certificate is "expiring" when fewer than this many days are left: the one rule for the UI's
+ * expiry badge and the Doctor's warning (TUNNEL_TLS_CERT_EXPIRING) and the
+ * import's warning.
+ */
+export const certificateExpiringDays = 14;
+
 /** What the app shows of an X.509 certificate (parsed in main with node:crypto X509Certificate). */
 export interface CertificateSummary {
   subject: string;

@@ -73,7 +73,7 @@ describe('doctor through ATS', () => {
     expect(connect.facts).toMatchObject({ serverVersion: TEST_BROKER_VERSION, protocolVersion: TEST_BROKER_PROTOCOL_VERSION, auth: 'token' });
     const certificate = report.steps.find((step) => step.name === 'certificate')!;
     expect(certificate.facts).toMatchObject({ expectedName: 'pulsar.test', names: ['pulsar.test'] });
-    expect(certificate).toMatchObject({ code: 'TUNNEL_TLS_CERT_EXPIRED', fix: expect.stringMatching(/expires in [01] days?; renew it before then/) });
+    expect(certificate).toMatchObject({ code: 'TUNNEL_TLS_CERT_EXPIRING', fix: expect.stringMatching(/expires in [01] days?; renew it before then/) });
     const lookup = report.steps.find((step) => step.name === 'lookup')!;
     expect(lookup.facts).toMatchObject({ brokerServiceUrlTls: 'pulsar+ssl://broker2.test:6651' });
     expect(report.steps.find((step) => step.name === 'brokerConnect')!.facts).toMatchObject({ broker: 'broker2.test:6651', names: ['broker2.test'] });

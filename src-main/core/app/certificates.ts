@@ -3,10 +3,7 @@
  * fingerprint and an expiry status. Parsed with node:crypto's X509Certificate; never a private key.
  */
 import { X509Certificate } from 'node:crypto';
-import type { CertificateSummary } from '../../../shared/model/certificate.ts';
-
-/** A certificate is "expiring" when fewer than this many days are left. */
-export const expiringDays = 30;
+import { certificateExpiringDays, type CertificateSummary } from '../../../shared/model/certificate.ts';
 
 const pemBlock = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -33,7 +30,7 @@ function summarize(cert: X509Certificate, now: Date): CertificateSummary {
   const validTo = new Date(cert.validTo);
   const daysLeft = Math.floor((validTo.getTime() - now.getTime()) / 86_400_000);
   const status: CertificateSummary['status'] =
-    now < validFrom ? 'not-yet-valid' : now > validTo ? 'expired' : daysLeft < expiringDays ? 'expiring' : 'valid';
+    now < validFrom ? 'not-yet-valid' : now > validTo ? 'expired' : daysLeft < certificateExpiringDays ? 'expiring' : 'valid';
   return {
     subject: oneLine(cert.subject),
     issuer: oneLine(cert.issuer),

@@ -7,10 +7,10 @@
  */
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { AppError } from '../../../shared/errors.ts';
-import type { CertificateSummary } from '../../../shared/model/certificate.ts';
+import { certificateExpiringDays, type CertificateSummary } from '../../../shared/model/certificate.ts';
 
-/** Certificates expiring within this many days get a warning. */
-export const expiryWarningDays = 14;
+/** Certificates expiring within this many days get a warning (the app-wide rule). */
+export const expiryWarningDays = certificateExpiringDays;
 
 const dayMs = 86_400_000;
 const pemBlock = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;

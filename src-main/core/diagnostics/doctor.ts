@@ -12,6 +12,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { AppError, errorCatalog, type ErrorCode } from '../../../shared/errors.ts';
 import { doctorStepNames, type DoctorReport, type DoctorStep, type DoctorStepName, type DoctorStepStatus } from '../../../shared/model/doctor.ts';
+import { certificateExpiringDays } from '../../../shared/model/certificate.ts';
 import { tlsBrokerAddress } from '../../../shared/model/brokerUrl.ts';
 import { formatRisk } from '../../../shared/model/risks.ts';
 import type { ConnectedInfo } from '../pulsar/commands.ts';
@@ -371,8 +372,9 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
       const daysLeft = Math.floor((Date.parse(String(facts.validTo)) - Date.now()) / 86_400_000);
       const verified = config.tls.allowInsecure ? 'NOT verified (tlsAllowInsecureConnection)' : config.tls.verifyHostname ? 'trusted and names the host' : 'trusted (hostname not checked)';
       const detail = `Certificate ${facts.subject} issued by ${facts.issuer}, names ${names || 'no subjectAltName'}, valid to ${String(facts.validTo).slice(0, 10)} (${daysLeft} ${daysLeft === 1 ? 'day' : 'days'} left): ${verified}; expected "${service.host}".`;
-      if (daysLeft < 14) {
-        return { status: 'warning', detail, facts, code: 'TUNNEL_TLS_CERT_EXPIRED', fix: `The certificate expires in ${daysLeft} ${daysLeft === 1 ? 'day' : 'days'}; renew it before then.` };
+      if (daysLeft < certificateExpiringDays) {
+        // Still valid: a warning with its own code, not the failure code of an expired certificate.
+        return { status: 'warning', detail, facts, code: 'TUNNEL_TLS_CERT_EXPIRING', fix: `The certificate expires in ${daysLeft} ${daysLeft === 1 ? 'day' : 'days'}; renew it before then.` };
       }
       return { detail, facts };
     });
