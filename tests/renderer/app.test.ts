@@ -1,31 +1,9 @@
 // @vitest-environment happy-dom
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../shared/errors.ts';
-import type { StoredProfileInput } from '../../shared/model/storedProfile.ts';
-import App from '../../src-renderer/App.svelte';
-import { FakeTunnelApi } from '../../src-renderer/lib/fakeApi.ts';
 import { batch, closed, opened, secured } from './events.ts';
-
-const pem = (cn: string) => `-----BEGIN CERTIFICATE-----\nMIIB${cn}CN=${cn}\n-----END CERTIFICATE-----\n`;
-const prod: StoredProfileInput = { name: 'prod', serviceUrl: 'pulsar+ssl://pulsar.prod.test:6651', proxyServiceUrl: 'pulsar+ssl://proxy.test:4443', proxyProtocol: 'SNI', listen: { port: 0 } };
-
-/** Renders the whole app over a fake API; log frames run when the test calls flush(). */
-async function renderApp(profiles: StoredProfileInput[] = [prod], statusPollMs = 0) {
-  const api = new FakeTunnelApi(profiles);
-  const frames: (() => void)[] = [];
-  const result = render(App, { props: { api, statusPollMs, logOptions: { schedule: (apply: () => void) => void frames.push(apply) } } });
-  if (profiles.length > 0) await screen.findByTestId(`profile-item-${profiles[0]!.name}`);
-  const flush = () => {
-    for (const apply of frames.splice(0)) apply();
-  };
-  return { api, flush, ...result };
-}
-
-async function type(element: HTMLElement, value: string) {
-  await fireEvent.input(element, { target: { value } });
-  await fireEvent.blur(element);
-}
+import { pem, prod, renderApp, type } from './renderApp.ts';
 
 describe('profiles', () => {
   it('lists each profile with its tunnel state', async () => {
