@@ -40,6 +40,11 @@ export interface TunnelStatus {
   /** The last connection error, for the "failing" state. */
   lastError?: { code: string; message: string; time: string };
   startedAt?: string;
+  /**
+   * True while the tunnel runs on settings that differ from the saved profile (it was saved, or a
+   * secret changed, after the tunnel started): {@link TunnelApi.restartTunnel} applies them.
+   */
+  pendingChanges?: boolean;
 }
 
 /** A log entry: an engine event stamped with the profile it belongs to. */
@@ -115,6 +120,12 @@ export interface TunnelApi {
   exportProfiles(request: ExportRequest): Promise<{ fileName: string; content: string }>;
   startTunnel(name: string): Promise<TunnelStatus>;
   stopTunnel(name: string): Promise<TunnelStatus>;
+  /**
+   * Stops the tunnel and starts it again with the saved settings (starts it when stopped). Open
+   * connections close and their clients reconnect; a profile listening on port 0 keeps the port it had.
+   * @throws AppError as startTunnel
+   */
+  restartTunnel(name: string): Promise<TunnelStatus>;
   tunnelStatus(): Promise<TunnelStatus[]>;
   snippets(name: string): Promise<Snippets>;
   /**
@@ -139,6 +150,7 @@ export const apiMethods = [
   'exportProfiles',
   'startTunnel',
   'stopTunnel',
+  'restartTunnel',
   'tunnelStatus',
   'snippets',
   'runDoctor',

@@ -42,6 +42,7 @@ const argSchemas = {
   ]),
   startTunnel: z.tuple([name]),
   stopTunnel: z.tuple([name]),
+  restartTunnel: z.tuple([name]),
   tunnelStatus: z.tuple([]),
   snippets: z.tuple([name]),
   runDoctor: z.tuple([
@@ -61,6 +62,7 @@ const argNames: Record<ApiMethod, readonly string[]> = {
   exportProfiles: ['request'],
   startTunnel: ['name'],
   stopTunnel: ['name'],
+  restartTunnel: ['name'],
   tunnelStatus: [],
   snippets: ['name'],
   runDoctor: ['name', 'options'],

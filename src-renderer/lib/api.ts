@@ -157,6 +157,7 @@ export function createHttpApi(options: HttpApiOptions): TunnelApi {
     exportProfiles: (...args) => call('exportProfiles', args) as ReturnType<TunnelApi['exportProfiles']>,
     startTunnel: (...args) => call('startTunnel', args) as ReturnType<TunnelApi['startTunnel']>,
     stopTunnel: (...args) => call('stopTunnel', args) as ReturnType<TunnelApi['stopTunnel']>,
+    restartTunnel: (...args) => call('restartTunnel', args) as ReturnType<TunnelApi['restartTunnel']>,
     tunnelStatus: (...args) => call('tunnelStatus', args) as ReturnType<TunnelApi['tunnelStatus']>,
     snippets: (...args) => call('snippets', args) as ReturnType<TunnelApi['snippets']>,
     runDoctor: (...args) => call('runDoctor', args) as ReturnType<TunnelApi['runDoctor']>,

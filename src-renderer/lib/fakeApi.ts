@@ -134,10 +134,11 @@ export class FakeTunnelApi implements TunnelApi {
     } else if (!options?.previousName && previous) {
       throw new AppError('PROFILE_INVALID', `name: a profile named "${profile.name}" already exists`);
     }
+    const changed = previous !== undefined && previous.tunnel.state !== 'stopped' && JSON.stringify(previous.profile) !== JSON.stringify(profile);
     const entry: Entry = {
       profile,
       secrets: previous?.secrets ?? { token: false, clientKey: false, keyPassphrase: false },
-      tunnel: previous ? { ...previous.tunnel, profile: profile.name } : stopped(profile.name),
+      tunnel: previous ? { ...previous.tunnel, profile: profile.name, ...(changed || previous.tunnel.pendingChanges ? { pendingChanges: true } : {}) } : stopped(profile.name),
     };
     this.#entries.set(profile.name, entry);
     return this.#view(entry);
@@ -162,7 +163,9 @@ export class FakeTunnelApi implements TunnelApi {
   async setSecret(name: string, kind: SecretKind, value: string | null): Promise<void> {
     this.#record('setSecret', [name, kind, value === null ? null : '<redacted>']);
     if (!secretKinds.includes(kind)) throw new AppError('API_BAD_REQUEST', `kind: must be one of ${secretKinds.join(', ')}`);
-    this.#need(name).secrets[kind] = value !== null && value !== '';
+    const entry = this.#need(name);
+    entry.secrets[kind] = value !== null && value !== '';
+    if (entry.tunnel.state !== 'stopped') entry.tunnel = { ...entry.tunnel, pendingChanges: true };
   }
 
   /**
@@ -230,6 +233,14 @@ export class FakeTunnelApi implements TunnelApi {
     this.#record('stopTunnel', [name]);
     const entry = this.#need(name);
     entry.tunnel = stopped(name);
+    return entry.tunnel;
+  }
+
+  async restartTunnel(name: string): Promise<TunnelStatus> {
+    this.#record('restartTunnel', [name]);
+    const entry = this.#need(name);
+    const port = entry.tunnel.listen?.pulsar.split(':').pop() ?? String(entry.profile.listen.port || this.#nextPort++);
+    entry.tunnel = { ...stopped(name), state: 'running', listen: { pulsar: `127.0.0.1:${port}` }, startedAt: new Date().toISOString() };
     return entry.tunnel;
   }
 

@@ -84,6 +84,11 @@ interface Run {
   secured: Set<number>;
   /** Secured connections the broker has not answered yet (not yet a sign of health). */
   unanswered: Set<number>;
+  /** The saved profile the tunnel started with (JSON), to tell when the saved one differs. */
+  startedWith?: string;
+  /** The saved profile, or one of its secrets, changed since the tunnel started. */
+  profileChanged?: boolean;
+  secretsChanged?: boolean;
 }
 
 interface Subscriber {
@@ -147,6 +152,7 @@ export class AppService implements TunnelApi {
       throw new AppError('PROFILE_INVALID', `name: stop the tunnel of "${previous}" before renaming it`);
     }
     const saved = await this.#store.save(input, options);
+    // A running tunnel keeps its settings; the view's pendingChanges says a restart applies them.
     return this.#view(saved);
   }
 
@@ -162,10 +168,18 @@ export class AppService implements TunnelApi {
 
   async setSecret(name: string, kind: SecretKind, value: string | null): Promise<void> {
     await this.#store.setSecret(name, kind, value);
+    const run = this.#runs.get(name);
+    if (run && run.state !== 'stopped') run.secretsChanged = true;
   }
 
   async importProfiles(fileName: string, content: string, options?: ImportOptions): Promise<ImportResult> {
-    return this.#store.importProfiles(fileName, content, options);
+    const result = await this.#store.importProfiles(fileName, content, options);
+    // A replaced profile whose tunnel runs: mark its secrets as changed too (the import may set them).
+    for (const name of result.imported) {
+      const run = this.#runs.get(name);
+      if (run && run.state !== 'stopped') run.secretsChanged = true;
+    }
+    return result;
   }
 
   async exportProfiles(request: ExportRequest): Promise<{ fileName: string; content: string }> {
@@ -178,6 +192,21 @@ export class AppService implements TunnelApi {
    *   the error also stays in the status as `lastError`.
    */
   async startTunnel(name: string): Promise<TunnelStatus> {
+    return this.#start(name);
+  }
+
+  /**
+   * Stops the tunnel and starts it with the saved settings (see TunnelApi.restartTunnel). A profile
+   * on listen port 0 (any free port) keeps the port it had, so its clients reconnect to the same address.
+   * @throws AppError as startTunnel
+   */
+  async restartTunnel(name: string): Promise<TunnelStatus> {
+    const previous = this.#runs.get(name)?.tunnel?.addresses;
+    await this.stopTunnel(name);
+    return this.#start(name, previous);
+  }
+
+  async #start(name: string, keepAddresses?: { pulsar: string; http?: string }): Promise<TunnelStatus> {
     this.#assertLive();
     let run = this.#runs.get(name);
     while (run?.transition) {
@@ -190,8 +219,9 @@ export class AppService implements TunnelApi {
     this.#runs.set(name, fresh);
     this.#emitHealth(name, 'stopped');
     const transition = (async () => {
-      const config = await this.#store.tunnelConfig(name);
-      return this.#startTunnel(config, {
+      const [config, profile] = await Promise.all([this.#store.tunnelConfig(name), this.#store.get(name)]);
+      fresh.startedWith = canonicalJson(profile);
+      return this.#startTunnel(keptPorts(config, keepAddresses), {
         onEvent: (event) => this.#onTunnelEvent(name, fresh, event),
         progressIntervalMs: this.#progressIntervalMs,
       });
@@ -359,6 +389,8 @@ export class AppService implements TunnelApi {
   }
 
   #viewOf(profile: StoredProfile, secrets: Record<SecretKind, boolean>): ProfileView {
+    const run = this.#runs.get(profile.name);
+    if (run?.startedWith !== undefined) run.profileChanged = canonicalJson(profile) !== run.startedWith;
     const clientCert = summarizeCertificates(profile.tlsCertificatePem, this.#now())[0];
     return {
       profile,
@@ -386,6 +418,7 @@ export class AppService implements TunnelApi {
     }
     if (run.lastError) status.lastError = { ...run.lastError };
     if (run.startedAt) status.startedAt = run.startedAt;
+    if (run.state !== 'stopped' && (run.profileChanged || run.secretsChanged)) status.pendingChanges = true;
     return status;
   }
 
@@ -500,6 +533,23 @@ export class AppService implements TunnelApi {
     // A subscriber that was not ready is polled again: its queue is bounded, so waiting is safe.
     if (pending && !this.#disposed) this.#scheduleFlush(false);
   }
+}
+
+/** JSON with object keys sorted, so two equal profiles compare equal whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : inner,
+  );
+}
+
+/** The config with listen port 0 (any free port) replaced by the port a previous run had. */
+function keptPorts(config: TunnelConfig, addresses: { pulsar: string; http?: string } | undefined): TunnelConfig {
+  if (!addresses) return config;
+  const portOf = (address: string | undefined) => Number(address?.slice(address.lastIndexOf(':') + 1)) || 0;
+  const listen = { ...config.listen };
+  if (listen.port === 0) listen.port = portOf(addresses.pulsar);
+  if (listen.webPort === 0) listen.webPort = portOf(addresses.http);
+  return { ...config, listen };
 }
 
 function safeReady(subscriber: Subscriber): boolean {

@@ -122,6 +122,11 @@ export class ProfilesState {
     return this.#withBusy(name, () => this.#api.stopTunnel(name));
   }
 
+  /** Stops and starts the tunnel with the saved settings (see TunnelApi.restartTunnel). */
+  async restart(name: string): Promise<TunnelStatus> {
+    return this.#withBusy(name, () => this.#api.restartTunnel(name));
+  }
+
   /** Merges fresh tunnel states (poll this while the window is open). */
   async refreshStatus(): Promise<void> {
     this.applyStatuses(await this.#api.tunnelStatus());
