@@ -36,9 +36,13 @@ export class ProfilesState {
   isBusy(name: string): boolean {
     return this.#busy.has(name);
   }
-  /** Tunnels in the running state. */
+  /** Tunnels that listen for clients: running, or failing (still listening, last connection failed). */
   get runningCount(): number {
-    return this.#views.filter((view) => view.tunnel.state === 'running').length;
+    return this.#views.filter((view) => view.tunnel.state === 'running' || view.tunnel.state === 'failing').length;
+  }
+  /** Of those, the ones whose latest connection failed. */
+  get failingCount(): number {
+    return this.#views.filter((view) => view.tunnel.state === 'failing').length;
   }
 
   /** Fetches the list; keeps the selection when the profile still exists, else selects the first. */
