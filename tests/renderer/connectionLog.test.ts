@@ -171,9 +171,9 @@ describe('ConnectionLog', () => {
     expect(lines.map((line) => line.state)).toEqual(['closed', 'failed']);
     expect(lines[1]).toMatchObject({ errorCode: 'TUNNEL_TLS_FAILED', bytesDown: 2000, sni: 'broker-1.test' });
     const csv = log.exportCsv().trim().split('\r\n');
-    expect(csv[0]).toBe('time,profile,state,local,sni,broker,proxy,listener,tlsVersion,cipher,client,authMethod,bytesUp,bytesDown,durationMs,errorCode,errorMessage');
+    expect(csv[0]).toBe('time,profile,state,local,sni,broker,proxy,listener,tlsVersion,cipher,client,authMethod,bytesUp,bytesDown,durationMs,errorCode,errorMessage,producers,consumers');
     expect(csv).toHaveLength(3);
-    expect(csv[2]!.endsWith('TUNNEL_TLS_FAILED,"bad ""record"", mac"')).toBe(true);
+    expect(csv[2]!.endsWith('TUNNEL_TLS_FAILED,"bad ""record"", mac",,')).toBe(true);
   });
 
   it('holds 10,000 rows under a stream of 1,000 events per frame and stays bounded', () => {

@@ -10,15 +10,21 @@ export const prod: StoredProfileInput = { name: 'prod', serviceUrl: 'pulsar+ssl:
 export const pem = (cn: string) => `-----BEGIN CERTIFICATE-----\nMIIB${cn}CN=${cn}\n-----END CERTIFICATE-----\n`;
 
 /** Renders the app; log frames run when the test calls flush(). `statusPollMs` 0 turns the poll off. */
-export async function renderApp(profiles: StoredProfileInput[] = [prod], statusPollMs = 0, logStorage?: Pick<Storage, 'getItem' | 'setItem'>) {
+export async function renderApp(profiles: StoredProfileInput[] = [prod], statusPollMs = 0, logStorage: Pick<Storage, 'getItem' | 'setItem'> = memoryStorage()) {
   const api = new FakeTunnelApi(profiles);
   const frames: (() => void)[] = [];
-  const result = render(App, { props: { api, statusPollMs, logOptions: { schedule: (apply: () => void) => void frames.push(apply), ...(logStorage ? { storage: logStorage } : {}) } } });
+  const result = render(App, { props: { api, statusPollMs, logOptions: { schedule: (apply: () => void) => void frames.push(apply), storage: logStorage } } });
   if (profiles.length > 0) await screen.findByTestId(`profile-item-${profiles[0]!.name}`);
   const flush = () => {
     for (const apply of frames.splice(0)) apply();
   };
   return { api, flush, ...result };
+}
+
+/** A Storage in memory, so one test's remembered log clear never reaches another. */
+export function memoryStorage(): Pick<Storage, 'getItem' | 'setItem'> {
+  const items = new Map<string, string>();
+  return { getItem: (key) => items.get(key) ?? null, setItem: (key, value) => void items.set(key, value) };
 }
 
 /** Types into a field the way the form sees it: input, then blur. */

@@ -1,52 +1,20 @@
 /**
  * The live connection log: one row per connection, merged from the engine's events
  * (connection.opened/secured/progress/closed and any pulsar.* events about the same id), newest
- * first, filtered, bounded. Batches are queued as they arrive and applied once per animation frame,
- * so 1,000 events/s cost one reactive update per frame rather than one per event.
+ * first, filtered, bounded, plus the latest lookup answer per topic. Batches are queued as they
+ * arrive and applied once per animation frame, so 1,000 events/s cost one reactive update per frame
+ * rather than one per event. The merging lives in log/rowStore.ts, the exports in log/logExport.ts.
+ *
+ * Clearing is remembered for the page's session (sessionStorage by default): a reload replays the
+ * engine's recent history, and events the user cleared do not come back.
  */
-import type { LogBatch, LogEvent } from '../../../shared/ipc/contract.ts';
-import type { TlsSummary } from '../../../shared/model/events.ts';
+import type { LogBatch } from '../../../shared/ipc/contract.ts';
+import { toCsv, toJsonLines } from './log/logExport.ts';
+import { emptyFilter, matchesFilter, type LogFilter, type LogRow } from './log/logRow.ts';
+import { RowStore, type IncomingEvent, type LookupEntry } from './log/rowStore.ts';
 
-/** What a row's connection is doing. */
-export type RowState = 'connecting' | 'open' | 'closed' | 'failed';
-export const rowStates: readonly RowState[] = ['connecting', 'open', 'closed', 'failed'];
-
-/** One connection (or one listener error) as the log shows it. Rows are replaced, never mutated. */
-export interface LogRow {
-  key: string;
-  /** The engine's connection id; null for listener errors. */
-  id: number | null;
-  profile: string;
-  /** When the connection was accepted (ISO 8601). */
-  time: string;
-  openedAtMs: number;
-  listener: string;
-  /** The local client's address:port. */
-  local: string;
-  sni: string;
-  /** The host:port dialed (the proxy, or the broker without a proxy). */
-  proxy: string;
-  /** The broker a pulsar.* event named, when the engine reports one. */
-  broker?: string;
-  tls?: TlsSummary;
-  handshakeMs?: number;
-  /** Pulsar client version from the CONNECT command, when reported. */
-  client?: string;
-  authMethod?: string;
-  bytesUp: number;
-  bytesDown: number;
-  /** Final duration once closed. */
-  durationMs?: number;
-  state: RowState;
-  error?: { code: string; message: string };
-}
-
-export interface LogFilter {
-  profile: string;
-  broker: string;
-  state: RowState | '';
-  text: string;
-}
+export { matchesFilter, rowStates, type LogFilter, type LogRow, type RowState } from './log/logRow.ts';
+export type { LookupEntry } from './log/rowStore.ts';
 
 export interface ConnectionLogOptions {
   /** Rows kept; the oldest are dropped (and counted) beyond this. Default 10,000. */
@@ -55,84 +23,47 @@ export interface ConnectionLogOptions {
   schedule?: (apply: () => void) => void;
   /** The clock for rows whose event has no time; injectable for tests. */
   now?: () => number;
+  /** Where the "cleared up to" mark survives a reload; default sessionStorage where there is one. */
+  storage?: Pick<Storage, 'getItem' | 'setItem'>;
 }
 
-/** An engine event as it may arrive: the known union, or a newer kind this UI does not know yet. */
-type IncomingEvent = LogEvent | { event: string; profile: string; seq: number; id?: number; [field: string]: unknown };
+/** The sessionStorage key of the clear mark: the last seq and time the user cleared. */
+export const clearedStorageKey = 'pulsar-tunnel.log.cleared';
+
+interface ClearedMark {
+  seq: number;
+  time: number;
+}
 
 function defaultSchedule(apply: () => void): void {
   if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => apply());
   else setTimeout(apply, 16);
 }
 
-const csvColumns = [
-  'time', 'profile', 'state', 'local', 'sni', 'broker', 'proxy', 'listener', 'tlsVersion', 'cipher',
-  'client', 'authMethod', 'bytesUp', 'bytesDown', 'durationMs', 'errorCode', 'errorMessage',
-] as const;
-
-/** The flat form of a row used by both exports. */
-function flatten(row: LogRow): Record<(typeof csvColumns)[number], string | number> {
-  return {
-    time: row.time,
-    profile: row.profile,
-    state: row.state,
-    local: row.local,
-    sni: row.sni,
-    broker: row.broker ?? '',
-    proxy: row.proxy,
-    listener: row.listener,
-    tlsVersion: row.tls?.version ?? '',
-    cipher: row.tls?.cipher ?? '',
-    client: row.client ?? '',
-    authMethod: row.authMethod ?? '',
-    bytesUp: row.bytesUp,
-    bytesDown: row.bytesDown,
-    durationMs: row.durationMs ?? '',
-    errorCode: row.error?.code ?? '',
-    errorMessage: row.error?.message ?? '',
-  };
-}
-
-function csvCell(value: string | number): string {
-  const text = String(value);
-  // RFC 4180 quoting; a leading =,+,-,@ is prefixed so spreadsheets do not run it as a formula.
-  const safe = /^[=+\-@]/.test(text) && typeof value === 'string' ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
-
-/** True when `row` passes `filter` (free text matches any shown field, case-insensitive). */
-export function matchesFilter(row: LogRow, filter: LogFilter): boolean {
-  if (filter.profile && row.profile !== filter.profile) return false;
-  if (filter.state && row.state !== filter.state) return false;
-  if (filter.broker && row.sni !== filter.broker && row.broker !== filter.broker) return false;
-  if (filter.text) {
-    const needle = filter.text.toLowerCase();
-    const haystack = [row.profile, row.local, row.sni, row.broker, row.proxy, row.tls?.version, row.client, row.authMethod, row.state, row.error?.code, row.error?.message]
-      .filter(Boolean)
-      .join(' ')
-      .toLowerCase();
-    if (!haystack.includes(needle)) return false;
+function defaultStorage(): Pick<Storage, 'getItem' | 'setItem'> | undefined {
+  try {
+    return typeof sessionStorage === 'undefined' ? undefined : sessionStorage;
+  } catch {
+    return undefined; // Storage refused (e.g. sandboxed): clearing then lasts until a reload.
   }
-  return true;
 }
 
 export class ConnectionLog {
   readonly maxRows: number;
   readonly #schedule: (apply: () => void) => void;
   readonly #now: () => number;
+  readonly #storage: Pick<Storage, 'getItem' | 'setItem'> | undefined;
 
   // Working set, outside reactivity: mutated per event, published once per frame.
   #pending: LogBatch[] = [];
   #scheduled = false;
-  #rows: LogRow[] = [];
-  #index = new Map<string, number>();
-  #base = 0;
-  #listenerErrors = 0;
-  #knownProfiles = new Set<string>();
-  #knownBrokers = new Set<string>();
+  readonly #store: RowStore;
+  #lastSeq = 0;
+  #cleared: ClearedMark | undefined;
 
   // What the UI sees.
   #published = $state.raw<LogRow[]>([]);
+  #lookups = $state.raw<LookupEntry[]>([]);
   #droppedByEngine = $state(0);
   #droppedRows = $state(0);
   #paused = $state(false);
@@ -141,7 +72,7 @@ export class ConnectionLog {
   #brokers = $state.raw<string[]>([]);
   // Raw (not deeply reactive): it is replaced as a whole, and the filter loop below reads it
   // 10,000 times per frame, where a reactive proxy's per-read tracking would cost milliseconds.
-  #filter = $state.raw<LogFilter>({ profile: '', broker: '', state: '', text: '' });
+  #filter = $state.raw<LogFilter>(emptyFilter);
   #visible = $derived.by(() => {
     const rows = this.#published;
     const filter = this.#filter;
@@ -158,6 +89,9 @@ export class ConnectionLog {
     this.maxRows = options.maxRows ?? 10_000;
     this.#schedule = options.schedule ?? defaultSchedule;
     this.#now = options.now ?? Date.now;
+    this.#storage = options.storage ?? defaultStorage();
+    this.#store = new RowStore({ maxRows: this.maxRows, now: this.#now });
+    this.#cleared = this.#readMark();
   }
 
   /** Rows matching the filter, newest first. */
@@ -167,6 +101,10 @@ export class ConnectionLog {
   /** Every kept row, oldest first. */
   get rows(): readonly LogRow[] {
     return this.#published;
+  }
+  /** The latest lookup answer per profile and topic, newest first. */
+  get lookups(): readonly LookupEntry[] {
+    return this.#lookups;
   }
   get filter(): Readonly<LogFilter> {
     return this.#filter;
@@ -214,11 +152,12 @@ export class ConnectionLog {
     for (const batch of batches) {
       dropped += batch.dropped;
       for (const event of batch.events) {
-        this.#apply(event as IncomingEvent);
+        if (this.#wasCleared(event as IncomingEvent)) continue;
+        this.#store.apply(event as IncomingEvent);
         events += 1;
       }
     }
-    this.#trim();
+    this.#store.trim();
     if (dropped > 0) this.#droppedByEngine += dropped;
     if (this.#paused) this.#eventsWhilePaused += events;
     else this.#publish();
@@ -240,17 +179,21 @@ export class ConnectionLog {
     else this.pause();
   }
 
-  /** Removes every row and resets the counters; connections still open reappear on their next event. */
+  /**
+   * Removes every row and resets the counters, also for a reloaded page (the mark is stored);
+   * connections still open reappear on their next event, with an unknown start time.
+   */
   clear(): void {
     this.#pending = [];
-    this.#rows = [];
-    this.#index.clear();
-    this.#base = 0;
-    this.#knownProfiles.clear();
-    this.#knownBrokers.clear();
+    this.#store.clear();
     this.#droppedByEngine = 0;
-    this.#droppedRows = 0;
     this.#eventsWhilePaused = 0;
+    this.#cleared = { seq: this.#lastSeq, time: this.#now() };
+    try {
+      this.#storage?.setItem(clearedStorageKey, JSON.stringify(this.#cleared));
+    } catch {
+      // A full or refused storage only means the mark does not survive a reload.
+    }
     this.#publish();
   }
 
@@ -260,145 +203,49 @@ export class ConnectionLog {
   }
 
   resetFilter(): void {
-    this.#filter = { profile: '', broker: '', state: '', text: '' };
+    this.#filter = emptyFilter;
   }
 
   /** The rows matching the filter, oldest first, one JSON object per line. */
   exportJsonLines(): string {
-    return [...this.#visible].reverse().map((row) => JSON.stringify(flatten(row))).join('\n') + '\n';
+    return toJsonLines(this.#visible.toReversed());
   }
 
   /** The rows matching the filter, oldest first, as CSV with a header line. */
   exportCsv(): string {
-    const lines = [csvColumns.join(',')];
-    for (const row of [...this.#visible].reverse()) {
-      const flat = flatten(row);
-      lines.push(csvColumns.map((column) => csvCell(flat[column])).join(','));
+    return toCsv(this.#visible.toReversed());
+  }
+
+  /** True for an event the user cleared (at or before the mark), also after a reload. */
+  #wasCleared(event: IncomingEvent): boolean {
+    const seq = typeof event.seq === 'number' ? event.seq : 0;
+    const mark = this.#cleared;
+    if (mark && seq <= mark.seq) {
+      // A connection that opened after the clear with a seq below it: the engine was restarted and
+      // counts from 1 again, so the mark no longer applies.
+      const opened = event.event === 'connection.opened' ? Date.parse(String((event as { time?: unknown }).time)) : Number.NaN;
+      if (!(opened > mark.time)) return true;
+      this.#cleared = undefined;
     }
-    return lines.join('\r\n') + '\r\n';
+    this.#lastSeq = Math.max(this.#lastSeq, seq);
+    return false;
+  }
+
+  #readMark(): ClearedMark | undefined {
+    try {
+      const raw = this.#storage?.getItem(clearedStorageKey);
+      const mark = raw ? (JSON.parse(raw) as Partial<ClearedMark>) : undefined;
+      return mark && typeof mark.seq === 'number' && typeof mark.time === 'number' ? { seq: mark.seq, time: mark.time } : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   #publish(): void {
-    this.#published = this.#rows.slice();
-    if (this.#profiles.length !== this.#knownProfiles.size) this.#profiles = [...this.#knownProfiles].sort();
-    if (this.#brokers.length !== this.#knownBrokers.size) this.#brokers = [...this.#knownBrokers].sort();
-  }
-
-  #trim(): void {
-    const excess = this.#rows.length - this.maxRows;
-    if (excess <= 0) return;
-    for (const row of this.#rows.slice(0, excess)) this.#index.delete(row.key);
-    this.#rows.splice(0, excess);
-    this.#base += excess;
-    this.#droppedRows += excess;
-  }
-
-  #get(key: string): LogRow | undefined {
-    const at = this.#index.get(key);
-    return at === undefined ? undefined : this.#rows[at - this.#base];
-  }
-
-  #put(row: LogRow): void {
-    const at = this.#index.get(row.key);
-    if (at === undefined) {
-      this.#index.set(row.key, this.#base + this.#rows.length);
-      this.#rows.push(row);
-    } else {
-      this.#rows[at - this.#base] = row;
-    }
-    this.#knownProfiles.add(row.profile);
-    if (row.sni) this.#knownBrokers.add(row.sni);
-    if (row.broker) this.#knownBrokers.add(row.broker);
-  }
-
-  /** The row for a connection id, created blank when its opened event was dropped or cleared. */
-  #rowFor(event: IncomingEvent & { id: number }): LogRow {
-    const key = `${event.profile}#${event.id}`;
-    const existing = this.#get(key);
-    if (existing) return existing;
-    const now = this.#now();
-    return {
-      key, id: event.id, profile: event.profile, time: new Date(now).toISOString(), openedAtMs: now,
-      listener: '', local: '', sni: '', proxy: '', bytesUp: 0, bytesDown: 0, state: 'connecting',
-    };
-  }
-
-  #apply(event: IncomingEvent): void {
-    // A listener's own trouble (an accept failure, or its connection cap reached) is a row of its own.
-    if (event.event === 'listener.error' || event.event === 'listener.full') {
-      const { listener, error } = event as Extract<LogEvent, { event: 'listener.error' | 'listener.full' }>;
-      const now = this.#now();
-      this.#listenerErrors += 1;
-      this.#put({
-        key: `${event.profile}#listener#${this.#listenerErrors}`, id: null, profile: event.profile,
-        time: new Date(now).toISOString(), openedAtMs: now, listener, local: '', sni: '', proxy: '',
-        bytesUp: 0, bytesDown: 0, state: 'failed', error: { code: error.code, message: error.message },
-      });
-      return;
-    }
-    if (!('id' in event) || typeof event.id !== 'number') return; // 'ready' and other tunnel-wide events: the status panel shows them.
-    const row = this.#rowFor(event as IncomingEvent & { id: number });
-    switch (event.event) {
-      case 'connection.opened': {
-        const opened = event as Extract<LogEvent, { event: 'connection.opened' }>;
-        const at = Date.parse(opened.time);
-        this.#put({
-          ...row, time: opened.time, openedAtMs: Number.isNaN(at) ? row.openedAtMs : at,
-          listener: opened.listener, local: opened.local, sni: opened.sni ?? '', proxy: opened.proxy,
-        });
-        return;
-      }
-      case 'connection.secured': {
-        const secured = event as Extract<LogEvent, { event: 'connection.secured' }>;
-        this.#put({ ...row, tls: secured.tls, handshakeMs: secured.handshakeMs, state: row.state === 'connecting' ? 'open' : row.state });
-        return;
-      }
-      case 'connection.progress': {
-        const bytesUp = Number(event.bytesUp);
-        const bytesDown = Number(event.bytesDown);
-        this.#put({ ...row, bytesUp: Number.isFinite(bytesUp) ? bytesUp : row.bytesUp, bytesDown: Number.isFinite(bytesDown) ? bytesDown : row.bytesDown });
-        return;
-      }
-      case 'connection.closed': {
-        const closed = event as Extract<LogEvent, { event: 'connection.closed' }>;
-        this.#put({
-          ...row, bytesUp: closed.bytesUp, bytesDown: closed.bytesDown, durationMs: closed.durationMs,
-          tls: closed.tls ?? row.tls, state: closed.error ? 'failed' : 'closed',
-          ...(closed.error ? { error: { code: closed.error.code, message: closed.error.message } } : {}),
-        });
-        return;
-      }
-      case 'http.request': {
-        // A request through the web listener: the row shows the latest request and where it went.
-        const request = event as Extract<LogEvent, { event: 'http.request' }>;
-        this.#put({
-          ...row,
-          client: `${request.method} ${request.path} → ${request.status}`,
-          broker: request.broker,
-          ...(request.error ? { error: { code: request.error.code, message: request.error.message } } : {}),
-        });
-        return;
-      }
-      default: {
-        if (!event.event.startsWith('pulsar.')) return;
-        // Pulsar-level facts about a connection (CONNECT's client version and auth method, the
-        // broker a lookup routed to): merged when present, whatever the exact event name.
-        const extra = event as Record<string, unknown>;
-        const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
-        const client = text(extra.clientVersion) ?? text(extra.client);
-        const authMethod = text(extra.authMethod) ?? text(extra.authMethodName);
-        // The broker a connection is bound to comes from its CONNECT; lookups on the same
-        // connection name other brokers, which are not where this connection goes.
-        const broker = event.event === 'pulsar.connect' ? text(extra.broker) : undefined;
-        const error = typeof extra.error === 'object' ? (extra.error as { code?: unknown; message?: unknown } | undefined) : undefined;
-        this.#put({
-          ...row,
-          ...(client ? { client } : {}),
-          ...(authMethod ? { authMethod } : {}),
-          ...(broker ? { broker } : {}),
-          ...(error && typeof error.code === 'string' ? { error: { code: error.code, message: String(error.message ?? '') } } : {}),
-        });
-      }
-    }
+    this.#published = this.#store.snapshot();
+    this.#droppedRows = this.#store.droppedRows;
+    this.#lookups = this.#store.lookups().reverse();
+    if (this.#profiles.length !== this.#store.profiles.size) this.#profiles = [...this.#store.profiles].sort();
+    if (this.#brokers.length !== this.#store.brokers.size) this.#brokers = [...this.#store.brokers].sort();
   }
 }
