@@ -10,12 +10,22 @@ export type Dialog =
   | { kind: 'passphrase'; fileName: string; content: string; wrong: boolean }
   | { kind: 'secretSources'; fileName: string; content: string; passphrase?: string; sources: SecretSource[] };
 
+/** Which view the log pane shows. */
+export type LogViewKind = 'connections' | 'lookups';
+
+/** Smallest height the log pane can be dragged to, in px. */
+export const minLogHeight = 120;
+
 export class UiState {
   #creating = $state(false);
   #tab = $state<ProfileTab>('tunnel');
   #dialog = $state<Dialog>({ kind: 'none' });
   #searchFocusRequests = $state(0);
   #engineError = $state<unknown>(undefined);
+  #logCollapsed = $state(false);
+  #logView = $state<LogViewKind>('connections');
+  #logHeight = $state<number | undefined>(undefined);
+  #formFocusRequests = $state(0);
 
   /** True while the form shows a new, unsaved profile. */
   get creating(): boolean {
@@ -40,9 +50,37 @@ export class UiState {
     this.#engineError = error;
   }
 
+  /** True while the log pane is folded to its title bar. */
+  get logCollapsed(): boolean {
+    return this.#logCollapsed;
+  }
+  get logView(): LogViewKind {
+    return this.#logView;
+  }
+  /** The log pane's height in px once the user dragged the splitter; undefined: the default share. */
+  get logHeight(): number | undefined {
+    return this.#logHeight;
+  }
+  /** Increments each time a new form should take the focus (the "n" shortcut, New profile). */
+  get formFocusRequests(): number {
+    return this.#formFocusRequests;
+  }
+  toggleLog(): void {
+    this.#logCollapsed = !this.#logCollapsed;
+  }
+  showLogView(view: LogViewKind): void {
+    this.#logView = view;
+  }
+  /** Sets the log pane's height, kept at least {@link minLogHeight} and at most `max`. */
+  setLogHeight(height: number, max: number): void {
+    this.#logHeight = Math.round(Math.max(minLogHeight, Math.min(Math.max(minLogHeight, max), height)));
+    this.#logCollapsed = false;
+  }
+
   startCreating(): void {
     this.#creating = true;
     this.#tab = 'settings';
+    this.#formFocusRequests += 1;
   }
   stopCreating(): void {
     this.#creating = false;
