@@ -89,6 +89,13 @@ export interface ImportOptions {
   passphrase?: string;
   /** The user agreed to read the secrets the file names on this computer (see {@link SecretSource}). */
   readSecrets?: boolean;
+  /**
+   * When an imported profile's name exists: replace that profile, or keep both (the import gets the
+   * first free name-2, name-3...). Without it, such an import fails with PROFILE_EXISTS.
+   */
+  onConflict?: 'replace' | 'keepBoth';
+  /** The imported profile's name (a file holding one profile: a client.conf, a profile file, a bundle of one). */
+  name?: string;
 }
 
 export interface ExportRequest {

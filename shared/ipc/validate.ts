@@ -35,7 +35,7 @@ const argSchemas = {
   importProfiles: z.tuple([
     z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters'),
     z.string(),
-    z.strictObject({ passphrase: passphrase.optional(), readSecrets: z.boolean().optional() }).optional(),
+    z.strictObject({ passphrase: passphrase.optional(), readSecrets: z.boolean().optional(), onConflict: z.enum(['replace', 'keepBoth']).optional(), name: name.optional() }).optional(),
   ]),
   exportProfiles: z.tuple([
     z.strictObject({ names: z.array(name).min(1, 'must name at least one profile').max(1000), passphrase: passphrase.optional() }),

@@ -203,14 +203,29 @@ export class FakeTunnelApi implements TunnelApi {
         inputs = Array.isArray(data) ? (data as StoredProfileInput[]) : [data as StoredProfileInput];
       }
     }
+    if (options?.name !== undefined) {
+      if (inputs.length !== 1) throw new AppError('IMPORT_INVALID', `${fileName}: a bundle keeps the names of its profiles`);
+      inputs = [{ ...inputs[0]!, name: options.name }];
+    }
     const imported: string[] = [];
-    for (const input of inputs) {
+    const warnings: string[] = [];
+    const profiles = inputs.map((input) => {
       const parsed = storedProfileSchema.safeParse(input);
       if (!parsed.success) throw new AppError('IMPORT_INVALID', describeIssues(parsed.error.issues).join('; '));
-      this.#entries.set(parsed.data.name, { profile: parsed.data, secrets: { token: false, clientKey: false, keyPassphrase: false }, tunnel: stopped(parsed.data.name) });
-      imported.push(parsed.data.name);
+      return parsed.data;
+    });
+    const clash = profiles.find((profile) => this.#entries.has(profile.name));
+    if (clash && !options?.onConflict) throw new AppError('PROFILE_EXISTS', `A profile named "${clash.name}" already exists: replace it, keep both, or import under another name.`);
+    for (const profile of profiles) {
+      let name = profile.name;
+      if (options?.onConflict === 'keepBoth' && this.#entries.has(name)) {
+        for (let suffix = 2; this.#entries.has(name); suffix += 1) name = `${profile.name}-${suffix}`;
+        warnings.push(`Imported "${profile.name}" as "${name}": a profile named "${profile.name}" already exists.`);
+      }
+      this.#entries.set(name, { profile: { ...profile, name }, secrets: { token: false, clientKey: false, keyPassphrase: false }, tunnel: stopped(name) });
+      imported.push(name);
     }
-    return { imported, warnings: [], secretSources };
+    return { imported, warnings, secretSources };
   }
 
   async exportProfiles(request: ExportRequest): Promise<{ fileName: string; content: string }> {

@@ -71,8 +71,11 @@ describe('profiles', () => {
     const { api } = await renderApp([]);
     const file = new File(['serviceUrl=pulsar+ssl://conf.test:6651\n'], 'staging.conf', { type: 'text/plain' });
     await fireEvent.change(screen.getByTestId('profile-import'), { target: { files: [file] } });
+    // A client.conf has no profile name: the app asks, suggesting the file's.
+    expect(((await screen.findByTestId('import-name')) as HTMLInputElement).value).toBe('staging');
+    await fireEvent.click(screen.getByTestId('import-rename'));
     await screen.findByTestId('profile-item-staging');
-    expect(api.calls.find((call) => call.method === 'importProfiles')?.args.slice(0, 2)).toEqual(['staging.conf', 'serviceUrl=pulsar+ssl://conf.test:6651\n']);
+    expect(api.calls.find((call) => call.method === 'importProfiles')?.args).toEqual(['staging.conf', 'serviceUrl=pulsar+ssl://conf.test:6651\n', { name: 'staging' }]);
   });
 
   it('asks for the passphrase of an encrypted bundle dropped on the window, and again when it is wrong', async () => {

@@ -96,8 +96,8 @@ export class ProfilesState {
 
   /** Imports a file; with `needsConfirmation` in the answer nothing was imported (see ImportResult). */
   async importFile(fileName: string, content: string, options: ImportOptions = {}): Promise<ImportResult> {
-    const { passphrase, readSecrets } = options;
-    const sent: ImportOptions = { ...(passphrase ? { passphrase } : {}), ...(readSecrets ? { readSecrets } : {}) };
+    const { passphrase, readSecrets, onConflict, name } = options;
+    const sent: ImportOptions = { ...(passphrase ? { passphrase } : {}), ...(readSecrets ? { readSecrets } : {}), ...(onConflict ? { onConflict } : {}), ...(name ? { name } : {}) };
     const result = await this.#api.importProfiles(fileName, content, Object.keys(sent).length > 0 ? sent : undefined);
     await this.load();
     if (result.imported[0]) this.#selectedName = result.imported[0];

@@ -1,5 +1,5 @@
 /** Which screen and dialog is showing: UI-only state, no engine calls. */
-import type { SecretSource } from '../../../shared/ipc/contract.ts';
+import type { ImportOptions, SecretSource } from '../../../shared/ipc/contract.ts';
 
 export type ProfileTab = 'tunnel' | 'settings' | 'certificates' | 'doctor';
 export type Dialog =
@@ -8,7 +8,13 @@ export type Dialog =
   | { kind: 'duplicate'; name: string }
   | { kind: 'export' }
   | { kind: 'passphrase'; fileName: string; content: string; wrong: boolean }
-  | { kind: 'secretSources'; fileName: string; content: string; passphrase?: string; sources: SecretSource[] };
+  | { kind: 'secretSources'; fileName: string; content: string; passphrase?: string; choice?: Pick<ImportOptions, 'name' | 'onConflict'>; sources: SecretSource[] }
+  /**
+   * How to import a file: under which name (a client.conf, whose file name is a poor profile name),
+   * or, when a name is taken, replace / keep both / another name. `message` is the engine's refusal;
+   * `options` carries what was already agreed (passphrase, reading secrets) into the next attempt.
+   */
+  | { kind: 'importChoice'; reason: 'clash' | 'name'; fileName: string; content: string; options: ImportOptions; suggestedName: string; message?: string };
 
 /** Which view the log pane shows. */
 export type LogViewKind = 'connections' | 'lookups';
