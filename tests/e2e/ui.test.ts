@@ -9,93 +9,38 @@
  * brokers), see a broken profile explained, stop, export the log. Screenshots of the main screens
  * in light and dark go to test-results/.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAppService } from '../../src-main/core/app/createAppService.ts';
 import type { OwnedAppService } from '../../src-main/core/app/createAppService.ts';
-import { ensureRendererBuild, projectRoot } from '../../src-main/host/rendererBuild.ts';
-import { startWebHost } from '../../src-main/host/webHost.ts';
 import type { WebHost } from '../../src-main/host/webHost.ts';
-import { startSecretService } from '../core/secrets/secretService.ts';
-import type { SecretService } from '../core/secrets/secretService.ts';
 import { eventually, withDeadline } from '../fixtures/deadline.ts';
-import { createTestPki } from '../fixtures/pki.ts';
 import type { TestPki } from '../fixtures/pki.ts';
 import { TestClientConnection } from '../fixtures/pulsarCluster/client.ts';
-import { startPulsarCluster } from '../fixtures/pulsarCluster/cluster.ts';
 import type { PulsarTestCluster } from '../fixtures/pulsarCluster/cluster.ts';
-import { startAts } from '../fixtures/sniRouters.ts';
 import type { SniRouter } from '../fixtures/sniRouters.ts';
-import { ensureProgram } from '../fixtures/systemPrograms.ts';
+import { brokerHosts, e2eToken as token, flex, poll, screenshotDir, serviceHost, startUiWorld, type FlexProducer, type UiWorld } from './uiWorld.ts';
 
-const chromiumPath = '/usr/bin/chromium';
-// Debian's Chromium, as root in a container, headless (docs/testing.md, "Chromium in a container").
-const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const brokerHosts = ['broker1.test', 'broker2.test', 'broker3.test'];
-const serviceHost = 'pulsar.test';
-const token = 'e2e-token';
-const screenshotDir = join(projectRoot, 'test-results');
 const stepTimeout = 90_000;
-// The UI polls tunnel status every 2 s: give every on-screen expectation several polls.
-const poll = { timeout: 10_000, interval: 100 };
 
-/** The slice of pulsar-flex's untyped API used here. */
-interface FlexProducer {
-  create(): Promise<boolean>;
-  sendMessage(message: { payload: string }): Promise<boolean>;
-  close(): Promise<boolean>;
-}
-interface PulsarFlex {
-  Producer: new (options: Record<string, unknown>) => FlexProducer;
-}
-const flex = createRequire(import.meta.url)('pulsar-flex') as PulsarFlex;
-
+let world: UiWorld;
 let pki: TestPki;
 let cluster: PulsarTestCluster;
 let ats: SniRouter;
-let secrets: SecretService;
-let dataDir: string;
 let workDir: string;
 let owned: OwnedAppService;
 let host: WebHost;
-let browser: Browser;
 let page: Page;
-const producers: FlexProducer[] = [];
+let producers: FlexProducer[];
 
 beforeAll(async () => {
-  await ensureProgram({ binary: 'chromium', debianPackage: 'chromium', neededFor: 'the end-to-end UI tests (Playwright drives Debian Chromium)' });
-  workDir = await mkdtemp(join(tmpdir(), 'pt-e2e-'));
-  dataDir = join(workDir, 'data');
-  await mkdir(screenshotDir, { recursive: true });
-  // A private build, so a stale out/renderer (or another build running) cannot skew the test.
-  const rendererDir = await ensureRendererBuild({ rendererDir: join(workDir, 'renderer') });
-  pki = await createTestPki({ serverHosts: [...brokerHosts, serviceHost] });
-  cluster = await startPulsarCluster({ brokers: brokerHosts, serviceHost, pki, auth: { token } });
-  ats = await startAts({ routes: cluster.sniRoutes() });
-  // The real OS keychain (keytar) on a private gnome-keyring, so the token never touches a file.
-  secrets = await startSecretService();
-  owned = await createAppService({ dataDir, progressIntervalMs: 250 });
-  host = await startWebHost({ api: owned.service, rendererDir });
-  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
-  page.setDefaultTimeout(15_000);
+  world = await startUiWorld();
+  ({ pki, cluster, ats, workDir, owned, host, page, producers } = world);
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.allSettled(producers.map((producer) => withDeadline(producer.close(), 5000, 'a producer to close')));
-  await browser?.close();
-  await host?.close();
-  await owned?.dispose();
-  await secrets?.stop();
-  await ats?.stop();
-  await cluster?.stop();
-  await pki?.cleanup();
-  if (workDir) await rm(workDir, { recursive: true, force: true });
+  await world?.close();
 }, 60_000);
 
 /** Saves the current screen in light and dark as test-results/ui-<name>-<scheme>.png. */
@@ -187,6 +132,9 @@ describe('the app in Chromium, over the web host, with the real engine', () => {
       ].join('\n'),
     );
     await byTestId('profile-import').setInputFiles(clientConf);
+    // A client.conf names no profile: the app asks, suggesting the file's name.
+    await expect.poll(() => byTestId('import-name').inputValue(), poll).toBe('imported');
+    await byTestId('import-rename').click();
     await expect.poll(() => byTestId('profile-item-imported').count(), poll).toBe(1);
     const [view] = (await owned.service.listProfiles()).filter((candidate) => candidate.profile.name === 'imported');
     expect(view?.profile).toMatchObject({ serviceUrl: `pulsar+ssl://${serviceHost}:6651`, proxyServiceUrl: `pulsar+ssl://${ats.host}:${ats.port}`, auth: 'token' });

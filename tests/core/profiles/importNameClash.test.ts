@@ -4,7 +4,6 @@
  * Replace, Keep both (a free name-2) or another name. Real store, real OS keychain (gnome-keyring).
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { secretKinds } from '../../../shared/model/storedProfile.ts';
 import { profileImportExport } from '../../../src-main/core/profiles/importExport.ts';
 import { ProfileStore } from '../../../src-main/core/profiles/store.ts';
 import { createOsKeychain, type Keychain } from '../../../src-main/core/secrets/keychain.ts';
@@ -31,9 +30,8 @@ beforeEach(async () => {
   await profileImportExport.importProfiles(store, 'alpha.json', profileFile('first.test'));
 });
 afterEach(async () => {
+  // The profiles here hold no secrets: nothing to remove from the keychain.
   store.dispose();
-  const names = (await store.list().catch(() => ({ profiles: [] }))).profiles.map((entry) => entry.profile.name);
-  for (const name of names) for (const kind of secretKinds) await keychain.delete(name, kind).catch(() => false);
   await removeDir(dir);
 });
 
@@ -57,6 +55,11 @@ describe('importing into a name that exists, from the app', () => {
   it('replaces the existing profile', async () => {
     expect((await profileImportExport.importProfiles(store, 'alpha.json', profileFile('second.test'), { onConflict: 'replace' })).imported).toEqual(['alpha']);
     expect(await serviceUrls()).toEqual({ alpha: 'pulsar+ssl://second.test:6651' });
+  });
+
+  it('imports a bundle of one profile under another name', async () => {
+    const bundle = await profileImportExport.exportProfiles(store, { names: ['alpha'], passphrase: 'correct horse battery' });
+    expect((await profileImportExport.importProfiles(store, bundle.fileName, bundle.content, { passphrase: 'correct horse battery', name: 'gamma' })).imported).toEqual(['gamma']);
   });
 
   it('imports under another name', async () => {
