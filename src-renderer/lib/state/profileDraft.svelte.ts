@@ -63,6 +63,30 @@ function fromProfile(profile: StoredProfile): DraftFields {
 /** Field path -> the first problem with it, e.g. {"serviceUrl": "must start with pulsar+ssl://"}. */
 export type FieldErrors = Partial<Record<string, string>>;
 
+const urlFields: Record<string, { scheme: string; example: string }> = {
+  serviceUrl: { scheme: 'pulsar+ssl://', example: 'pulsar+ssl://pulsar.example.com:6651' },
+  proxyServiceUrl: { scheme: 'pulsar+ssl://', example: 'pulsar+ssl://proxy.example.com:4443' },
+  webServiceUrl: { scheme: 'https://', example: 'https://pulsar.example.com:8443' },
+};
+
+/**
+ * The form's wording of a schema problem: an empty required field "is required" (not '"" is not a
+ * URL'), a URL without a scheme says which scheme to add, a multi-host URL says the tunnel takes one.
+ * The engine's own messages (validate.ts) stay as they are; this is presentation only.
+ */
+export function presentIssue(field: string, message: string, value: unknown): string {
+  const text = typeof value === 'string' ? value.trim() : value;
+  // Only the always-required fields: an absent optional one keeps the rule that needs it (e.g. webServiceUrl with listen.webPort).
+  if (text === '' && field === 'name') return `is required (${message})`;
+  if (text === '' && field === 'serviceUrl') return 'is required';
+  const url = urlFields[field];
+  if (url && typeof text === 'string') {
+    if (text.includes(',')) return `takes one host: the tunnel connects through one address (e.g. ${url.example}), not a comma-separated list`;
+    if (!text.includes('://')) return `must start with ${url.scheme}, e.g. ${url.scheme}${text}`;
+  }
+  return message;
+}
+
 /**
  * Validates a profile input with the engine's schema; keys are dotted field paths, "(profile)" for
  * problems that belong to no single field.
@@ -74,7 +98,8 @@ export function validateProfile(input: StoredProfileInput): FieldErrors {
   for (const issue of result.error.issues) {
     const path = issue.path.map(String).join('.') || '(profile)';
     const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-    errors[path] ??= message;
+    const value = issue.path.reduce<unknown>((at, key) => (at && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined), input);
+    errors[path] ??= presentIssue(path, message, value);
   }
   return errors;
 }
