@@ -82,7 +82,7 @@ async function heightOf(locator: Locator): Promise<number> {
 }
 
 describe('a new user in Chromium, over the web host, with the real engine', () => {
-  it('starts empty; New profile puts the focus in its first field; a CA file is read without a page error', async () => {
+  it('starts empty; creates a profile in one form (CA file, token) and tests the connection before anything else', async () => {
     await page.goto(world.host.url);
     await expect.poll(() => byTestId('profiles-empty').count(), poll).toBe(1);
     await screen('empty');
@@ -93,22 +93,25 @@ describe('a new user in Chromium, over the web host, with the real engine', () =
     await byTestId('field-proxyServiceUrl').fill(`pulsar+ssl://${world.ats.host}:${world.ats.port}`);
     await byTestId('field-proxyProtocolSni').check();
     await byTestId('field-auth').selectOption('token');
+    await byTestId('field-token').fill(e2eToken);
     await byTestId('field-listen.port').fill('0');
-    await screen('new-profile');
-    await byTestId('profile-save').click();
-    await expect.poll(() => byTestId('profile-item-typed').count(), poll).toBe(1);
-
+    // Choosing the CA file is enough: no paste box to confirm.
     const caFile = join(world.workDir, 'ca.pem');
     await writeFile(caFile, world.pki.ca.certPem);
-    await byTestId('tab-certificates').click();
-    await byTestId('ca-file').setInputFiles(caFile);
-    await expect.poll(() => byTestId('ca-paste').inputValue(), poll).toContain('-----BEGIN CERTIFICATE-----');
-    await byTestId('ca-add').click();
-    await expect.poll(() => byTestId('ca-certificate').count(), poll).toBe(1);
-    await byTestId('secret-token-input').fill(e2eToken);
-    await byTestId('secret-token-save').click();
-    await expect.poll(() => byTestId('secret-token-status').textContent(), poll).toBe('set');
+    await byTestId('new-ca-file').setInputFiles(caFile);
+    await expect.poll(() => byTestId('new-ca-set').textContent(), poll).toContain('1 certificate');
+    await screen('new-profile');
+    await byTestId('profile-create-test').click();
+    // The Doctor runs on the new profile at once, with its CA and its token from the keychain.
+    await expect.poll(() => byTestId('doctor-summary').textContent(), { ...poll, timeout: 30_000 }).toMatch(/All checks passed/);
+    expect(await byTestId('doctor-step-pulsarConnect').textContent()).toMatch(/passed/);
+    const [view] = await world.owned.service.listProfiles();
+    expect(view).toMatchObject({ profile: { name: 'typed', auth: 'token' }, secrets: { token: true } });
+    expect(view?.trustCerts).toHaveLength(1);
     await dismissNotices();
+    await screen('created-and-tested');
+    await byTestId('tab-certificates').click();
+    await expect.poll(() => byTestId('secret-token-status').textContent(), poll).toBe('set');
     await screen('certificates');
     expect(pageErrors).toEqual([]);
   }, stepTimeout);

@@ -111,7 +111,7 @@ export class ProfileDraft {
   /** The name the profile had when editing began; undefined for a new profile. */
   #originalName = $state<string | undefined>(undefined);
   /** Certificates are edited in their own panel; the form carries them through unchanged. */
-  #carried: Pick<StoredProfileInput, 'tlsTrustCertsPem' | 'tlsCertificatePem'> = {};
+  #carried = $state.raw<Pick<StoredProfileInput, 'tlsTrustCertsPem' | 'tlsCertificatePem'>>({});
   #numberErrors = $derived.by(() => {
     const errors: FieldErrors = {};
     for (const field of numberFields) {
@@ -156,6 +156,14 @@ export class ProfileDraft {
     return Object.entries(this.#errors)
       .filter(([field]) => !known.has(field))
       .map(([field, message]) => `${field}: ${message}`);
+  }
+
+  /** The CA certificates (PEM) the profile will carry; a new profile's form sets them. */
+  get trustCerts(): string | undefined {
+    return this.#carried.tlsTrustCertsPem;
+  }
+  setTrustCerts(pem: string | undefined): void {
+    this.#carried = { ...this.#carried, tlsTrustCertsPem: pem };
   }
 
   /** Sets one field, typed by its key. */

@@ -32,6 +32,7 @@ export class UiState {
   #logView = $state<LogViewKind>('connections');
   #logHeight = $state<number | undefined>(undefined);
   #formFocusRequests = $state(0);
+  #doctorRunPending = false;
 
   /** True while the form shows a new, unsaved profile. */
   get creating(): boolean {
@@ -70,6 +71,16 @@ export class UiState {
   /** Increments each time a new form should take the focus (the "n" shortcut, New profile). */
   get formFocusRequests(): number {
     return this.#formFocusRequests;
+  }
+  /** Asks the next Doctor panel that opens to run at once ("Create and test connection"). */
+  requestDoctorRun(): void {
+    this.#doctorRunPending = true;
+  }
+  /** True once after {@link requestDoctorRun}. */
+  takeDoctorRun(): boolean {
+    const pending = this.#doctorRunPending;
+    this.#doctorRunPending = false;
+    return pending;
   }
   toggleLog(): void {
     this.#logCollapsed = !this.#logCollapsed;
