@@ -42,3 +42,17 @@ describe('creating a profile in one go', () => {
     expect(screen.getByTestId('secret-token-status').textContent).toBe('not set');
   });
 });
+
+describe('the Doctor tab', () => {
+  it('keeps the topic typed and the last report while the user looks at another tab', async () => {
+    await renderApp();
+    await fireEvent.click(screen.getByTestId('tab-doctor'));
+    await fireEvent.input(screen.getByTestId('doctor-topic'), { target: { value: 'persistent://public/default/orders' } });
+    await fireEvent.click(screen.getByTestId('doctor-run'));
+    await screen.findByTestId('doctor-summary');
+    await fireEvent.click(screen.getByTestId('tab-tunnel'));
+    await fireEvent.click(screen.getByTestId('tab-doctor'));
+    expect((screen.getByTestId('doctor-topic') as HTMLInputElement).value).toBe('persistent://public/default/orders');
+    expect(screen.getByTestId('doctor-summary')).toBeTruthy();
+  });
+});
