@@ -38,7 +38,7 @@ describe('Pulsar events in the log', () => {
       { event: 'pulsar.lookup', id: 1, profile: 'prod', seq: 30, topic: topic('a'), response: 'Redirect', broker: 'broker-1.test:6651', local: '127.0.0.1:41001' },
       { event: 'pulsar.lookup', id: 1, profile: 'prod', seq: 31, topic: topic('b'), response: 'Connect', broker: 'broker-2.test:6651', local: '127.0.0.1:41002' },
       { event: 'pulsar.lookup', id: 1, profile: 'prod', seq: 32, topic: topic('a'), response: 'Connect', broker: 'broker-3.test:6651', local: '127.0.0.1:41003' },
-      { event: 'pulsar.lookup', id: 1, profile: 'prod', seq: 33, topic: topic('c'), response: 'Failed', error: 'TopicNotFound' },
+      { event: 'pulsar.lookup', id: 1, profile: 'prod', seq: 33, topic: topic('c'), response: 'Failed', error: { code: 'PULSAR_LOOKUP_FAILED', message: 'TopicNotFound' } },
     ]);
     expect(log.lookups.map((lookup) => `${lookup.topic.split('/').pop()}→${lookup.broker ?? lookup.error}→${lookup.local ?? ''}`)).toEqual([
       'c→TopicNotFound→',
@@ -46,6 +46,7 @@ describe('Pulsar events in the log', () => {
       'b→broker-2.test:6651→127.0.0.1:41002',
     ]);
     expect(log.rows[0]?.broker).toBeUndefined();
+    expect(log.rows[0]?.error).toEqual({ code: 'PULSAR_LOOKUP_FAILED', message: 'TopicNotFound' });
     expect(log.brokers).toContain('broker-3.test:6651');
   });
 });

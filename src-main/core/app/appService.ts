@@ -26,6 +26,7 @@ import type { TunnelConfig } from '../tunnel/config.ts';
 import { summarizeCertificates } from './certificates.ts';
 import { LogQueue } from './logQueue.ts';
 import type { AppStore, RunningTunnel, TunnelStarter } from './ports.ts';
+import { canonicalJson, keptPorts } from './runSettings.ts';
 import { buildSnippets, configuredAddresses } from './snippets.ts';
 
 /** Options of {@link AppService}. */
@@ -533,23 +534,6 @@ export class AppService implements TunnelApi {
     // A subscriber that was not ready is polled again: its queue is bounded, so waiting is safe.
     if (pending && !this.#disposed) this.#scheduleFlush(false);
   }
-}
-
-/** JSON with object keys sorted, so two equal profiles compare equal whatever their key order. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : inner,
-  );
-}
-
-/** The config with listen port 0 (any free port) replaced by the port a previous run had. */
-function keptPorts(config: TunnelConfig, addresses: { pulsar: string; http?: string } | undefined): TunnelConfig {
-  if (!addresses) return config;
-  const portOf = (address: string | undefined) => Number(address?.slice(address.lastIndexOf(':') + 1)) || 0;
-  const listen = { ...config.listen };
-  if (listen.port === 0) listen.port = portOf(addresses.pulsar);
-  if (listen.webPort === 0) listen.webPort = portOf(addresses.http);
-  return { ...config, listen };
 }
 
 function safeReady(subscriber: Subscriber): boolean {

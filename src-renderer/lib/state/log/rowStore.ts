@@ -160,9 +160,12 @@ export class RowStore {
         const subscription = text(event.subscription);
         return { ...row, consumers: withTopic(row.consumers, topic && (subscription ? `${topic} (${subscription})` : topic)) };
       }
-      case 'pulsar.lookup':
-        this.#lookup(row, event);
-        return undefined; // The lookup names other brokers, not where this connection goes.
+      case 'pulsar.lookup': {
+        // The lookup names other brokers, not where this connection goes; a failed one is the
+        // connection's error (PULSAR_LOOKUP_FAILED with the broker's reason).
+        const error = this.#lookup(row, event);
+        return error ? { ...row, error } : undefined;
+      }
       default: {
         if (!event.event.startsWith('pulsar.')) return undefined;
         // Pulsar-level facts about a connection (CONNECT's client version and auth method): merged
@@ -184,14 +187,17 @@ export class RowStore {
     }
   }
 
-  #lookup(row: LogRow, incoming: IncomingEvent): void {
+  /** Records a lookup answer; returns its error, if it failed. */
+  #lookup(row: LogRow, incoming: IncomingEvent): { code: string; message: string } | undefined {
     const event = incoming as Record<string, unknown>;
+    const failure = event.error && typeof event.error === 'object' ? (event.error as { code?: unknown; message?: unknown }) : undefined;
+    const rowError = failure && typeof failure.code === 'string' ? { code: failure.code, message: String(failure.message ?? '') } : undefined;
     const topic = text(event.topic);
-    if (!topic || row.id === null) return;
+    if (!topic || row.id === null) return rowError;
     const key = `${row.profile}#${topic}`;
     const broker = text(event.broker);
     const local = text(event.local);
-    const error = text(event.error);
+    const error = rowError?.message ?? text(event.error);
     this.#lookups.delete(key); // Re-inserted at the end: the newest answer is last.
     this.#lookups.set(key, {
       key, profile: row.profile, id: row.id, time: new Date(this.#now()).toISOString(), topic, response: text(event.response) ?? '',
@@ -202,6 +208,7 @@ export class RowStore {
       if (this.#lookups.size <= maxLookups) break;
       this.#lookups.delete(oldest);
     }
+    return rowError;
   }
 
   #get(key: string): LogRow | undefined {
