@@ -19,31 +19,37 @@ function renderApp(profiles: StoredProfileInput[] = []) {
 
 const conf = 'serviceUrl=pulsar+ssl://theirs.test:6651\nauthParams=env:MY_CLOUD_SECRET\n';
 
+/** Picks the client.conf; the app first asks for the profile's name (suggesting "shared"), then imports. */
+async function pickConf() {
+  await fireEvent.change(screen.getByTestId('profile-import'), { target: { files: [new File([conf], 'shared.conf')] } });
+  await fireEvent.click(await screen.findByTestId('import-rename'));
+}
+
 function importCalls(api: FakeTunnelApi) {
   return api.calls.filter((call) => call.method === 'importProfiles').map((call) => call.args[2]);
 }
 
 it('lists the secrets a dropped file wants to read and imports only after the user says yes', async () => {
   const api = renderApp();
-  await fireEvent.change(screen.getByTestId('profile-import'), { target: { files: [new File([conf], 'shared.conf')] } });
+  await pickConf();
   const dialog = await screen.findByTestId('secret-sources-dialog');
   expect(within(dialog).getByTestId('secret-source').textContent).toContain('the token from environment variable MY_CLOUD_SECRET');
   expect(screen.queryByTestId('profile-item-shared')).toBeNull();
-  expect(importCalls(api)).toEqual([undefined]);
+  expect(importCalls(api)).toEqual([{ name: 'shared' }]);
   await fireEvent.click(within(dialog).getByTestId('secret-sources-confirm'));
   await screen.findByTestId('profile-item-shared');
-  expect(importCalls(api)).toEqual([undefined, { readSecrets: true }]);
+  expect(importCalls(api)).toEqual([{ name: 'shared' }, { name: 'shared', readSecrets: true }]);
   expect(screen.queryByTestId('secret-sources-dialog')).toBeNull();
   expect((await screen.findByTestId('notice-info')).textContent).toContain('Read the token from environment variable MY_CLOUD_SECRET');
 });
 
 it('imports nothing when the user cancels', async () => {
   const api = renderApp();
-  await fireEvent.change(screen.getByTestId('profile-import'), { target: { files: [new File([conf], 'shared.conf')] } });
+  await pickConf();
   const dialog = await screen.findByTestId('secret-sources-dialog');
   await fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel import' }));
   await waitFor(() => expect(screen.queryByTestId('secret-sources-dialog')).toBeNull());
-  expect(importCalls(api)).toEqual([undefined]);
+  expect(importCalls(api)).toEqual([{ name: 'shared' }]);
   expect(screen.getByTestId('profiles-empty')).toBeTruthy();
 });
 
