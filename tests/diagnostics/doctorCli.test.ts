@@ -44,9 +44,9 @@ afterAll(async () => {
 });
 
 describe('pulsar-tunnel doctor', () => {
-  it('prints one JSON report with every step and exits 0 for a good profile with --json', async () => {
+  it('prints one JSON report with every step and exits 0 for a good profile with --json (and the proxy configuration with --proxy-config)', async () => {
     const topic = world.cluster.topicOwnedBy('broker3.test', 'cli');
-    const result = await runCli(['doctor', await profileFile('good'), '--json', '--topic', topic]);
+    const result = await runCli(['doctor', await profileFile('good'), '--json', '--topic', topic, '--proxy-config']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as DoctorReport;
@@ -73,7 +73,7 @@ describe('pulsar-tunnel doctor', () => {
     expect(result.stdout).toMatch(/^ {4}error: PROXY_NO_ROUTE$/m);
     expect(result.stdout).toMatch(/^ {4}what to do: Add a route for "unrouted.test"/m);
     expect(result.stdout).toMatch(/^- Pulsar CONNECT \/ CONNECTED \(skipped\)/m);
-    expect(result.stderr).toMatch(/doctor: the step "tls" failed/);
+    expect(result.stderr).toMatch(/doctor: the step "TLS handshake with the service name \(SNI\)" failed/);
   });
 
   it('reports the failed step in JSON and exits 1 when the broker refuses the token', async () => {
@@ -81,6 +81,8 @@ describe('pulsar-tunnel doctor', () => {
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as DoctorReport;
     expect(report).toMatchObject({ ok: false, failedStep: 'pulsarConnect' });
+    // Without --proxy-config the JSON report has no proxy configuration, as the text has none.
+    expect(report).not.toHaveProperty('proxyConfig');
     expect(report.steps.find((step) => step.name === 'pulsarConnect')).toMatchObject({ status: 'failed', code: 'PULSAR_AUTH_REJECTED', fix: expect.stringContaining('token') });
   });
 

@@ -90,7 +90,9 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
       }
       const report = await runDoctor(config, { topic: options.topic, idleCheck: options.idleCheck ?? false, onStep: printStep });
       if (options.json) {
-        out.write(`${JSON.stringify(report, null, 2)}\n`);
+        // The proxy configuration is there only when asked for, as the text output does.
+        const { proxyConfig, ...rest } = report;
+        out.write(`${JSON.stringify(options.proxyConfig ? { ...rest, proxyConfig } : rest, null, 2)}\n`);
       } else {
         const warnings = report.steps.filter((step) => step.status === 'warning').length;
         out.write(
@@ -100,6 +102,9 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
         );
         if (options.proxyConfig) out.write(`\n${printableLines(formatProxyConfigText(report))}`);
       }
-      if (!report.ok) throw new CliExit(1, `doctor: the step "${report.failedStep}" failed.`);
+      if (!report.ok) {
+        const failed = report.steps.find((step) => step.name === report.failedStep)?.title ?? report.failedStep ?? '';
+        throw new CliExit(1, `doctor: the step "${printable(failed)}" failed.`);
+      }
     });
 }
