@@ -24,7 +24,7 @@ function electronBinary(electronDir) {
 
 /** Why Electron cannot run here, or undefined with the binary when it can. */
 function electronStatus() {
-  if (args.includes('--web') || process.env.PULSAR_TUNNEL_UI === 'web') return { reason: 'the web UI was asked for' };
+  if (args.includes('--web') || process.env.PULSAR_TUNNEL_UI === 'web') return { asked: true };
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
     return { reason: 'there is no graphical display here (headless: no DISPLAY or WAYLAND_DISPLAY)' };
   }
@@ -67,8 +67,8 @@ async function startElectron(binary) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
-async function startWeb(reason) {
-  console.log(`pulsar-tunnel: ${reason}; starting the web UI instead.`);
+async function startWeb({ reason, asked }) {
+  console.log(asked ? 'pulsar-tunnel: starting the web UI (asked for by --web or PULSAR_TUNNEL_UI=web).' : `pulsar-tunnel: ${reason}; starting the web UI instead.`);
   const { register } = await import('tsx/esm/api');
   register();
   const { serveUi } = await import(pathToFileURL(join(root, 'src-main', 'host', 'serveUi.ts')).href);
@@ -94,16 +94,18 @@ async function startWeb(reason) {
  * One line when keytar, the OS keychain module, is missing (its optional build failed during npm ci,
  * e.g. without libsecret's headers): the app runs, but profiles with secrets cannot be used.
  */
-function warnWithoutKeychain() {
+async function warnWithoutKeychain() {
   try {
     createRequire(join(root, 'package.json'))('keytar');
   } catch (error) {
-    const install = process.platform === 'linux' ? 'install libsecret-1-dev (Fedora: libsecret-devel), then run `npm install --no-save`' : 'run `npm ci` again and read the keytar build error';
-    console.error(`pulsar-tunnel: the OS keychain module (keytar) is not installed or did not build (${String(error?.message ?? error).split('\n')[0]}); tokens and keys cannot be stored until you ${install}.`);
+    // The same advice as the CLI's and the UI's KEYCHAIN_UNAVAILABLE (one source).
+    const { tsImport } = await import('tsx/esm/api');
+    const { keytarMissingAdvice } = await tsImport(pathToFileURL(join(root, 'shared', 'keytarAdvice.ts')).href, import.meta.url);
+    console.error(`pulsar-tunnel: the OS keychain module (keytar) is not installed or did not build (${String(error?.message ?? error).split('\n')[0]}); tokens and keys cannot be stored until you ${keytarMissingAdvice}.`);
   }
 }
 
-warnWithoutKeychain();
+await warnWithoutKeychain();
 const status = electronStatus();
 if (status.binary) await startElectron(status.binary);
-else await startWeb(status.reason);
+else await startWeb(status);

@@ -65,10 +65,14 @@ describe('pulsar-tunnel run: the CLI contract', () => {
     return cli;
   }
 
-  it('--help exits 0 and lists the commands', async () => {
+  it('--help exits 0 and lists the commands, each described in the same lowercase style', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('run');
+    const commands = result.stdout.slice(result.stdout.indexOf('Commands:')).split('\n').slice(1);
+    const firsts = commands.map((line) => /^ {2}\S+(?: \S+)*? {2,}(\S)/.exec(line)?.[1]).filter((first) => first !== undefined);
+    expect(firsts.length).toBeGreaterThanOrEqual(5);
+    for (const first of firsts) expect(first).toBe(first.toLowerCase());
   });
 
   it('prints ready, then one opened and exactly one closed JSON line per connection, and nothing else on stdout', async () => {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { repoRoot, startCli, type CliProcess } from '../fixtures/cliProcess.ts';
 import { eventually } from '../fixtures/deadline.ts';
+import { keytarMissingAdvice } from '../../shared/keytarAdvice.ts';
 
 let dir: string;
 const started: CliProcess[] = [];
@@ -46,12 +47,15 @@ it('says in one line what to install when keytar is missing, and starts the UI a
   const child = await startWebUi(['--require', path.join(dir, 'no-keytar.cjs')]);
   const keytarLines = child.stderr().split('\n').filter((line) => line.includes('keytar'));
   expect(keytarLines).toHaveLength(1);
-  expect(keytarLines[0]).toMatch(/^pulsar-tunnel: the OS keychain module \(keytar\) is not installed or did not build .*install libsecret-1-dev.*npm install --no-save/);
+  expect(keytarLines[0]).toMatch(/^pulsar-tunnel: the OS keychain module \(keytar\) is not installed or did not build /);
+  // The same advice as the CLI's and the UI's KEYCHAIN_UNAVAILABLE.
+  expect(keytarLines[0]).toContain(keytarMissingAdvice);
   expect((await child.stop('SIGINT')).code).toBe(0);
 }, 150_000);
 
-it('says nothing about keytar when it loads', async () => {
+it('says nothing about keytar when it loads, and that the web UI starts as asked (not "instead")', async () => {
   const child = await startWebUi([]);
   expect(child.stderr()).not.toContain('keytar');
+  expect(child.stdout().split('\n')[0]).toBe('pulsar-tunnel: starting the web UI (asked for by --web or PULSAR_TUNNEL_UI=web).');
   expect((await child.stop('SIGINT')).code).toBe(0);
 }, 150_000);

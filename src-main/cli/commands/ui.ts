@@ -16,7 +16,7 @@ export type UiDependencies = Pick<ServeUiOptions, 'createService' | 'rendererDir
 export function registerUiCommand(program: Command, ctx: CliContext, dependencies: UiDependencies = {}): void {
   program
     .command('ui')
-    .description('Serve the app UI on 127.0.0.1 for a browser (headless machines, containers, dev VMs)')
+    .description('serve the app UI on 127.0.0.1 for a browser (headless machines, containers, dev VMs)')
     .option('--port <port>', 'local port (0 picks a free one)', listenPortOption, 0)
     .option('--no-open', 'do not open a browser, only print the URL')
     .action(async (options: { port: number; open: boolean }) => {

@@ -4,6 +4,7 @@
  * keytar. Every item lives under service "pulsar-tunnel"; the account names it. Which account
  * belongs to which profile is the profile store's business (core/profiles/storeSecrets.ts).
  */
+import { keytarMissingAdvice } from '../../../shared/keytarAdvice.ts';
 import { AppError } from '../../../shared/errors.ts';
 import type { SecretKind } from '../../../shared/model/storedProfile.ts';
 
@@ -75,8 +76,6 @@ interface KeytarApi {
 // false, but a write fails with "Cannot create an item in a locked collection".
 const probeAccount = '.lock-probe';
 
-const unavailableHint =
-  'install the Secret Service library (Debian/Ubuntu: apt-get install libsecret-1-dev; Fedora: libsecret-devel) and run npm ci again';
 
 /**
  * Maps one of keytar's plain Errors (it has no codes) to a KEYCHAIN_* AppError. The texts matched
@@ -159,7 +158,7 @@ async function loadKeytar(): Promise<KeytarApi> {
     return api;
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
-    throw new AppError('KEYCHAIN_UNAVAILABLE', `The OS keychain module (keytar) is not installed or did not build (${text}); ${unavailableHint}.`, { cause: error });
+    throw new AppError('KEYCHAIN_UNAVAILABLE', `The OS keychain module (keytar) is not installed or did not build (${text}); ${keytarMissingAdvice}.`, { cause: error });
   }
 }
 
