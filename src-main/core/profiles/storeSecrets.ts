@@ -53,7 +53,7 @@ export function legacyItem(profile: string, kind: SecretKind): KeychainItem {
  * start with ".", so it cannot clash with a profile's item.
  */
 export function claimItem(storeId: string): KeychainItem {
-  return { account: `${storeId}/.store`, description: `the location of profile store ${storeId}` };
+  return { account: `${storeId}/.store`, description: 'the keychain entry that ties your profiles folder to its secrets' };
 }
 
 /**

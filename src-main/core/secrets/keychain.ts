@@ -90,7 +90,10 @@ export function keychainError(error: unknown, action: string): AppError {
   }
   return new AppError(
     'KEYCHAIN_UNAVAILABLE',
-    `The OS keychain could not be reached, so ${action} failed: ${text}. On Linux this needs a Secret Service (gnome-keyring or KeePassXC) in a D-Bus session; start one or unlock your desktop session.`,
+    `pulsar-tunnel could not reach the OS keychain, so ${action} failed (${text}). ` +
+      'On Linux the keychain is a Secret Service (gnome-keyring or KeePassXC) in a D-Bus session: on a desktop, log in or unlock it; ' +
+      "without one (SSH, container, CI) run the command inside a session of its own, e.g. dbus-run-session -- sh -c 'echo -n PASSWORD | gnome-keyring-daemon --unlock --components=secrets; pulsar-tunnel ...' " +
+      '(README: "Headless machines"), or run a profile file whose token is in a file (`run profile.json`), which needs no keychain.',
     { cause: error },
   );
 }
