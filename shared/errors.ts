@@ -37,6 +37,7 @@ export const errorCatalog = {
   PULSAR_FRAME_INVALID: 'A Pulsar frame could not be parsed; the connection was closed.',
   PULSAR_HTTP_RESPONSE: 'The broker side answered in HTTP where a Pulsar frame was expected (a frame length of 1213486160, "HTTP"; Java clients log 1213486164): the route points at an HTTP port or the proxy sent an error page.',
   PULSAR_LOCAL_TLS: 'The local client started a TLS handshake; point it at pulsar://127.0.0.1:<port> without TLS (the tunnel adds TLS itself).',
+  PULSAR_NOT_PULSAR: 'The local client does not speak Pulsar (its first bytes are not a Pulsar frame, e.g. an HTTP request); point Pulsar clients at the Pulsar port and HTTP at the web port.',
   PULSAR_NO_CONNECT: 'The local client sent no Pulsar CONNECT in time; is it a Pulsar client pointed at the right port?',
   PULSAR_UNKNOWN_BROKER: 'The client asked for a broker this tunnel has never seen in a lookup; let the client look the topic up again.',
   PULSAR_AUTH_REJECTED: 'The broker refused the CONNECT (authentication or authorization failed); check the token or client certificate and the role\'s permissions.',

@@ -78,3 +78,21 @@ it('explains a client that never sends CONNECT', async () => {
   expect(closed).toMatchObject({ error: { code: 'PULSAR_NO_CONNECT' } });
   client.destroy();
 });
+
+it('tells a local client that is not Pulsar (text, or HTTP) what it sent and where HTTP goes', async () => {
+  const tunnel = await harness.tunnel();
+  for (const [sent, quoted] of [
+    ['hello\n', '"hello."'],
+    ['GET /admin/v2/clusters HTTP/1.1\r\nHost: x\r\n\r\n', '"GET /admin/v2/clusters H…"'],
+  ] as const) {
+    const client = await connectLocal(tunnel.host, tunnel.port);
+    client.on('error', () => undefined);
+    const clientClosed = new Promise((resolve) => { client.once('end', resolve); client.once('close', resolve); });
+    client.write(sent);
+    const closed = await tunnel.waitForEvent((event) => event.event === 'connection.closed' && event.error?.message?.includes(quoted));
+    expect(closed.error.code).toBe('PULSAR_NOT_PULSAR');
+    expect(closed.error.message).toMatch(/^This does not look like a Pulsar client \(it sent .*\); point a Pulsar client at this port, and HTTP \(the admin API\) at the web port/);
+    await withDeadline(clientClosed, 5_000, 'the foreign client to be closed');
+    client.destroy();
+  }
+});

@@ -44,7 +44,7 @@ import {
   LookupResponseType,
   type ConnectRewrite,
 } from '../pulsar/commands.ts';
-import { FrameReader, type FrameDecision, type FrameHeader } from '../pulsar/frameReader.ts';
+import { DEFAULT_MAX_FRAME_SIZE, FrameReader, type FrameDecision, type FrameHeader } from '../pulsar/frameReader.ts';
 import type { TunnelConfig } from '../tunnel/config.ts';
 import { formatHostPort, type DialTarget } from '../tunnel/dialer.ts';
 import type { ByteCounters, StreamTransform } from '../tunnel/join.ts';
@@ -72,13 +72,21 @@ const responseNames: Record<number, 'Connect' | 'Redirect' | 'Failed'> = {
   [LookupResponseType.Failed]: 'Failed',
 };
 
-/** Starts of streams that are not Pulsar, to explain instead of failing on a silly frame size. */
-function foreignProtocol(chunk: Buffer): AppError | undefined {
+/** At most this many characters of what a foreign client sent are quoted in the error. */
+const quotedBytes = 24;
+
+/**
+ * Starts of streams that are not Pulsar, to explain instead of failing on a silly frame size: a
+ * TLS ClientHello, or a first frame size no Pulsar client sends (a CONNECT is a few hundred bytes,
+ * and four printable ASCII characters, as in an HTTP request line, read as hundreds of megabytes).
+ */
+function foreignProtocol(chunk: Buffer, webPort: number | undefined): AppError | undefined {
   if (chunk[0] === 0x16 && chunk[1] === 0x03) return new AppError('PULSAR_LOCAL_TLS');
-  if (/^(GET|POST|PUT|HEAD|DELETE|OPTIONS|PATCH) /.test(chunk.subarray(0, 8).toString('latin1'))) {
-    return new AppError('PULSAR_FRAME_INVALID', 'The local client sent HTTP to the Pulsar port; the admin API goes to the web listener (listen.webPort).');
-  }
-  return undefined;
+  if (chunk.length < 4 || chunk.readUInt32BE(0) <= DEFAULT_MAX_FRAME_SIZE) return undefined;
+  const text = chunk.subarray(0, quotedBytes).toString('latin1');
+  const quoted = JSON.stringify(text.replace(/[^\x20-\x7e]/g, '.') + (chunk.length > quotedBytes ? '…' : ''));
+  const web = webPort ? `the web port ${webPort}` : 'the web port (listen.webPort)';
+  return new AppError('PULSAR_NOT_PULSAR', `This does not look like a Pulsar client (it sent ${quoted}); point a Pulsar client at this port, and HTTP (the admin API) at ${web}.`);
 }
 
 export class PulsarSession {
@@ -133,7 +141,7 @@ export class PulsarSession {
   /**
    * Reads the client's first frame (its CONNECT), decides which broker this connection is for and
    * rewrites the CONNECT. Resolves with the broker to dial and the bytes to send it first.
-   * @throws AppError PULSAR_NO_CONNECT, PULSAR_LOCAL_TLS, PULSAR_UNKNOWN_BROKER, PULSAR_FRAME_*
+   * @throws AppError PULSAR_NO_CONNECT, PULSAR_LOCAL_TLS, PULSAR_NOT_PULSAR, PULSAR_UNKNOWN_BROKER, PULSAR_FRAME_*
    */
   async begin(local: net.Socket, signal: AbortSignal): Promise<{ target: DialTarget; preamble: Buffer }> {
     const { auth } = this.#options.config;
@@ -156,7 +164,7 @@ export class PulsarSession {
         this.#options.counters.bytesUp += chunk.length;
         if (first) {
           first = false;
-          const foreign = foreignProtocol(chunk);
+          const foreign = foreignProtocol(chunk, this.#options.config.listen.webPort);
           if (foreign) return fail(foreign);
         }
         try {
