@@ -311,6 +311,8 @@ describe('client.conf and snippets for local tools', () => {
     const conf = clientConfFor({ pulsar: '127.0.0.1:6650', http: '127.0.0.1:8080' }, 'prod');
     const values = Object.fromEntries(parseProperties(conf).map((property) => [property.key, property.value]));
     expect(values).toMatchObject({ brokerServiceUrl: 'pulsar://127.0.0.1:6650', webServiceUrl: 'http://127.0.0.1:8080', authPlugin: '', authParams: '' });
+    // The empty auth lines are explained in the file itself, as the README says.
+    expect(conf).toMatch(/^# authPlugin and authParams are empty on purpose: they replace a credential another client\.conf$/m);
     expect(parseProperties(clientConfFor({ pulsar: '127.0.0.1:7000' })).map((property) => property.key)).not.toContain('webServiceUrl');
     const snippets = snippetsFor({ pulsar: '[::1]:6650' });
     expect(snippets.serviceUrl).toBe('pulsar://[::1]:6650');
