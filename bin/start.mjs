@@ -14,6 +14,9 @@ const portIndex = args.indexOf('--port');
 const port = portIndex >= 0 ? Number(args[portIndex + 1]) : 0;
 const noOpen = args.includes('--no-open');
 
+/** The executable's path inside an Electron dist folder, as the electron package names it. */
+const executableInDist = process.platform === 'darwin' ? 'Electron.app/Contents/MacOS/Electron' : process.platform === 'win32' ? 'electron.exe' : 'electron';
+
 /** The Electron executable when it is present (the npm package downloads it on first use). */
 function electronBinary(electronDir) {
   const pathFile = join(electronDir, 'path.txt');
@@ -22,20 +25,62 @@ function electronBinary(electronDir) {
   return existsSync(binary) ? binary : undefined;
 }
 
+/** Where the README says how to supply Electron's binary without the download. */
+const readmeSection = 'README, "Electron without a download"';
+
+/** An error and its causes in one line, e.g. "fetch failed: connect ECONNREFUSED 127.0.0.1:9". */
+function describeError(error) {
+  const parts = [];
+  for (let current = error; current && parts.length < 4; current = current.cause) parts.push(String(current.message ?? current).split('\n')[0]);
+  return parts.join(': ');
+}
+
+/** Downloads Electron's zip into its cache as the package's install.js does; the error text, or undefined. */
+async function fetchElectron(electronDir) {
+  try {
+    const require = createRequire(join(electronDir, 'install.js'));
+    const { downloadArtifact } = await import(pathToFileURL(require.resolve('@electron/get')).href);
+    const { version } = require('./package.json');
+    await downloadArtifact({
+      version,
+      artifactName: 'electron',
+      cacheRoot: process.env.electron_config_cache,
+      checksums: require('./checksums.json'),
+      platform: process.env.ELECTRON_INSTALL_PLATFORM || process.env.npm_config_platform || process.platform,
+      arch: process.env.ELECTRON_INSTALL_ARCH || process.env.npm_config_arch || process.arch,
+    });
+    return undefined;
+  } catch (error) {
+    return describeError(error);
+  }
+}
+
 /** Why Electron cannot run here, or undefined with the binary when it can. */
-function electronStatus() {
+async function electronStatus() {
   if (args.includes('--web') || process.env.PULSAR_TUNNEL_UI === 'web') return { asked: true };
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
     return { reason: 'there is no graphical display here (headless: no DISPLAY or WAYLAND_DISPLAY)' };
   }
   const electronDir = join(root, 'node_modules', 'electron');
   if (!existsSync(join(electronDir, 'install.js'))) return { reason: 'the electron package is not installed (run npm ci)' };
-  let binary = electronBinary(electronDir);
+  // Electron's own variable for a binary kept elsewhere (as `require('electron')` honours it).
+  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
+  let binary = override ? join(override, executableInDist) : electronBinary(electronDir);
+  if (override && !existsSync(binary)) return { reason: `ELECTRON_OVERRIDE_DIST_PATH is set, but ${binary} does not exist (${readmeSection})` };
   if (!binary) {
-    // Electron ≥ 42 fetches its binary from GitHub on first use; offline that fails within seconds.
-    const download = spawnSync(process.execPath, [join(electronDir, 'install.js')], { cwd: electronDir, stdio: 'pipe', timeout: 300_000 });
-    binary = download.status === 0 ? electronBinary(electronDir) : undefined;
-    if (!binary) return { reason: "Electron's binary is not available here (its download from GitHub failed: offline or blocked)" };
+    // Electron ≥ 42 fetches its binary on first use (from GitHub, or ELECTRON_MIRROR, unless its
+    // cache has it); offline that fails within seconds. Its own error says why.
+    // Fetched here first, with the arguments the package's install.js passes, to have the error
+    // itself (install.js prints only a stack without the cause); install.js then unpacks it from
+    // the cache.
+    const failure = await fetchElectron(electronDir);
+    if (failure) return { reason: `Electron's binary could not be downloaded (${failure}); to supply it, see the ${readmeSection}` };
+    const install = spawnSync(process.execPath, [join(electronDir, 'install.js')], { cwd: electronDir, stdio: 'pipe', encoding: 'utf8', timeout: 300_000 });
+    binary = install.status === 0 ? electronBinary(electronDir) : undefined;
+    if (!binary) {
+      const why = install.error?.message ?? (install.stderr.split('\n').find((line) => line.trim() !== '') ?? `exit ${install.status}`).trim();
+      return { reason: `Electron's binary could not be unpacked (${why}); to supply it, see the ${readmeSection}` };
+    }
   }
   // A binary that cannot start (missing system libraries) is as good as none.
   const probe = spawnSync(binary, ['--version'], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: 'pipe', timeout: 30_000 });
@@ -106,6 +151,6 @@ async function warnWithoutKeychain() {
 }
 
 await warnWithoutKeychain();
-const status = electronStatus();
+const status = await electronStatus();
 if (status.binary) await startElectron(status.binary);
 else await startWeb(status);
