@@ -87,11 +87,15 @@ it('tells a local client that is not Pulsar (text, or HTTP) what it sent and whe
   ] as const) {
     const client = await connectLocal(tunnel.host, tunnel.port);
     client.on('error', () => undefined);
-    const clientClosed = new Promise((resolve) => { client.once('end', resolve); client.once('close', resolve); });
+    const clientClosed = new Promise((resolve) => {
+      client.once('end', resolve);
+      client.once('close', resolve);
+    });
     client.write(sent);
-    const closed = await tunnel.waitForEvent((event) => event.event === 'connection.closed' && event.error?.message?.includes(quoted));
-    expect(closed.error.code).toBe('PULSAR_NOT_PULSAR');
-    expect(closed.error.message).toMatch(/^This does not look like a Pulsar client \(it sent .*\); point a Pulsar client at this port, and HTTP \(the admin API\) at the web port/);
+    const closed = await tunnel.waitForEvent((event) => event.event === 'connection.closed' && event.error?.message.includes(quoted) === true);
+    if (closed.event !== 'connection.closed') throw new Error('unreachable');
+    expect(closed.error?.code).toBe('PULSAR_NOT_PULSAR');
+    expect(closed.error?.message).toMatch(/^This does not look like a Pulsar client \(it sent .*\); point a Pulsar client at this port, and HTTP \(the admin API\) at the web port/);
     await withDeadline(clientClosed, 5_000, 'the foreign client to be closed');
     client.destroy();
   }
