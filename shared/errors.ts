@@ -57,6 +57,7 @@ export const errorCatalog = {
   CERTIFICATE_INVALID: 'The certificate or key could not be used; the message says why.',
   IMPORT_INVALID: 'The file could not be imported; the message says which entry is wrong.',
   IMPORT_TOO_LARGE: 'The file is larger than the 5 MB import limit; a profile, bundle or client.conf is far smaller, so check that it is the right file.',
+  FILE_NOT_REGULAR: 'A file named for a profile or an import is a pipe, a device or a socket, not a regular file; name a file that holds the content.',
   IMPORT_SECRETS_NOT_CONFIRMED: 'The imported file names secrets to read from this computer (environment variables or files); check the list, and only if you trust the file import again with --read-secrets (the app asks).',
   BUNDLE_PASSPHRASE_WRONG: 'The passphrase does not open this bundle.',
   API_BAD_REQUEST: 'The request was not valid; the message names the field.',

@@ -64,8 +64,12 @@ export interface SecretSource {
   /** Which secret of the profile it becomes. */
   secret: 'token' | 'clientKey';
   from: 'env' | 'file';
-  /** The environment variable's name, or the file's absolute path. */
+  /** The environment variable's name, or the file's absolute real path (links followed). */
   name: string;
+  /** The path as the imported file names it, when that is a link (or under one) to `name`. */
+  linkedFrom?: string;
+  /** True when the link leads out of the imported file's own folder (e.g. `token -> ../../secret/prod-token`). */
+  outsideFolder?: boolean;
   /** The key of the imported file that names it, e.g. `authParams (line 4)`. */
   field: string;
 }
@@ -76,6 +80,8 @@ export interface ImportResult {
   warnings: string[];
   /** Secrets read (or, with `needsConfirmation`, to be read) from this computer, and where from. */
   secretSources: SecretSource[];
+  /** Profiles the file marks `autoStart` (a bundle can): the desktop app starts them at every launch. Also said in `warnings`. */
+  autoStart?: string[];
   /**
    * True when nothing was imported because the file names secrets on this computer: show
    * `secretSources` and import again with `readSecrets: true` if the user agrees.

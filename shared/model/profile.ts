@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseTokenAuthParams, tokenAuthParamsForms } from './authParams.ts';
+import { printable } from './printable.ts';
 
 /** Pulsar's auth plugin class names that the tunnel understands. */
 export const authPlugins = {
@@ -184,20 +185,23 @@ function typeName(value: unknown): string {
  * @param input the value that was parsed: it tells a missing field from one of the wrong type.
  */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], input?: unknown): string[] {
-  return issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      const where = path ? ` in ${path}` : '';
-      return issue.keys.map((key) => `unknown field "${key}"${where}`).join('; ');
-    }
-    const value = valueAt(input, issue.path);
-    if (issue.code === 'invalid_type') {
-      if (value === undefined) return `${path}: is required`;
-      const expected = expectedShape[path] ?? (issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`);
-      return `${path || '(profile)'}: must be ${expected}, not ${typeName(value)}`;
-    }
-    // An empty text where a value belongs is a missing value, not a malformed one.
-    if (value === '' && path !== '') return `${path}: is required${issue.message.startsWith('is empty;') ? issue.message.slice('is empty'.length) : ''}`;
-    return `${path || '(profile)'}: ${issue.message}`;
-  });
+  // Key names and values come from the file: escaped, so each issue stays on its one line.
+  return issues.map((issue) => printable(describeIssue(issue, input)));
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  const path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const where = path ? ` in ${path}` : '';
+    return issue.keys.map((key) => `unknown field "${key}"${where}`).join('; ');
+  }
+  const value = valueAt(input, issue.path);
+  if (issue.code === 'invalid_type') {
+    if (value === undefined) return `${path}: is required`;
+    const expected = expectedShape[path] ?? (issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`);
+    return `${path || '(profile)'}: must be ${expected}, not ${typeName(value)}`;
+  }
+  // An empty text where a value belongs is a missing value, not a malformed one.
+  if (value === '' && path !== '') return `${path}: is required${issue.message.startsWith('is empty;') ? issue.message.slice('is empty'.length) : ''}`;
+  return `${path || '(profile)'}: ${issue.message}`;
 }

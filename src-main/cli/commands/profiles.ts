@@ -28,7 +28,7 @@ export interface ProfilesIo {
 }
 
 /** Codes that mean the user's input was wrong (exit 2); every other failure exits 1. */
-const badInputCodes = new Set<ErrorCode>(['PROFILE_INVALID', 'PROFILE_NOT_FOUND', 'PROFILE_EXISTS', 'IMPORT_INVALID', 'IMPORT_TOO_LARGE', 'IMPORT_SECRETS_NOT_CONFIRMED', 'BUNDLE_PASSPHRASE_WRONG', 'CERTIFICATE_INVALID', 'API_BAD_REQUEST']);
+const badInputCodes = new Set<ErrorCode>(['PROFILE_INVALID', 'PROFILE_NOT_FOUND', 'PROFILE_EXISTS', 'IMPORT_INVALID', 'IMPORT_TOO_LARGE', 'FILE_NOT_REGULAR', 'IMPORT_SECRETS_NOT_CONFIRMED', 'BUNDLE_PASSPHRASE_WRONG', 'CERTIFICATE_INVALID', 'API_BAD_REQUEST']);
 
 /** Fills in the defaults: the default store, the process's streams and environment. */
 export function profilesIo(ctx: Partial<CliContext> & Partial<ProfilesIo> = {}): ProfilesIo {
@@ -92,7 +92,8 @@ interface ImportOptions {
 /** One line per secret an import read (or would read) from this computer. */
 function secretSourceLine(source: SecretSource): string {
   const what = source.secret === 'token' ? 'token' : 'client private key';
-  return `${what} from ${source.from === 'env' ? `environment variable ${source.name}` : `file ${source.name}`} (named by ${source.field})`;
+  const file = source.linkedFrom === undefined ? source.name : `${source.linkedFrom} → ${source.name}${source.outsideFolder ? " (a link out of the file's folder)" : ''}`;
+  return `${what} from ${source.from === 'env' ? `environment variable ${source.name}` : `file ${file}`} (named by ${source.field})`;
 }
 
 function json(io: ProfilesIo, value: unknown): void {
@@ -204,7 +205,7 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
           // author's server: the user says yes explicitly.
           throw new CliExit(
             2,
-            `IMPORT_SECRETS_NOT_CONFIRMED: ${file} names secrets to read from this computer:\n${result.secretSources.map((source) => `  - ${secretSourceLine(source)}`).join('\n')}\n` +
+            `IMPORT_SECRETS_NOT_CONFIRMED: ${file} names secrets to read from this computer:\n${result.secretSources.map((source) => `  - ${printable(secretSourceLine(source))}`).join('\n')}\n` +
               'Nothing was imported. If you trust this file with them, import again with --read-secrets (or give the credential yourself with --token-file, --cert and --key).',
           );
         }

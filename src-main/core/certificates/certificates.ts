@@ -34,6 +34,28 @@ function pkcs12Error(what: string): AppError {
   );
 }
 
+/** The certificate blocks of a PEM text and the kinds of the other blocks it held (e.g. `PRIVATE KEY`). */
+export interface CertificateBlocks {
+  /** Only the `CERTIFICATE` (and `TRUSTED CERTIFICATE`) blocks, one after the other; '' when there are none. */
+  pem: string;
+  /** Kinds of the blocks left out, in order, e.g. `['PRIVATE KEY']` for a combined certificate and key file. */
+  dropped: string[];
+}
+
+/**
+ * Keeps only the certificate blocks of a PEM text: a combined certificate-and-key file named as a
+ * certificate must not carry its private key into a profile, a bundle or the TLS trust store.
+ */
+export function certificateBlocks(pem: string): CertificateBlocks {
+  const kept: string[] = [];
+  const dropped: string[] = [];
+  for (const match of pem.matchAll(pemBlock)) {
+    if (match[1] === 'CERTIFICATE' || match[1] === 'TRUSTED CERTIFICATE') kept.push(`${match[0]}\n`);
+    else dropped.push(match[1]!);
+  }
+  return { pem: kept.join(''), dropped };
+}
+
 /**
  * Splits PEM text into its certificates.
  * @param what names the input in messages, e.g. "tlsTrustCertsFilePath (ca.pem)".

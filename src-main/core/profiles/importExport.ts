@@ -57,7 +57,9 @@ export const profileImportExport = {
       });
     }
     const result = await store.importProfiles(items, { replace: options.onConflict === 'replace' });
-    return { imported: result.imported, warnings: [...warnings, ...result.warnings], secretSources };
+    // A bundle can make a profile start with the app: the UI is told which (the warnings say it too).
+    const autoStart = items.filter((item) => item.profile.autoStart === true).map((item) => String(item.profile.name));
+    return { imported: result.imported, warnings: [...warnings, ...result.warnings], secretSources, ...(autoStart.length > 0 ? { autoStart } : {}) };
   },
   /** @throws AppError PROFILE_NOT_FOUND, KEYCHAIN_* (encrypted exports read the secrets). */
   exportProfiles(store: ProfileStore, request: ExportRequest): Promise<{ fileName: string; content: string }> {

@@ -4,12 +4,13 @@
  * resolve against the profile's folder) and resolves `authParams`. Every failure is an AppError
  * whose message names the field or the file.
  */
+import { printable } from '../../../shared/model/printable.ts';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors.ts';
 import { authPlugins, describeIssues, parseServiceUrl, profileFileSchema, type HostPort, type ProfileFile } from '../../../shared/model/profile.ts';
 import type { AuthConfig, TunnelConfig } from '../tunnel/config.ts';
 import { readFileBounded } from './boundedRead.ts';
-import { readFailure, readReferencedFile, readToken, tokenSpec, type ReferenceContext } from './references.ts';
+import { readCertificateFile, readFailure, readReferencedFile, readToken, tokenSpec, type ReferenceContext } from './references.ts';
 
 /** Defaults the engine applies where a profile is silent. */
 export const profileDefaults = {
@@ -64,11 +65,16 @@ export async function profileToConfig(raw: unknown, baseDir: string): Promise<Tu
   }
   const profile: ProfileFile = result.data;
   const context: ReferenceContext = { ...runContext(baseDir), unreadableCode: 'PROFILE_INVALID' };
-  const read = (field: 'tlsTrustCertsFilePath' | 'tlsCertificateFilePath' | 'tlsKeyFilePath') => {
+  const readCertificates = async (field: 'tlsTrustCertsFilePath' | 'tlsCertificateFilePath') => {
     const value = profile[field];
-    return value ? readReferencedFile(value, context, field) : undefined;
+    return value ? (await readCertificateFile(value, context, field)).pem : undefined;
   };
-  const [caPem, certPem, keyPem] = await Promise.all([read('tlsTrustCertsFilePath'), read('tlsCertificateFilePath'), read('tlsKeyFilePath')]);
+  const keyFile = profile.tlsKeyFilePath;
+  const [caPem, certPem, keyPem] = await Promise.all([
+    readCertificates('tlsTrustCertsFilePath'),
+    readCertificates('tlsCertificateFilePath'),
+    keyFile ? readReferencedFile(keyFile, context, 'tlsKeyFilePath') : undefined,
+  ]);
   let auth: AuthConfig = { kind: 'none' };
   if (profile.authPlugin === authPlugins.token) auth = { kind: 'token', getToken: await resolveTokenSource(profile.authParams ?? '', baseDir) };
   else if (profile.authPlugin === authPlugins.tls) auth = { kind: 'tls' };
@@ -102,21 +108,22 @@ export async function profileToConfig(raw: unknown, baseDir: string): Promise<Tu
  */
 export async function loadProfileFile(file: string): Promise<TunnelConfig> {
   const absolute = path.resolve(file);
+  const shown = printable(absolute);
   let text: string;
   try {
-    text = await readFileBounded(absolute, { what: `The profile ${absolute}`, code: 'PROFILE_INVALID' });
+    text = await readFileBounded(absolute, { what: `The profile ${shown}`, code: 'PROFILE_INVALID' });
   } catch (error) {
     if (error instanceof AppError) throw error;
-    throw new AppError('PROFILE_UNREADABLE', `Cannot read the profile ${absolute}: ${readFailure(error)}.`, { cause: error });
+    throw new AppError('PROFILE_UNREADABLE', `Cannot read the profile ${shown}: ${readFailure(error)}.`, { cause: error });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new AppError('PROFILE_INVALID', `The profile ${absolute} is not valid JSON: ${(error as Error).message}.`, { cause: error });
+    throw new AppError('PROFILE_INVALID', `The profile ${shown} is not valid JSON: ${printable((error as Error).message)}.`, { cause: error });
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new AppError('PROFILE_INVALID', `The profile ${absolute} must be one JSON object.`);
+    throw new AppError('PROFILE_INVALID', `The profile ${shown} must be one JSON object.`);
   }
   return profileToConfig(raw, path.dirname(absolute));
 }

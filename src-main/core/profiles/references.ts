@@ -3,9 +3,11 @@
  * (`/abs`, `relative/to/the/file`, `~/x`, `file:` URLs) and token sources (`authParams`, read by
  * shared/model/authParams.ts). `run` and every import use it, so a value means the same to both.
  */
+import { printable } from '../../../shared/model/printable.ts';
 import path from 'node:path';
 import { AppError, type ErrorCode } from '../../../shared/errors.ts';
 import { parseFileReference, parseTokenAuthParams, tokenProblem, type TokenSpec } from '../../../shared/model/authParams.ts';
+import { certificateBlocks, parseCertificates } from '../certificates/certificates.ts';
 import { readFileBounded } from './boundedRead.ts';
 
 /** Where the names resolve: the naming file's folder, the environment, and the codes to fail with. */
@@ -33,7 +35,7 @@ export function resolveReferencedPath(value: string, context: ReferenceContext, 
   if (target.startsWith('~/')) target = path.join(context.env?.HOME ?? process.env.HOME ?? '', target.slice(2));
   if (path.isAbsolute(target)) return target;
   if (context.baseDir === undefined) {
-    throw new AppError(context.invalidCode, `${field}: the relative path "${value}" cannot be resolved (the content came without its folder); use an absolute path`);
+    throw new AppError(context.invalidCode, `${field}: the relative path "${printable(value)}" cannot be resolved (the content came without its folder); use an absolute path`);
   }
   return path.resolve(context.baseDir, target);
 }
@@ -51,11 +53,43 @@ export function readFailure(error: unknown): string {
 export async function readReferencedFile(value: string, context: ReferenceContext, field: string): Promise<string> {
   const file = resolveReferencedPath(value, context, field);
   try {
-    return await readFileBounded(file, { what: `${field} (${file})` });
+    return await readFileBounded(file, { what: `${field} (${printable(file)})` });
   } catch (error) {
     if (error instanceof AppError) throw error;
-    throw new AppError(context.unreadableCode, `${field}: cannot read ${file} (${readFailure(error)})`, { cause: error });
+    throw new AppError(context.unreadableCode, `${field}: cannot read ${printable(file)} (${readFailure(error)})`, { cause: error });
   }
+}
+
+/** Certificates read from a file, with what was left out of it. */
+export interface CertificateFile {
+  /** The file's `CERTIFICATE` blocks only. */
+  pem: string;
+  /** The absolute path read. */
+  file: string;
+  /** Kinds of the other PEM blocks in the file (e.g. `PRIVATE KEY`), which were not kept. */
+  dropped: string[];
+}
+
+/**
+ * Reads certificates (a CA list or a client certificate) named by field `field`, keeping only the
+ * `CERTIFICATE` blocks: a combined certificate-and-key file is common, and its key was not asked
+ * for. `run` and every import read certificate files through here.
+ * @throws as {@link readReferencedFile}; AppError CERTIFICATE_INVALID when it holds no certificate or one does not parse.
+ */
+export async function readCertificateFile(value: string, context: ReferenceContext, field: string): Promise<CertificateFile> {
+  const file = resolveReferencedPath(value, context, field);
+  const text = await readReferencedFile(value, context, field);
+  const { pem, dropped } = certificateBlocks(text);
+  // Throws the precise reason (not PEM, no certificate, one does not parse).
+  parseCertificates(pem === '' ? text : pem, `${field} (${printable(file)})`);
+  return { pem, file, dropped };
+}
+
+/** The warning for the blocks {@link readCertificateFile} left out, naming their kinds only (never their content). */
+export function droppedBlocksWarning(certificates: CertificateFile, field: string): string | undefined {
+  if (certificates.dropped.length === 0) return undefined;
+  const kinds = [...new Set(certificates.dropped)].map((kind) => `"${kind}"`).join(', ');
+  return `${field} (${printable(certificates.file)}) also holds ${certificates.dropped.length} block${certificates.dropped.length > 1 ? 's' : ''} that ${certificates.dropped.length > 1 ? 'are not certificates' : 'is not a certificate'} (${kinds}); only its certificates were kept.`;
 }
 
 /**
@@ -90,12 +124,12 @@ export async function readToken(spec: TokenSpec, context: ReferenceContext, fiel
   } else {
     const file = tokenFilePath(spec, context, field);
     try {
-      token = (await readFileBounded(file, { what: `${field}: the token file ${file}` })).trim();
+      token = (await readFileBounded(file, { what: `${field}: the token file ${printable(file)}` })).trim();
     } catch (error) {
       if (error instanceof AppError) throw error;
-      throw new AppError(context.unreadableCode, `${field}: cannot read the token file ${file} (${readFailure(error)}).`, { cause: error });
+      throw new AppError(context.unreadableCode, `${field}: cannot read the token file ${printable(file)} (${readFailure(error)}).`, { cause: error });
     }
-    if (token === '') throw new AppError(context.unreadableCode, `${field}: the token file ${file} is empty.`);
+    if (token === '') throw new AppError(context.unreadableCode, `${field}: the token file ${printable(file)} is empty.`);
   }
   const problem = tokenProblem(token);
   if (problem) throw new AppError(context.invalidCode, `${field}: ${problem}`);

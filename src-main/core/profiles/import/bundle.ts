@@ -4,6 +4,7 @@
  * encrypted with AES-256-GCM under a key derived from the passphrase with scrypt (node:crypto),
  * and the header (format, KDF parameters) is authenticated too.
  */
+import { printable } from '../../../../shared/model/printable.ts';
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors.ts';
@@ -115,6 +116,13 @@ export function isEncryptedBundle(data: Record<string, unknown>): boolean {
   return 'encryption' in data;
 }
 
+/** Warnings for profiles a bundle marks to start with the app: imported as they are, but never silently. */
+function autoStartWarnings(profiles: readonly { profile: Record<string, unknown> }[]): string[] {
+  return profiles
+    .filter((entry) => entry.profile.autoStart === true)
+    .map((entry) => `profile "${printable(String(entry.profile.name))}": the bundle sets autoStart, so the desktop app starts this tunnel every time it launches; turn it off in the app (or edit the profile) if you did not want that.`);
+}
+
 /**
  * Reads a bundle into profiles (validated later by the store) and warnings.
  * @throws AppError IMPORT_INVALID (malformed), BUNDLE_PASSPHRASE_WRONG (no or wrong passphrase for
@@ -127,9 +135,10 @@ export async function readBundle(data: Record<string, unknown>, fileName: string
     const warnings: string[] = [];
     for (const entry of parsed.data.profiles) {
       if (entry.secretsOmitted && entry.secretsOmitted.length > 0) {
-        warnings.push(`profile "${String(entry.profile.name)}": the bundle holds no secrets (${entry.secretsOmitted.join(', ')} left out); enter them again or export with a passphrase.`);
+        warnings.push(`profile "${printable(String(entry.profile.name))}": the bundle holds no secrets (${entry.secretsOmitted.join(', ')} left out); enter them again or export with a passphrase.`);
       }
     }
+    warnings.push(...autoStartWarnings(parsed.data.profiles));
     return { items: parsed.data.profiles.map((entry) => ({ profile: entry.profile as ProfileWithSecrets['profile'], secrets: {}, source: fileName })), warnings };
   }
   const parsed = encryptedBundleSchema.safeParse(data);
@@ -155,5 +164,5 @@ export async function readBundle(data: Record<string, unknown>, fileName: string
   }
   const checked = innerSchema.safeParse(content);
   if (!checked.success) throw schemaError(fileName, checked.error);
-  return { items: checked.data.profiles.map((entry) => ({ profile: entry.profile as ProfileWithSecrets['profile'], secrets: entry.secrets, source: fileName })), warnings: [] };
+  return { items: checked.data.profiles.map((entry) => ({ profile: entry.profile as ProfileWithSecrets['profile'], secrets: entry.secrets, source: fileName })), warnings: autoStartWarnings(checked.data.profiles) };
 }

@@ -3,6 +3,7 @@
  * service URLs, proxy settings, TLS files and token or TLS authentication. The files it names are
  * read now. Key stores (JKS/PKCS#12) are refused with the commands that convert them to PEM.
  */
+import { printable } from '../../../../shared/model/printable.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { authPlugins } from '../../../../shared/model/profile.ts';
 import type { StoredProfileInput } from '../../../../shared/model/storedProfile.ts';
@@ -75,7 +76,7 @@ function bool(value: string, key: string, line: number): boolean {
   const normalized = value.trim().toLowerCase();
   if (normalized === 'true') return true;
   if (normalized === 'false') return false;
-  throw new AppError('IMPORT_INVALID', `${key} (line ${line}): must be true or false, not "${value}"`);
+  throw new AppError('IMPORT_INVALID', `${key} (line ${line}): must be true or false, not "${printable(value)}"`);
 }
 
 /** Turns a name from a file name into a valid profile name ("client.conf" → "client"). */
@@ -105,7 +106,7 @@ export async function parseClientConf(text: string, context: ImportContext, name
 
   const unknown = properties.filter((property) => !handledKeys.has(property.key) && !ignoredKeys.has(property.key));
   if (unknown.length > 0) {
-    throw new AppError('IMPORT_INVALID', `${context.fileName}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((property) => `"${property.key}" (line ${property.line})`).join(', ')}; is this a Pulsar client.conf?`);
+    throw new AppError('IMPORT_INVALID', `${context.fileName}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((property) => `"${printable(property.key)}" (line ${property.line})`).join(', ')}; is this a Pulsar client.conf?`);
   }
   for (const property of properties) {
     if (ignoredKeys.has(property.key) && property.value.trim() !== '') warnings.push(`${at(property.key)} is ignored: the tunnel does not use it.`);
@@ -121,20 +122,20 @@ export async function parseClientConf(text: string, context: ImportContext, name
 
   const serviceUrl = get('brokerServiceUrl');
   if (serviceUrl === undefined) throw new AppError('IMPORT_INVALID', `${context.fileName}: brokerServiceUrl is required (pulsar+ssl://host:6651)`);
-  if (serviceUrl.startsWith('pulsar://')) throw new AppError('IMPORT_INVALID', `${at('brokerServiceUrl')}: "${serviceUrl}" is plain TCP; the tunnel connects with TLS, so use the cluster's pulsar+ssl:// URL`);
+  if (serviceUrl.startsWith('pulsar://')) throw new AppError('IMPORT_INVALID', `${at('brokerServiceUrl')}: "${printable(serviceUrl)}" is plain TCP; the tunnel connects with TLS, so use the cluster's pulsar+ssl:// URL`);
 
   const profile: StoredProfileInput = { name: name ?? nameFromFileName(context.fileName), serviceUrl };
   const secrets: Secrets = {};
   const web = get('webServiceUrl');
   if (web !== undefined) {
-    if (web.startsWith('http://')) warnings.push(`${at('webServiceUrl')}: "${web}" is plain HTTP and was left out; the web listener forwards to an https:// URL.`);
+    if (web.startsWith('http://')) warnings.push(`${at('webServiceUrl')}: "${printable(web)}" is plain HTTP and was left out; the web listener forwards to an https:// URL.`);
     else profile.webServiceUrl = web;
   }
   const proxy = get('proxyServiceUrl');
   if (proxy !== undefined) profile.proxyServiceUrl = proxy;
   const proxyProtocol = get('proxyProtocol');
   if (proxyProtocol !== undefined) {
-    if (proxyProtocol !== 'SNI') throw new AppError('IMPORT_INVALID', `${at('proxyProtocol')}: only SNI is supported, not "${proxyProtocol}"`);
+    if (proxyProtocol !== 'SNI') throw new AppError('IMPORT_INVALID', `${at('proxyProtocol')}: only SNI is supported, not "${printable(proxyProtocol)}"`);
     profile.proxyProtocol = 'SNI';
   }
   if (proxyProtocol !== undefined && proxy === undefined) warnings.push(`${at('proxyProtocol')} is set without proxyServiceUrl; connections go straight to the brokers.`);
@@ -169,7 +170,7 @@ export async function parseClientConf(text: string, context: ImportContext, name
     keyFile = files.keyFile ?? keyFile;
     if (certFile === undefined || keyFile === undefined) throw new AppError('IMPORT_INVALID', `${at('authParams')}: AuthenticationTls needs tlsCertFile and tlsKeyFile (or tlsCertificateFilePath and tlsKeyFilePath)`);
   } else {
-    throw new AppError('IMPORT_INVALID', `${at('authPlugin')}: "${plugin}" is not supported; the tunnel can use ${authPlugins.token} or ${authPlugins.tls}`);
+    throw new AppError('IMPORT_INVALID', `${at('authPlugin')}: "${printable(plugin)}" is not supported; the tunnel can use ${authPlugins.token} or ${authPlugins.tls}`);
   }
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new AppError('IMPORT_INVALID', `${context.fileName}: ${certFile === undefined ? 'tlsCertificateFilePath' : 'tlsKeyFilePath'} is required when ${certFile === undefined ? 'tlsKeyFilePath' : 'tlsCertificateFilePath'} is set`);

@@ -3,6 +3,7 @@
  * (GET /admin/v2/clusters/{cluster}): the TLS service URLs and the SNI proxy. The cluster's own
  * broker-to-broker credentials and file paths on the broker hosts are not taken over.
  */
+import { printable } from '../../../../shared/model/printable.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import type { StoredProfileInput } from '../../../../shared/model/storedProfile.ts';
 import type { ParsedImport } from './clientConf.ts';
@@ -63,12 +64,12 @@ export function parseClusterMetadata(data: Record<string, unknown>, context: Imp
   const profile: StoredProfileInput = { name: name ?? nameFromFileName(context.fileName), serviceUrl, auth: 'none' };
   const web = text('serviceUrlTls');
   if (web !== undefined) profile.webServiceUrl = web;
-  else if (text('serviceUrl') !== undefined) warnings.push(`serviceUrl "${text('serviceUrl')}" is plain HTTP and was left out; the web listener forwards to serviceUrlTls.`);
+  else if (text('serviceUrl') !== undefined) warnings.push(`serviceUrl "${printable(text('serviceUrl') ?? '')}" is plain HTTP and was left out; the web listener forwards to serviceUrlTls.`);
   const proxy = text('proxyServiceUrl');
   if (proxy !== undefined) profile.proxyServiceUrl = proxy;
   const protocol = text('proxyProtocol');
   if (protocol !== undefined) {
-    if (protocol !== 'SNI') throw new AppError('IMPORT_INVALID', `${context.fileName}: proxyProtocol must be SNI, not "${protocol}"`);
+    if (protocol !== 'SNI') throw new AppError('IMPORT_INVALID', `${context.fileName}: proxyProtocol must be SNI, not "${printable(protocol)}"`);
     profile.proxyProtocol = 'SNI';
   }
   const ignored = Object.keys(data).filter((key) => brokerSideKeys.has(key) && data[key] !== undefined && data[key] !== null && data[key] !== '' && data[key] !== false);
@@ -76,7 +77,7 @@ export function parseClusterMetadata(data: Record<string, unknown>, context: Imp
     warnings.push(`Broker-side settings were not imported (${ignored.join(', ')}): they are the brokers' own credentials and files on the broker hosts.`);
   }
   const unknown = Object.keys(data).filter((key) => !brokerSideKeys.has(key) && !(clusterMetadataKeys as readonly string[]).includes(key));
-  if (unknown.length > 0) warnings.push(`Unknown cluster metadata fields were ignored: ${unknown.join(', ')}.`);
+  if (unknown.length > 0) warnings.push(`Unknown cluster metadata fields were ignored: ${printable(unknown.join(', '))}.`);
   warnings.push('Cluster metadata carries no CA certificate or client credentials: unless the system CAs trust the brokers, import again with --replace --trust-certs <ca.pem> (and --token-file or --cert/--key), or set them in the app.');
   return { items: [{ profile, secrets: {}, source: context.fileName }], warnings };
 }

@@ -3,6 +3,7 @@
  * JSON, or a Pulsar client.conf) and reads it into profiles with their secrets; the store then
  * validates and stores them all or none.
  */
+import { printable } from '../../../../shared/model/printable.ts';
 import path from 'node:path';
 import { AppError } from '../../../../shared/errors.ts';
 import type { SecretSource } from '../../../../shared/ipc/contract.ts';
@@ -45,6 +46,8 @@ export interface ImportOutcome {
   secretSources: SecretSource[];
   /** Nothing was stored: the file names secrets on this computer and `readSecrets` was not given. */
   needsConfirmation: boolean;
+  /** Profiles (stored, or to be stored) that start with the desktop app, as the file sets them. */
+  autoStart: string[];
 }
 
 /** Credentials given beside the imported file (e.g. for cluster metadata, which holds none). */
@@ -58,12 +61,12 @@ export interface CredentialOverrides {
   tokenFile?: string;
 }
 
-async function applyOverrides(parsed: ParsedImport, overrides: CredentialOverrides | undefined, env: NodeJS.ProcessEnv | undefined): Promise<ParsedImport> {
+async function applyOverrides(parsed: ParsedImport, overrides: CredentialOverrides | undefined, env: NodeJS.ProcessEnv | undefined, warnings: string[]): Promise<ParsedImport> {
   if (overrides === undefined || Object.values(overrides).every((value) => value === undefined)) return parsed;
   const [item] = parsed.items;
   if (item === undefined || parsed.items.length !== 1) throw new AppError('IMPORT_INVALID', '--trust-certs, --cert, --key and --token-file work only for a single profile, not a bundle.');
   if ((overrides.certFile === undefined) !== (overrides.keyFile === undefined)) throw new AppError('IMPORT_INVALID', '--cert and --key go together: give both.');
-  const context: ImportContext = { fileName: 'the command line', baseDir: process.cwd(), env };
+  const context: ImportContext = { fileName: 'the command line', baseDir: process.cwd(), env, warnings };
   const profile = { ...item.profile };
   const secrets = { ...item.secrets };
   if (overrides.trustCertsFile !== undefined) profile.tlsTrustCertsPem = await readImportCertificates(overrides.trustCertsFile, context, '--trust-certs');
@@ -88,7 +91,7 @@ export function detectImportKind(content: string, fileName: string): { kind: Imp
     try {
       data = JSON.parse(trimmed);
     } catch (error) {
-      throw new AppError('IMPORT_INVALID', `${fileName} is not valid JSON: ${(error as Error).message}`);
+      throw new AppError('IMPORT_INVALID', `${fileName} is not valid JSON: ${printable((error as Error).message)}`);
     }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new AppError('IMPORT_INVALID', `${fileName}: expected one JSON object (a profile, a bundle or cluster metadata)`);
     const json = data as Record<string, unknown>;
@@ -106,12 +109,13 @@ export function detectImportKind(content: string, fileName: string): { kind: Imp
  */
 export async function parseImport(content: string, fileName: string, options: ParseImportOptions = {}): Promise<ParsedImport & { kind: ImportKind; secretSources: SecretSource[]; needsConfirmation: boolean }> {
   const secretReads = { allowed: options.readSecrets === true, sources: [] as SecretSource[] };
-  const context: ImportContext = { fileName, baseDir: options.baseDir, env: options.env, secretReads };
+  // The name is quoted in messages: escaped once here, so a newline in it cannot start a line of its own.
+  const context: ImportContext = { fileName: printable(fileName), baseDir: options.baseDir, env: options.env, secretReads, warnings: [] };
   const parsed = await parseKind(content, context, options);
   const risks = parsed.items.flatMap((item) => riskySettings(item.profile).map((risk) => `profile "${String(item.profile.name)}": ${formatRisk(risk)}`));
   return {
     ...parsed,
-    warnings: [...parsed.warnings, ...risks],
+    warnings: [...context.warnings!, ...parsed.warnings, ...risks],
     secretSources: secretReads.sources,
     needsConfirmation: secretReads.sources.length > 0 && !secretReads.allowed,
   };
@@ -122,14 +126,14 @@ async function parseKind(content: string, context: ImportContext, options: Parse
   const { kind, json } = detectImportKind(content, fileName);
   if (kind === 'bundle') {
     if (options.name !== undefined) throw new AppError('IMPORT_INVALID', 'A bundle keeps the names of its profiles; --name works only for a single profile.');
-    return { kind, ...(await applyOverrides(await readBundle(json!, fileName, options.passphrase), options.overrides, options.env)) };
+    return { kind, ...(await applyOverrides(await readBundle(json!, fileName, options.passphrase), options.overrides, options.env, context.warnings!)) };
   }
   let parsed: ParsedImport;
   if (kind === 'profile') parsed = await parseProfileFile(json!, context, options.name);
   else if (kind === 'cluster-metadata') parsed = parseClusterMetadata(json!, context, options.name);
   else parsed = await parseClientConf(content, context, options.name);
   if (options.overrides?.trustCertsFile !== undefined) parsed = { ...parsed, warnings: parsed.warnings.filter((warning) => !warning.startsWith('Cluster metadata carries no CA')) };
-  return { kind, ...(await applyOverrides(parsed, options.overrides, options.env)) };
+  return { kind, ...(await applyOverrides(parsed, options.overrides, options.env, context.warnings!)) };
 }
 
 /** Options of {@link importFile}. */
@@ -147,10 +151,10 @@ export async function importFile(store: ProfileStore, file: string, options: Imp
   let content: string;
   try {
     // Size checked before reading, with the limit the API applies to content a UI sends.
-    content = await readFileBounded(file, { what: file });
+    content = await readFileBounded(file, { what: printable(file) });
   } catch (error) {
     if (error instanceof AppError) throw error;
-    throw new AppError('IMPORT_INVALID', `${file} cannot be read (${readFailure(error)})`, { cause: error });
+    throw new AppError('IMPORT_INVALID', `${printable(file)} cannot be read (${readFailure(error)})`, { cause: error });
   }
   return importContent(store, content, path.basename(file), { baseDir: path.dirname(path.resolve(file)), ...options });
 }
@@ -163,7 +167,8 @@ export async function importFile(store: ProfileStore, file: string, options: Imp
 export async function importContent(store: ProfileStore, content: string, fileName: string, options: ImportFileOptions = {}): Promise<ImportOutcome> {
   const parsed = await parseImport(content, fileName, options);
   const { kind, secretSources, needsConfirmation } = parsed;
-  if (needsConfirmation) return { kind, imported: [], warnings: parsed.warnings, secretSources, needsConfirmation };
+  const autoStart = parsed.items.filter((item) => item.profile.autoStart === true).map((item) => String(item.profile.name));
+  if (needsConfirmation) return { kind, imported: [], warnings: parsed.warnings, secretSources, needsConfirmation, autoStart };
   const result = await store.importProfiles(parsed.items, { replace: options.replace });
-  return { kind, imported: result.imported, warnings: [...parsed.warnings, ...result.warnings], secretSources, needsConfirmation };
+  return { kind, imported: result.imported, warnings: [...parsed.warnings, ...result.warnings], secretSources, needsConfirmation, autoStart };
 }

@@ -2,10 +2,12 @@
  * Helpers shared by the importers: reading the files an import names (relative paths resolve
  * against the imported file's folder) and turning Pulsar's `authParams` into a token.
  */
+import { printable } from '../../../../shared/model/printable.ts';
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
 import { AppError } from '../../../../shared/errors.ts';
 import type { SecretSource } from '../../../../shared/ipc/contract.ts';
-import { parseCertificates } from '../../certificates/certificates.ts';
-import { readReferencedFile, readToken, resolveReferencedPath, tokenFilePath, tokenSpec, type ReferenceContext } from '../references.ts';
+import { droppedBlocksWarning, readCertificateFile, readReferencedFile, readToken, resolveReferencedPath, tokenFilePath, tokenSpec, type ReferenceContext } from '../references.ts';
 
 /**
  * Secrets an import reads from this computer (environment variables, files), as the imported file
@@ -27,6 +29,8 @@ export interface ImportContext {
   env?: NodeJS.ProcessEnv;
   /** The gate for secrets the file names; absent: read freely (the user named them, e.g. on the command line). */
   secretReads?: SecretReads;
+  /** Where readers add warnings about what they read (e.g. a private key left out of a certificate file). */
+  warnings?: string[];
 }
 
 /** A placeholder kept instead of a secret the user has not allowed the import to read; never stored. */
@@ -49,12 +53,35 @@ export function readImportFile(value: string, context: ImportContext, field: str
   return readReferencedFile(value, references(context), field);
 }
 
-/** Records a secret source; true when it may be read now. */
-function mayRead(context: ImportContext, source: SecretSource): boolean {
+/**
+ * Records a secret source; true when it may be read now. A file is named by its real path (links
+ * followed), and a link that leads out of the imported file's folder is flagged, so the consent list
+ * shows what would really be read.
+ */
+async function mayRead(context: ImportContext, source: SecretSource): Promise<boolean> {
   const reads = context.secretReads;
   if (reads === undefined) return true;
-  reads.sources.push(source);
+  reads.sources.push(source.from === 'file' ? await followLinks(source, context.baseDir) : source);
   return reads.allowed;
+}
+
+async function followLinks(source: SecretSource, baseDir: string | undefined): Promise<SecretSource> {
+  let real: string;
+  try {
+    real = await realpath(source.name);
+  } catch {
+    return source; // missing or unreadable: the read says so
+  }
+  if (real === source.name) return source;
+  const folder = baseDir === undefined ? undefined : await realpath(baseDir).catch(() => baseDir);
+  const inside = folder !== undefined && !path.relative(folder, real).startsWith('..') && !path.isAbsolute(path.relative(folder, real));
+  return { ...source, name: real, linkedFrom: source.name, ...(inside || folder === undefined ? {} : { outsideFolder: true }) };
+}
+
+/** The file a source recorded by {@link mayRead} says will be read (its real path). */
+function recordedPath(context: ImportContext, named: string): string {
+  const recorded = context.secretReads?.sources.at(-1);
+  return recorded?.from === 'file' && (recorded.linkedFrom ?? recorded.name) === named ? recorded.name : named;
 }
 
 /**
@@ -63,9 +90,10 @@ function mayRead(context: ImportContext, source: SecretSource): boolean {
  * @throws AppError IMPORT_INVALID (unreadable) or CERTIFICATE_INVALID (not PEM certificates).
  */
 export async function readImportCertificates(value: string, context: ImportContext, field: string): Promise<string> {
-  const text = await readImportFile(value, context, field);
-  parseCertificates(text, `${field} (${resolveImportPath(value, context, field)})`);
-  return text;
+  const certificates = await readCertificateFile(value, references(context), field);
+  const warning = droppedBlocksWarning(certificates, field);
+  if (warning !== undefined) context.warnings?.push(warning);
+  return certificates.pem;
 }
 
 /**
@@ -74,10 +102,11 @@ export async function readImportCertificates(value: string, context: ImportConte
  */
 export async function readImportKey(value: string, context: ImportContext, field: string): Promise<string> {
   const file = resolveImportPath(value, context, field);
-  if (!mayRead(context, { secret: 'clientKey', from: 'file', name: file, field })) return unreadSecret;
-  const text = await readImportFile(value, context, field);
+  if (!(await mayRead(context, { secret: 'clientKey', from: 'file', name: file, field }))) return unreadSecret;
+  // The file the consent list named: the link's target as it was when listed.
+  const text = await readImportFile(recordedPath(context, file), context, field);
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
-    throw new AppError('CERTIFICATE_INVALID', `${field} (${resolveImportPath(value, context, field)}) holds no PEM private key (no "-----BEGIN ... PRIVATE KEY-----" block); PKCS#12 and DER are not supported, convert with openssl.`);
+    throw new AppError('CERTIFICATE_INVALID', `${field} (${printable(resolveImportPath(value, context, field))}) holds no PEM private key (no "-----BEGIN ... PRIVATE KEY-----" block); PKCS#12 and DER are not supported, convert with openssl.`);
   }
   return text;
 }
@@ -93,7 +122,8 @@ export async function tokenFromAuthParams(authParams: string, context: ImportCon
   const spec = tokenSpec(authParams, refs, field);
   if (spec.kind !== 'inline') {
     const name = spec.kind === 'env' ? spec.variable : tokenFilePath(spec, refs, field);
-    if (!mayRead(context, { secret: 'token', from: spec.kind, name, field })) return unreadSecret;
+    if (!(await mayRead(context, { secret: 'token', from: spec.kind, name, field }))) return unreadSecret;
+    if (spec.kind === 'file') return readToken({ ...spec, path: recordedPath(context, name), absolute: true }, refs, field);
   }
   return readToken(spec, refs, field);
 }
