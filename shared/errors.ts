@@ -34,6 +34,7 @@ export const errorCatalog = {
   TUNNEL_FILE_LIMIT: 'The tunnel is close to its limit on open files, so new local connections were closed at once to keep room for the open ones; close idle clients, or raise the limit (ulimit -n) before starting the tunnel.',
   TUNNEL_INTERNAL: 'An unexpected error occurred in the tunnel; please report it with the log.',
   PULSAR_FRAME_TOO_LARGE: 'A Pulsar frame was larger than the negotiated maximum; the connection was closed.',
+  PULSAR_COMMAND_TOO_LARGE: 'The local client sent a Pulsar command larger than 64 KiB before its session was established (a CONNECT is a few hundred bytes); the connection was closed.',
   PULSAR_FRAME_INVALID: 'A Pulsar frame could not be parsed; the connection was closed.',
   PULSAR_HTTP_RESPONSE: 'The broker side answered in HTTP where a Pulsar frame was expected (a frame length of 1213486160, "HTTP"; Java clients log 1213486164): the route points at an HTTP port or the proxy sent an error page.',
   PULSAR_LOCAL_TLS: 'The local client started a TLS handshake; point it at pulsar://127.0.0.1:<port> without TLS (the tunnel adds TLS itself).',

@@ -46,6 +46,11 @@ export interface FrameReaderOptions {
   onFrame: (frame: FrameHeader) => FrameDecision;
   /** The largest accepted totalSize; default {@link DEFAULT_MAX_FRAME_SIZE}. */
   maxFrameSize?: number;
+  /**
+   * The largest accepted commandSize (the part the reader buffers; payloads never are); default:
+   * no cap beyond the frame size. Checked as soon as the 8-byte header is read.
+   */
+  maxCommandSize?: number;
 }
 
 /** Pulsar's default maxMessageSize (5 MiB) plus the 10,240 bytes of frame padding. */
@@ -70,6 +75,7 @@ type State = (typeof State)[keyof typeof State];
 export class FrameReader {
   readonly #onFrame: (frame: FrameHeader) => FrameDecision;
   #maxFrameSize: number;
+  #maxCommandSize = Number.POSITIVE_INFINITY;
   #state: State = State.Header;
   /** Payload bytes left in the current frame (states Payload and Skip). */
   #remaining = 0;
@@ -90,6 +96,15 @@ export class FrameReader {
     this.#onFrame = opts.onFrame;
     this.#maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
     if (opts.maxFrameSize !== undefined) this.setMaxFrameSize(opts.maxFrameSize);
+    if (opts.maxCommandSize !== undefined) this.setMaxCommandSize(opts.maxCommandSize);
+  }
+
+  /**
+   * Changes the largest accepted commandSize (Infinity: only the frame size limits it), e.g. lifted
+   * once a session is established. Applies from the next frame header read.
+   */
+  setMaxCommandSize(n: number): void {
+    this.#maxCommandSize = n;
   }
 
   /**
@@ -114,7 +129,8 @@ export class FrameReader {
    * Feeds bytes; calls `emit` with the bytes to forward, in order (never with an empty buffer).
    * The emitted buffers may be views of `chunk`: the caller must not modify a chunk once pushed.
    * @throws AppError PULSAR_FRAME_TOO_LARGE (totalSize over the maximum, thrown before any of the
-   *   frame is buffered), PULSAR_FRAME_INVALID (sizes or command malformed), PULSAR_HTTP_RESPONSE
+   *   frame is buffered), PULSAR_COMMAND_TOO_LARGE (commandSize over its cap, thrown before the
+   *   command is buffered), PULSAR_FRAME_INVALID (sizes or command malformed), PULSAR_HTTP_RESPONSE
    *   ("HTTP" where a frame length was expected); also whatever `onFrame` or `emit` throw. After a
    *   throw the reader is unusable.
    * @param emitLater receives, in stream order, the framed result of each `replaceLater` decision
@@ -259,6 +275,12 @@ export class FrameReader {
   #checkCommandSize(totalSize: number, commandSize: number): void {
     if (commandSize === 0 || commandSize > totalSize - 4) {
       throw new AppError('PULSAR_FRAME_INVALID', `A Pulsar frame could not be parsed: its commandSize ${commandSize} does not fit its totalSize ${totalSize} (1 ≤ commandSize ≤ totalSize - 4); the connection was closed.`);
+    }
+    if (commandSize > this.#maxCommandSize) {
+      throw new AppError(
+        'PULSAR_COMMAND_TOO_LARGE',
+        `A Pulsar command of ${commandSize} bytes is larger than the ${this.#maxCommandSize} bytes accepted here (before the session is established, a command such as CONNECT is a few hundred bytes, at most ${this.#maxCommandSize} with large auth data); the connection was closed.`,
+      );
     }
   }
 }

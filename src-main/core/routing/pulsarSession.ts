@@ -89,6 +89,9 @@ function foreignProtocol(chunk: Buffer, webPort: number | undefined): AppError |
   return new AppError('PULSAR_NOT_PULSAR', `This does not look like a Pulsar client (it sent ${quoted}); point a Pulsar client at this port, and HTTP (the admin API) at ${web}.`);
 }
 
+/** Client commands before CONNECTED (a CONNECT is a few hundred bytes; room for large auth data). */
+export const MAX_COMMAND_BEFORE_SESSION = 64 * 1024;
+
 export class PulsarSession {
   readonly #options: PulsarSessionOptions;
   readonly #upReader: FrameReader;
@@ -110,7 +113,10 @@ export class PulsarSession {
 
   constructor(options: PulsarSessionOptions) {
     this.#options = options;
-    this.#upReader = new FrameReader({ onFrame: (frame) => this.#clientFrame(frame) });
+    // Else any local process could make the tunnel buffer a 5 MB "command" per connection. Lifted
+    // on CONNECTED: a PRODUCER's schema, and broker answers (GetTopicsOfNamespaceResponse,
+    // GetSchemaResponse), can legitimately be megabytes.
+    this.#upReader = new FrameReader({ onFrame: (frame) => this.#clientFrame(frame), maxCommandSize: MAX_COMMAND_BEFORE_SESSION });
     this.#downReader = new FrameReader({ onFrame: (frame) => this.#brokerFrame(frame) });
   }
 
@@ -227,8 +233,10 @@ export class PulsarSession {
    * AuthenticationError, which they do not retry.
    */
   connectFailure(error: AppError): Buffer | undefined {
-    if (!this.#sawConnect) return undefined;
-    const kind = error.code === 'TUNNEL_TLS_CLIENT_CERT_REJECTED' ? ServerError.AuthenticationError : ServerError.ServiceNotReady;
+    // A command over the cap is refused before it is read: it may well be the CONNECT.
+    const oversized = error.code === 'PULSAR_COMMAND_TOO_LARGE';
+    if (!this.#sawConnect && !oversized) return undefined;
+    const kind = error.code === 'TUNNEL_TLS_CLIENT_CERT_REJECTED' ? ServerError.AuthenticationError : oversized ? ServerError.UnknownError : ServerError.ServiceNotReady;
     return frameCommand(encodeError({ requestId: CONNECT_REQUEST_ID, error: kind, message: `pulsar-tunnel ${error.code}: ${error.message}` }));
   }
 
@@ -320,6 +328,7 @@ export class PulsarSession {
     switch (frame.type) {
       case CommandType.CONNECTED: {
         const connected = readConnected(frame.command);
+        this.#upReader.setMaxCommandSize(Number.POSITIVE_INFINITY);
         if (connected.maxMessageSize !== undefined && connected.maxMessageSize > 0) {
           this.#upReader.setMaxFrameSize(connected.maxMessageSize + FRAME_PADDING);
           this.#downReader.setMaxFrameSize(connected.maxMessageSize + FRAME_PADDING);

@@ -136,6 +136,20 @@ describe('FrameReader rejects bad streams', () => {
     expect(isAppError(error) && error.code).toBe('PULSAR_FRAME_TOO_LARGE');
   });
 
+  it('rejects a command over maxCommandSize as soon as the header is read, and accepts it once the cap is lifted', () => {
+    const big = rawFrame(baseCommand(18), Buffer.alloc(0));
+    const commandSize = big.readUInt32BE(4);
+    const frames: FrameHeader[] = [];
+    const reader = new FrameReader({ onFrame: (h) => void frames.push(h), maxCommandSize: commandSize - 1 });
+    const error = pushAll(reader, [big.subarray(0, 8)], []);
+    expect(isAppError(error) && error.code).toBe('PULSAR_COMMAND_TOO_LARGE');
+    expect(frames).toHaveLength(0);
+    const lifted = new FrameReader({ onFrame: (h) => void frames.push(h), maxCommandSize: commandSize - 1 });
+    lifted.setMaxCommandSize(Number.POSITIVE_INFINITY);
+    expect(pushAll(lifted, [big], [])).toBeUndefined();
+    expect(frames).toHaveLength(1);
+  });
+
   it('rejects bad command sizes and commands that are not a BaseCommand with a type', () => {
     const withSizes = (totalSize: number, commandSize: number, rest: Buffer): Buffer => {
       const header = Buffer.alloc(8);
