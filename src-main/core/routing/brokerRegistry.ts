@@ -3,14 +3,18 @@
  * loopback address. A lookup answer names a broker by its own address (pulsar://broker-2:6650),
  * which a local tool cannot reach; the tunnel answers with the broker's local port instead, and a
  * connection to that port is sent through the proxy with the broker's host as SNI. Listeners are
- * created on first sight and kept for the tunnel's lifetime.
+ * created on first sight and kept for the tunnel's lifetime, at most {@link MAX_BROKERS} of them:
+ * lookup answers come from the network, and each listener costs a file descriptor.
  */
 import type net from 'node:net';
-import { AppError } from '../../../shared/errors.ts';
+import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { BrokerPort } from '../../../shared/ipc/contract.ts';
 import { tlsBrokerAddress } from '../../../shared/model/brokerUrl.ts';
 import { isLoopbackHost } from '../../../shared/model/profile.ts';
 import { formatHostPort, type DialTarget } from '../tunnel/dialer.ts';
+
+/** The most brokers (local listeners) one tunnel opens; real clusters have far fewer. */
+export const MAX_BROKERS = 256;
 
 export interface BrokerEntry {
   /** The broker as dialed: its host (the SNI) and TLS port. */
@@ -29,6 +33,8 @@ export interface BrokerRegistryOptions {
   openListener: (target: DialTarget) => Promise<net.Server>;
   /** Called once per new broker port. */
   onNewBroker?: (entry: BrokerEntry) => void;
+  /** The most brokers; default {@link MAX_BROKERS}. */
+  maxBrokers?: number;
 }
 
 export class BrokerRegistry {
@@ -46,6 +52,8 @@ export class BrokerRegistry {
    * The broker named by a lookup answer (or an assigned/migrated broker URL): its entry at once when
    * known, or a promise while its listener opens. Undefined when the URLs name no broker a TLS
    * client can use: only the TLS URL counts (see shared/model/brokerUrl.ts, which the Doctor reads too).
+   * @throws AppError TUNNEL_BROKER_LIMIT when the broker is new and the tunnel already has the
+   *   most brokers it opens (nothing is opened)
    */
   ensure(brokerServiceUrl: string | undefined, brokerServiceUrlTls: string | undefined): BrokerEntry | Promise<BrokerEntry> | undefined {
     const address = tlsBrokerAddress(brokerServiceUrl, brokerServiceUrlTls);
@@ -57,6 +65,13 @@ export class BrokerRegistry {
     if (known) return known;
     const opening = this.#opening.get(key);
     if (opening) return opening;
+    const max = this.#options.maxBrokers ?? MAX_BROKERS;
+    if (this.#byAddress.size + this.#opening.size >= max) {
+      throw new AppError(
+        'TUNNEL_BROKER_LIMIT',
+        `A lookup answer named the broker ${formatHostPort(address)}, but this tunnel already has local ports for ${max} brokers, the most it opens; a cluster that big (or a broker answering with ever new addresses) needs a second tunnel, or restart this one.`,
+      );
+    }
     const promise = this.#open(key, address);
     this.#opening.set(key, promise);
     return promise;
@@ -117,5 +132,15 @@ export class BrokerRegistry {
     /** The listeners, for the tunnel to close. */
   get servers(): readonly net.Server[] {
     return this.#servers;
+  }
+}
+
+/** A broker entry, or null when the tunnel is at its broker limit (TUNNEL_BROKER_LIMIT). */
+export function ensureOrNull(ensure: () => BrokerEntry | Promise<BrokerEntry> | undefined): BrokerEntry | Promise<BrokerEntry> | undefined | null {
+  try {
+    return ensure();
+  } catch (failure) {
+    if (isAppError(failure) && failure.code === 'TUNNEL_BROKER_LIMIT') return null;
+    throw failure;
   }
 }

@@ -15,7 +15,7 @@
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
-import { AppError } from '../../../shared/errors.ts';
+import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import { tlsBrokerAddress } from '../../../shared/model/brokerUrl.ts';
 import {
@@ -48,7 +48,7 @@ import { DEFAULT_MAX_FRAME_SIZE, FrameReader, type FrameDecision, type FrameHead
 import type { TunnelConfig } from '../tunnel/config.ts';
 import { formatHostPort, type DialTarget } from '../tunnel/dialer.ts';
 import type { ByteCounters, StreamTransform } from '../tunnel/join.ts';
-import type { BrokerEntry, BrokerRegistry } from './brokerRegistry.ts';
+import { ensureOrNull, type BrokerEntry, type BrokerRegistry } from './brokerRegistry.ts';
 import { OrderedOutput } from './orderedOutput.ts';
 
 /** Pulsar's frame limit is max_message_size plus this much for the command and metadata. */
@@ -350,7 +350,14 @@ export class PulsarSession {
           emit({ event: 'pulsar.lookup', id, topic, response: 'Failed', error });
           return { replace: failLookupResponse(frame.command, `pulsar-tunnel ${error.code}: ${error.message}`) };
         }
-        const entry = response === 'Failed' ? undefined : registry.ensure(answer.brokerServiceUrl, answer.brokerServiceUrlTls);
+        let entry: BrokerEntry | Promise<BrokerEntry> | undefined;
+        try {
+          entry = response === 'Failed' ? undefined : registry.ensure(answer.brokerServiceUrl, answer.brokerServiceUrlTls);
+        } catch (failure) {
+          if (!isAppError(failure) || failure.code !== 'TUNNEL_BROKER_LIMIT') throw failure;
+          emit({ event: 'pulsar.lookup', id, topic, response: 'Failed', error: failure.toJSON() });
+          return { replace: failLookupResponse(frame.command, `pulsar-tunnel ${failure.code}: ${failure.message}`) };
+        }
         if (!entry) {
           const reason = answer.message || `ServerError ${answer.error ?? 'unknown'}`;
           const error = response === 'Failed' ? new AppError('PULSAR_LOOKUP_FAILED', `The broker could not look up ${topic}: ${reason}.`).toJSON() : undefined;
@@ -372,7 +379,9 @@ export class PulsarSession {
           // looks the topic up again, and that lookup's Failed answer says why.
           return { replace: rewriteCloseProducerOrConsumer(frame.command, { assignedBrokerServiceUrl: null, assignedBrokerServiceUrlTls: null }) };
         }
-        const entry = registry.ensure(close.assignedBrokerServiceUrl, close.assignedBrokerServiceUrlTls);
+        const entry = ensureOrNull(() => registry.ensure(close.assignedBrokerServiceUrl, close.assignedBrokerServiceUrlTls));
+        // Over the broker limit: without the assigned broker the client looks up again, and that lookup's Failed answer says why.
+        if (entry === null) return { replace: rewriteCloseProducerOrConsumer(frame.command, { assignedBrokerServiceUrl: null, assignedBrokerServiceUrlTls: null }) };
         if (!entry) return undefined;
         const resource = frame.type === CommandType.CLOSE_PRODUCER ? 'producer' : 'consumer';
         void Promise.resolve(entry).then((ready) => emit({ event: 'pulsar.moved', id, resource, broker: ready.broker, local: ready.local }), () => undefined);
@@ -382,7 +391,7 @@ export class PulsarSession {
       }
       case CommandType.TOPIC_MIGRATED: {
         const migrated = readTopicMigrated(frame.command);
-        const entry = registry.ensure(migrated.brokerServiceUrl, migrated.brokerServiceUrlTls);
+        const entry = ensureOrNull(() => registry.ensure(migrated.brokerServiceUrl, migrated.brokerServiceUrlTls));
         if (!entry) return undefined;
         void Promise.resolve(entry).then((ready) => emit({ event: 'pulsar.moved', id, resource: 'topic', broker: ready.broker, local: ready.local }), () => undefined);
         return this.#withBroker(frame.command, entry, (command, ready) => rewriteTopicMigrated(command, { brokerServiceUrl: ready.localUrl, brokerServiceUrlTls: ready.localUrl }));

@@ -149,7 +149,8 @@ export class Tunnel {
    * The local pulsar:// URL that stands for the broker a lookup named (its per-broker port, opened
    * on first sight), for rewriting HTTP-lookup answers. Undefined without protocol inspection
    * (raw mode has no per-broker ports) or when neither URL names a broker.
-   * @throws AppError TUNNEL_LISTEN_FAILED when the broker's local listener cannot be opened
+   * @throws AppError TUNNEL_LISTEN_FAILED when the broker's local listener cannot be opened,
+   *   TUNNEL_BROKER_LIMIT when the tunnel already has the most brokers it opens
    */
   async brokerLocalUrl(brokerServiceUrl: string | undefined, brokerServiceUrlTls: string | undefined): Promise<string | undefined> {
     if (this.#disposed) return undefined;

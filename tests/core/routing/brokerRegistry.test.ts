@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { BrokerRegistry } from '../../../src-main/core/routing/brokerRegistry.ts';
+import { BrokerRegistry, MAX_BROKERS } from '../../../src-main/core/routing/brokerRegistry.ts';
 
 const servers: net.Server[] = [];
 
@@ -57,4 +57,32 @@ it('maps proxy_to_broker_url from our local address or a known broker host, and 
 it('ignores answers that name no broker', () => {
   expect(registry().ensure(undefined, undefined)).toBeUndefined();
   expect(registry().ensure('http://not-pulsar:80', 'garbage')).toBeUndefined();
+});
+
+it('opens at most maxBrokers brokers and refuses the next new one with TUNNEL_BROKER_LIMIT, opening nothing', async () => {
+  const brokers = new BrokerRegistry({
+    maxBrokers: 2,
+    openListener: async () => {
+      const server = net.createServer();
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return server;
+    },
+  });
+  await brokers.ensure(undefined, 'pulsar+ssl://b1.test:6651');
+  // The second is still opening: it counts too.
+  const second = brokers.ensure(undefined, 'pulsar+ssl://b2.test:6651');
+  expect(() => brokers.ensure(undefined, 'pulsar+ssl://b3.test:6651')).toThrow(expect.objectContaining({ code: 'TUNNEL_BROKER_LIMIT', message: expect.stringContaining('b3.test:6651') }));
+  await second;
+  // Known brokers are still answered.
+  expect(brokers.ensure(undefined, 'pulsar+ssl://b1.test:6651')).toMatchObject({ broker: 'b1.test:6651' });
+  expect(servers).toHaveLength(2);
+});
+
+it('opens at most MAX_BROKERS (256) brokers by default', async () => {
+  expect(MAX_BROKERS).toBe(256);
+  const brokers = registry();
+  for (let i = 0; i < MAX_BROKERS; i++) await brokers.ensure(undefined, `pulsar+ssl://b${i}.test:6651`);
+  expect(() => brokers.ensure(undefined, 'pulsar+ssl://one-more.test:6651')).toThrow(expect.objectContaining({ code: 'TUNNEL_BROKER_LIMIT' }));
+  expect(servers).toHaveLength(MAX_BROKERS);
 });
