@@ -8,6 +8,9 @@ import { openBrowser as defaultOpenBrowser } from './openBrowser.ts';
 import { ensureRendererBuild } from './rendererBuild.ts';
 import { startWebHost } from './webHost.ts';
 
+/** How long the printed one-time link stays usable. */
+export const printedLinkTtlMs = 60 * 60_000;
+
 /** Options of {@link serveUi}. */
 export interface ServeUiOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. */
@@ -45,9 +48,11 @@ export async function serveUi(options: ServeUiOptions): Promise<void> {
   try {
     const host = await startWebHost({ api: owned.service, rendererDir, port: options.port ?? 0 });
     try {
-      print(`pulsar-tunnel UI: ${host.url}`);
-      print('Keep this URL private: its token lets a browser start and stop your tunnels. Ctrl-C stops the UI and its tunnels.');
-      if (options.open !== false && !(await (options.openBrowser ?? defaultOpenBrowser)(host.url))) {
+      // Two one-time links: the printed one (stdout is the user's own) stays usable for an hour;
+      // the browser opener's, readable by every local user in `ps`, for a minute.
+      print(`pulsar-tunnel UI: ${host.openUrl(printedLinkTtlMs)}`);
+      print('This link works once (within an hour): it lets one browser tab start and stop your tunnels. Ctrl-C stops the UI and its tunnels.');
+      if (options.open !== false && !(await (options.openBrowser ?? defaultOpenBrowser)(host.openUrl()))) {
         print('(no browser could be opened here: open the URL above yourself)');
       }
       await options.until;

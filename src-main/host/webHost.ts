@@ -8,8 +8,13 @@
  *   API itself come with HTTP 200; refusals of the request (no token 401, foreign Host/Origin 403,
  *   unknown method 404, bad body 400/413) carry the same JSON error body.
  * - `GET /api/log?token=TOKEN` upgraded to a WebSocket: one JSON {@link LogBatch} per message.
+ * - `GET /?code=CODE`: a one-time link ({@link WebHost.openUrl}). The first use within its expiry
+ *   answers 303 to `/?token=TOKEN` (the page keeps the token in sessionStorage and strips it from
+ *   the address bar); any later use, or an unknown or expired code, 401.
  *
- * Security: a random token per start (in the printed URL, compared in constant time), the Host
+ * Security: a random token per start (never in a command line: a browser opener's arguments are
+ * readable by every local user in `ps`, so it gets a one-time code that expires within a minute;
+ * compared in constant time), the Host
  * header must be 127.0.0.1:PORT or localhost:PORT (DNS-rebinding protection), an Origin, when sent,
  * must be that same origin, and the HTML is served with a strict Content-Security-Policy.
  */
@@ -41,8 +46,11 @@ export interface WebHostOptions {
 
 /** A running web host. */
 export interface WebHost {
-  /** `http://127.0.0.1:PORT/?token=TOKEN`: what the user opens. */
-  url: string;
+  /**
+   * A fresh one-time link, `http://127.0.0.1:PORT/?code=CODE`: its first use within `ttlMs`
+   * (default {@link defaultLinkTtlMs}) lets a browser in; it is worthless afterwards.
+   */
+  openUrl(ttlMs?: number): string;
   port: number;
   token: string;
   /** Closes every WebSocket and HTTP connection and the listener. */
@@ -51,6 +59,9 @@ export interface WebHost {
 
 /** The only address the web host listens on: the UI drives tunnels and sees credentials' effects. */
 export const webHostAddress = '127.0.0.1';
+
+/** How long a one-time link stays usable by default: long enough for a browser to start. */
+export const defaultLinkTtlMs = 60_000;
 
 // The request body limit: an import carries a file of up to maxImportChars characters, JSON-escaped.
 const maxBodyBytes = maxImportChars * 2 + 64 * 1024;
@@ -89,6 +100,16 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const server = createServer();
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   let port = 0;
+  /** Unused one-time codes and when each expires (ms since the epoch). */
+  const codes = new Map<string, number>();
+
+  /** Consumes a one-time code: true only on its first use before it expires. */
+  function redeem(code: string): boolean {
+    const expires = codes.get(code);
+    if (expires === undefined) return false;
+    codes.delete(code);
+    return Date.now() <= expires;
+  }
 
   server.on('request', (request, response) => {
     handleRequest(request, response).catch((error: unknown) => {
@@ -102,6 +123,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     if (refusal) return sendJson(response, 403, { ok: false, error: refusal });
     const url = new URL(request.url ?? '/', `http://${webHostAddress}:${port}`);
     if (url.pathname.startsWith('/api/')) return handleApi(request, response, url);
+    if (url.searchParams.has('code')) return exchangeCode(response, url.searchParams.get('code') ?? '');
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('Allow', 'GET, HEAD');
       return sendJson(response, 405, { ok: false, error: { code: 'API_BAD_REQUEST', message: `${request.method} is not allowed here` } });
@@ -147,6 +169,21 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     } catch (error) {
       sendJson(response, 200, { ok: false, error: serializeError(error) });
     }
+  }
+
+  /** A one-time link: the page gets the session token (in a redirect, never in a command line). */
+  function exchangeCode(response: ServerResponse, code: string): void {
+    if (!redeem(code)) {
+      return sendJson(response, 401, {
+        ok: false,
+        error: new AppError('API_UNAUTHORIZED', 'This pulsar-tunnel UI link has been used already or has expired (each link works once, the one a browser is opened with for a minute). Open the other URL pulsar-tunnel ui printed, or restart pulsar-tunnel ui for a new one.').toJSON(),
+      });
+    }
+    response.statusCode = 303;
+    setCommonHeaders(response);
+    response.setHeader('Cache-Control', 'no-store');
+    response.setHeader('Location', `/?token=${token}`);
+    response.end();
   }
 
   async function serveStatic(request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
@@ -220,7 +257,13 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${webHostAddress}:${port}/?token=${token}`,
+    openUrl(ttlMs = defaultLinkTtlMs) {
+      const now = Date.now();
+      for (const [code, expires] of codes) if (expires < now) codes.delete(code);
+      const code = randomBytes(24).toString('base64url');
+      codes.set(code, now + ttlMs);
+      return `http://${webHostAddress}:${port}/?code=${code}`;
+    },
     port,
     token,
     close() {

@@ -140,7 +140,7 @@ export async function runLogViewBench(options: LogViewBenchOptions = {}): Promis
     const browser: Browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
     cleanups.push(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(host.url);
+    await page.goto(host.openUrl());
     await page.getByTestId('log-view').waitFor({ timeout: 30_000 });
 
     // Fill: several times the measured rate, so 10,000 rows do not take minutes.

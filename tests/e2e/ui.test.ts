@@ -72,7 +72,7 @@ async function rowBytes(profile: string, broker: string): Promise<{ up: number; 
 
 describe('the app in Chromium, over the web host, with the real engine', () => {
   it('creates a profile by typing it in, with its CA and token', async () => {
-    await page.goto(host.url);
+    await page.goto(host.openUrl());
     await expect.poll(() => page.url(), poll).not.toContain('token=');
     await byTestId('profile-new').click();
     await byTestId('field-name').fill('typed');

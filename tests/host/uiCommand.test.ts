@@ -3,7 +3,7 @@
  * real HTTP, stopped by a real signal. The renderer build it serves is out/renderer (built with
  * Vite first if it is missing, as the command itself would).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,20 +39,47 @@ async function startUi(args: string[]): Promise<CliProcess> {
 }
 
 describe('pulsar-tunnel ui', () => {
-  it('prints a tokenised 127.0.0.1 URL that serves the UI and the API, and exits 0 on SIGINT', async () => {
+  it('prints a one-time 127.0.0.1 link that serves the UI and the API once, and exits 0 on SIGINT', async () => {
     const ui = await startUi(['--no-open']);
-    const url = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+/.exec(ui.stdout())?.[0], { timeoutMs: 20_000, what: 'the UI URL on stdout' });
+    const url = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(ui.stdout())?.[0], { timeoutMs: 20_000, what: 'the UI URL on stdout' });
+    expect(ui.stdout()).not.toContain('token=');
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
-    const { origin, searchParams } = new URL(url);
+    const { origin, searchParams } = new URL(page.url);
     const token = searchParams.get('token')!;
+    expect((await fetch(url)).status).toBe(401);
     const listed = await fetch(`${origin}/api/listProfiles`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{"args":[]}' });
     expect(await listed.json()).toEqual({ ok: true, value: [] });
     const refused = await fetch(`${origin}/api/listProfiles`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"args":[]}' });
     expect(refused.status).toBe(401);
     const status = await ui.stop('SIGINT');
     expect(status).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
+  it('opens the browser with a one-time link, not the session token: what other users read in ps is useless once used', async () => {
+    home = await mkdtemp(join(tmpdir(), 'pt-ui-home-'));
+    // A desktop whose xdg-open records the command line it was given (what `ps` shows everyone).
+    const bin = join(home, 'bin');
+    const argvFile = join(home, 'opener-argv');
+    await mkdir(bin);
+    await writeFile(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${argvFile}'\n`, { mode: 0o755 });
+    cli = startCli(['ui'], { env: { PULSAR_TUNNEL_HOME: home, DISPLAY: ':99', WAYLAND_DISPLAY: '', PATH: `${bin}:${process.env.PATH ?? ''}` } });
+    const printed = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(cli!.stdout())?.[0], { timeoutMs: 20_000, what: 'the UI URL on stdout' });
+    const opened = (await eventually(async () => (await readFile(argvFile, 'utf8').catch(() => '')).trim() || undefined, { timeoutMs: 10_000, what: 'the browser opener to run' }))!;
+    expect(opened).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+$/);
+    expect(opened).not.toBe(printed);
+    // The browser's first use of the link lets it in; the token it gets was never on a command line.
+    const page = await fetch(opened);
+    expect(page.status).toBe(200);
+    const token = new URL(page.url).searchParams.get('token')!;
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect(opened).not.toContain(token);
+    // Another local user replaying the argument afterwards gets nothing.
+    const replay = await fetch(opened, { redirect: 'manual' });
+    expect(replay.status).toBe(401);
+    expect(await replay.text()).not.toContain(token);
+    expect((await cli.stop('SIGINT')).code).toBe(0);
   }, 60_000);
 
   it('says the port is in use and exits 1 when --port is taken', async () => {

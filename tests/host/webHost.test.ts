@@ -96,9 +96,28 @@ function upgradeRefusal(socket: WebSocket): Promise<number> {
 }
 
 describe('web host', () => {
-  it('prints a URL on 127.0.0.1 with a random token', async () => {
+  it('gives one-time links on 127.0.0.1 that never carry the token; the first use gets it, later ones are refused', async () => {
     const web = await start();
-    expect(web.url).toBe(`http://127.0.0.1:${web.port}/?token=${web.token}`);
+    const link = web.openUrl();
+    expect(link).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${web.port}/\\?code=[\\w-]{32}$`));
+    expect(link).not.toContain(web.token);
+    expect(web.openUrl()).not.toBe(link);
+    const path = link.slice(`http://127.0.0.1:${web.port}`.length);
+    const first = await send(web.port, { path, headers: { Host: `127.0.0.1:${web.port}` } });
+    expect(first.status).toBe(303);
+    expect(first.headers.location).toBe(`/?token=${web.token}`);
+    expect(first.headers['cache-control']).toBe('no-store');
+    const again = await send(web.port, { path, headers: { Host: `127.0.0.1:${web.port}` } });
+    expect(again.status).toBe(401);
+    expect(JSON.parse(again.body)).toMatchObject({ ok: false, error: { code: 'API_UNAUTHORIZED', message: expect.stringContaining('used already or has expired') } });
+    expect(again.body).not.toContain(web.token);
+    // An expired link, and one never issued, are refused too.
+    const expired = web.openUrl(-1).slice(`http://127.0.0.1:${web.port}`.length);
+    expect((await send(web.port, { path: expired, headers: { Host: `127.0.0.1:${web.port}` } })).status).toBe(401);
+    expect((await send(web.port, { path: '/?code=guess', headers: { Host: `127.0.0.1:${web.port}` } })).status).toBe(401);
+    // The Host check still comes first.
+    const fresh = web.openUrl().slice(`http://127.0.0.1:${web.port}`.length);
+    expect((await send(web.port, { path: fresh, headers: { Host: 'evil.example' } })).status).toBe(403);
     expect(web.token.length).toBeGreaterThanOrEqual(32);
     const other = await startWebHost({ api: service!, rendererDir });
     await other.close();
