@@ -12,7 +12,7 @@ export const riskCatalog = {
   TLS_HOSTNAME_NOT_VERIFIED:
     'tlsHostnameVerificationEnable is false: a certificate the CA issued to any other host is accepted for the brokers; turn it back on once the broker certificates name their hosts.',
   LISTEN_NOT_LOOPBACK:
-    'listen.host is not a loopback address: other machines can connect to the tunnel, whose local side is plain TCP, and use the profile\'s credentials; listen on 127.0.0.1 unless they must.',
+    'listen.host is not a loopback address: other machines can connect to the tunnel, whose local side is plain TCP, and use the profile\'s credentials, and the web listener\'s protection against web pages does not fully hold (browsers send no Fetch Metadata to a LAN address: a page\'s fetch or script by IP address still reaches the cluster with your credentials, though it cannot read the answer); listen on 127.0.0.1 unless they must.',
 } as const;
 
 /** A stable code of a risky setting. */

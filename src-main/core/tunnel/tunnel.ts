@@ -103,6 +103,7 @@ export class Tunnel {
         brokerLocalUrl: (brokerUrl, brokerUrlTls) => this.brokerLocalUrl(brokerUrl, brokerUrlTls),
         // Other machines use a non-loopback listener by name; a loopback one answers loopback names only.
         anyHost: !isLoopbackHost(config.listen.host),
+        listenHost: config.listen.host,
         headerTimeoutMs: this.#guard.limits.headerTimeoutMs,
         clusterHosts: () => [config.service.host, ...(this.#registry?.hosts() ?? [])],
       });

@@ -4,6 +4,7 @@
  * secrets. No I/O here, so each rule can be tested on its own.
  */
 import net from 'node:net';
+import { hostname } from 'node:os';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { AppError } from '../../../shared/errors.ts';
 import type { DialTarget } from '../tunnel/dialer.ts';
@@ -206,14 +207,28 @@ function userNavigation(headers: IncomingHttpHeaders, method: string): boolean {
  * listener on localhost, yet another program's page). It is recognised by the headers browsers add
  * (see browserMarks). Also refused: a page whose own name was made to resolve to this machine (DNS
  * rebinding: its `Host` is not a loopback name). A navigation the user typed is served.
+ *
+ * On a listener that serves other machines (anyHost), browsers send no Fetch Metadata to an http://
+ * LAN address, and a page can strip Referer, so two more refusals apply there: a Host that is not
+ * an IP address, a loopback name, the configured listen.host or this machine's host name (DNS
+ * rebinding, where the page could read the answers), and an Accept header asking for HTML or an
+ * image (a navigation, link, <img> or <iframe>; local tools ask for JSON or anything). A page's
+ * no-cors fetch or <script> GET still gets through, unreadable to the page: the protection does not
+ * fully hold on such listeners (README, LISTEN_NOT_LOOPBACK).
  * @param anyHost true when the listener deliberately serves other machines (listen.allowNonLoopback)
+ * @param listenHost the listener's configured host (a name other machines may use)
  * @returns the error to answer with, or undefined to serve the request
  */
-export function refuseBrowserRequest(headers: IncomingHttpHeaders, anyHost: boolean, method = 'GET'): AppError | undefined {
+export function refuseBrowserRequest(headers: IncomingHttpHeaders, anyHost: boolean, method = 'GET', listenHost = ''): AppError | undefined {
   const host = headers.host ?? '';
   const hostName = host.replace(/:\d+$/, '').toLowerCase();
-  if (!anyHost && host !== '' && !loopbackHostNames.has(hostName) && !/^127\.\d+\.\d+\.\d+$/.test(hostName)) {
+  const loopbackName = loopbackHostNames.has(hostName) || /^127\.\d+\.\d+\.\d+$/.test(hostName);
+  if (!anyHost && host !== '' && !loopbackName) {
     return new AppError('HTTP_REQUEST_REFUSED', `The web listener refused a request for host "${host}": only loopback names reach it (a web page whose name resolves to this machine must not use your credentials).`);
+  }
+  if (anyHost) {
+    const refusal = refuseOnSharedListener(headers, hostName, loopbackName, listenHost);
+    if (refusal) return refusal;
   }
   if (userNavigation(headers, method)) return undefined;
   const marks = browserMarks(headers);
@@ -221,6 +236,32 @@ export function refuseBrowserRequest(headers: IncomingHttpHeaders, anyHost: bool
     return new AppError(
       'HTTP_REQUEST_REFUSED',
       `The web listener refused a request a web page started (${marks.join(', ')}): the tunnel adds your credentials here, so only local tools (curl, pulsar-admin, scripts) may use it, or an address typed into the browser.`,
+    );
+  }
+  return undefined;
+}
+
+/** The names other machines may use for a listener that serves them (besides IP addresses). */
+function sharedListenerNames(listenHost: string): Set<string> {
+  const names = new Set([hostname().toLowerCase(), hostname().toLowerCase().split('.')[0]!]);
+  if (listenHost !== '') names.add(listenHost.toLowerCase());
+  return names;
+}
+
+/** The refusals of a listener that serves other machines (see {@link refuseBrowserRequest}). */
+function refuseOnSharedListener(headers: IncomingHttpHeaders, hostName: string, loopbackName: boolean, listenHost: string): AppError | undefined {
+  const ipAddress = net.isIP(hostName.replace(/^\[(.*)\]$/, '$1')) !== 0;
+  if (hostName !== '' && !loopbackName && !ipAddress && !sharedListenerNames(listenHost).has(hostName)) {
+    return new AppError(
+      'HTTP_REQUEST_REFUSED',
+      `The web listener refused a request for host "${headers.host ?? ''}": other machines must name it by IP address, by this machine's host name or by listen.host (a web page whose name resolves to this machine must not use your credentials).`,
+    );
+  }
+  const accept = (headers.accept ?? '').toLowerCase();
+  if (/\btext\/html\b|\bimage\//.test(accept)) {
+    return new AppError(
+      'HTTP_REQUEST_REFUSED',
+      `The web listener refused a request that asks for ${accept.includes('text/html') ? 'HTML' : 'an image'} (Accept: ${accept.slice(0, 80)}): a browser page or navigation, which must not use your credentials; local tools (curl, pulsar-admin, scripts) ask for */* or JSON.`,
     );
   }
   return undefined;

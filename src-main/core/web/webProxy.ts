@@ -52,6 +52,8 @@ export interface WebProxyOptions {
   maxLookupBytes?: number;
   /** Serve requests for any Host (the listener deliberately serves other machines). */
   anyHost?: boolean;
+  /** With anyHost: the listener's configured host, a name other machines may use for it. */
+  listenHost?: string;
   /** Host names the cluster has named besides the web host (the service host, brokers from lookups). */
   clusterHosts?: () => Iterable<string>;
   /** A client must send each request head within this long, counted from when it may start; 20 s by default. */
@@ -196,7 +198,7 @@ export class WebProxy {
     let cameFrom: string | undefined;
     let error: AppError | undefined;
     try {
-      const refusal = refuseBrowserRequest(request.headers, this.#options.anyHost ?? false, method);
+      const refusal = refuseBrowserRequest(request.headers, this.#options.anyHost ?? false, method, this.#options.listenHost);
       if (refusal) {
         request.resume();
         throw refusal;
