@@ -83,7 +83,7 @@ async function heightOf(locator: Locator): Promise<number> {
 
 describe('a new user in Chromium, over the web host, with the real engine', () => {
   it('starts empty; creates a profile in one form (CA file, token) and tests the connection before anything else', async () => {
-    await page.goto(world.host.url);
+    await page.goto(world.host.openUrl());
     await expect.poll(() => byTestId('profiles-empty').count(), poll).toBe(1);
     await screen('empty');
     await byTestId('profile-new').click();
