@@ -18,6 +18,7 @@
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { defaultHeaderTimeoutMs } from '../../src-main/core/tunnel/listenerGuard.ts';
 import { eventually, withDeadline } from '../fixtures/deadline.ts';
 import { abusiveClients } from './abusiveClients.ts';
 import { concurrentChecked } from './concurrentChecked.ts';
@@ -117,7 +118,7 @@ async function main(current: Rig): Promise<void> {
       name: `${partialHeader} partial-header + ${silent} silent`,
       target: 'round trips keep succeeding, abusers dropped',
       deadlineMs: 140_000,
-      run: () => abusiveClients(current.inspect, current.cluster, { partialHeader, silent, pulsarConnectTimeoutMs: inspectConnectionTimeoutMs, webHeaderBoundMs: 60_000, slackMs: 2_000 }),
+      run: () => abusiveClients(current.inspect, current.cluster, { partialHeader, silent, pulsarConnectTimeoutMs: inspectConnectionTimeoutMs, webHeaderBoundMs: defaultHeaderTimeoutMs, slackMs: 2_000 }),
     },
     {
       key: 'fdLimit',

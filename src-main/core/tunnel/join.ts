@@ -8,7 +8,7 @@
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { AppError, isAppError } from '../../../shared/errors.ts';
-import { classifyQuietClose, clientCertRejected, isClientCertRejection, isRoutineDisconnect, type ClientCertificateName } from './tlsErrors.ts';
+import { classifyQuietClose, clientCertRejected, isClientCertRejection, isRoutineDisconnect, proxyConnectionLost, type ClientCertificateName } from './tlsErrors.ts';
 
 /** Rewrites one direction of a stream: feed chunks in, get the bytes to forward out, in order. */
 export interface StreamTransform {
@@ -194,7 +194,8 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
     });
     remote.on('error', (failure: Error) => {
       if (isClientCertRejection(failure)) fail(clientCertRejected(failure, { sni: options.sni, clientCertificate: options.clientCertificate }));
-      else if (isRoutineDisconnect(failure)) fail(quietClose());
+      // A reset from the broker's side is not routine: the proxy or broker died or was cut off.
+      else if (isRoutineDisconnect(failure)) fail(quietClose() ?? proxyConnectionLost(failure, { sni: options.sni }));
       else fail(new AppError('TUNNEL_TLS_FAILED', `The TLS connection to the broker failed: ${failure.message}`, { cause: failure }));
     });
     local.once('close', (hadError: boolean) => {

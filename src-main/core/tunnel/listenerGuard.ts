@@ -39,10 +39,13 @@ export interface ListenerLimits {
   fileReserve?: number;
 }
 
+/** How long a web-listener client has to send a whole request head by default (README, "Limits"). */
+export const defaultHeaderTimeoutMs = 20_000;
+
 export const defaultListenerLimits: ListenerLimits = {
   maxPulsarConnections: 1024,
   maxHttpConnections: 128,
-  headerTimeoutMs: 20_000,
+  headerTimeoutMs: defaultHeaderTimeoutMs,
 };
 
 /** Reports of refused connections are at most this often per listener (the first one at once). */

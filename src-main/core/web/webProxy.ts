@@ -32,6 +32,7 @@ import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { TunnelConfig } from '../tunnel/config.ts';
 import { formatHostPort, type DialTarget, type Dialer } from '../tunnel/dialer.ts';
+import { defaultHeaderTimeoutMs } from '../tunnel/listenerGuard.ts';
 import { decideRedirect, endToEndHeaders, hostHeader, isLookupPath, loggablePath, lookupAnswerHosts, refuseBrowserRequest, rewriteLookupAnswer } from './httpRewrite.ts';
 import { RequestBody } from './requestBody.ts';
 import { UpstreamAgents } from './upstreamAgents.ts';
@@ -163,7 +164,7 @@ export class WebProxy {
    */
   #armHeaderTimer(socket: net.Socket, connection: LocalConnection): void {
     clearTimeout(connection.headerTimer);
-    const timeoutMs = this.#options.headerTimeoutMs ?? 20_000;
+    const timeoutMs = this.#options.headerTimeoutMs ?? defaultHeaderTimeoutMs;
     connection.headerTimer = setTimeout(() => {
       if (socket.destroyed || connection.inFlight > 0) return;
       const error = new AppError(
