@@ -22,24 +22,34 @@ export interface DescriptorLimitOptions {
   afterwards: number;
 }
 
-type Outcome = 'echoed' | 'closed' | 'hung';
+/** 'reset': closed at once with an RST (a refused connection whose bytes were never read). */
+type Outcome = 'echoed' | 'closed' | 'reset' | 'hung';
 
 /** Opens an echo connection; 'echoed' leaves it open (holding its descriptors in the tunnel). */
 async function attempt(tunnel: TunnelProcess, sockets: net.Socket[]): Promise<Outcome> {
   const socket = net.connect({ host: '127.0.0.1', port: tunnel.port });
   sockets.push(socket);
-  socket.on('error', () => undefined);
-  const closed = new Promise<Outcome>((resolve) => socket.once('close', () => resolve('closed')));
+  let reset = false;
+  socket.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') reset = true;
+  });
+  // A reset is a close too: 'hung' is only a client that gets neither an echo nor a close in 5 s
+  // (once() below rejects on 'error', so the reset must not be read as a timeout).
+  const closed = new Promise<Outcome>((resolve) => socket.once('close', () => resolve(reset ? 'reset' : 'closed')));
   try {
     await once(socket, 'connect', 5_000);
   } catch {
-    return socket.destroyed ? 'closed' : 'hung';
+    return socket.destroyed ? closed : 'hung';
   }
   socket.write('Eping');
-  const echoed = once(socket, 'data', 5_000).then(
-    () => 'echoed' as const,
-    () => 'hung' as const,
-  );
+  const echoed = new Promise<Outcome>((resolve) => {
+    const timer = setTimeout(() => resolve('hung'), 5_000);
+    socket.once('data', () => {
+      clearTimeout(timer);
+      resolve('echoed');
+    });
+    socket.once('close', () => clearTimeout(timer));
+  });
   return Promise.race([echoed, closed]);
 }
 
@@ -89,7 +99,7 @@ export async function descriptorLimit(tunnel: TunnelProcess, options: Descriptor
     return {
       name: 'file-descriptor limit hit and recovered',
       pass,
-      measured: `soft limit ${original.soft} → ${lowered} (tunnel held ${fdsBefore}, peak ${peakFds}); of ${options.attempts} clients ${served} served, ${counts.closed ?? 0} closed, ${counts.hung ?? 0} left hanging; logged: ${listenerErrors.length} listener.error ${JSON.stringify(listenerCodes)}, connection.closed ${JSON.stringify(closedCodes)} (${blamedOnProxy} blamed on the proxy); fds after release ${fdsAfterRelease}; then ${recovered}/${options.afterwards} served at the same limit; tunnel ${stillUp ? 'still up' : 'DIED'}`,
+      measured: `soft limit ${original.soft} → ${lowered} (tunnel held ${fdsBefore}, peak ${peakFds}); of ${options.attempts} clients ${served} served, ${counts.closed ?? 0} closed, ${counts.reset ?? 0} reset at once, ${counts.hung ?? 0} left hanging; logged: ${listenerErrors.length} listener.error ${JSON.stringify(listenerCodes)}, connection.closed ${JSON.stringify(closedCodes)} (${blamedOnProxy} blamed on the proxy); fds after release ${fdsAfterRelease}; then ${recovered}/${options.afterwards} served at the same limit; tunnel ${stillUp ? 'still up' : 'DIED'}`,
       target: 'limit reached and reported with a code that does not blame the proxy, no client left hanging, fds given back, new connections served at the same limit, tunnel up',
       figures: {
         softLimitOriginal: original.soft,
