@@ -75,6 +75,14 @@ export function classifyDialError(error: unknown, context: DialFailureContext): 
         return new AppError('PROXY_UNREACHABLE', `Nothing accepts connections at ${context.dialed}; check proxyServiceUrl (host and port) and that the proxy is running.`, cause);
       case 'ETIMEDOUT':
         return new AppError('PROXY_CONNECT_TIMEOUT', `${context.dialed} did not accept the TCP connection in time; check the address, your VPN and any firewall.`, cause);
+      case 'EMFILE':
+      case 'ENFILE':
+        // Our own limit, not the proxy's fault: the socket for the dial could not even be made.
+        return new AppError(
+          'TUNNEL_FILE_LIMIT',
+          `The tunnel could not open a connection to ${context.dialed}: the ${code === 'EMFILE' ? 'tunnel' : 'system'} has no file descriptor left (${code}); close idle clients, or raise the limit (ulimit -n) before starting the tunnel.`,
+          cause,
+        );
       case 'EHOSTUNREACH':
       case 'ENETUNREACH':
         return new AppError('PROXY_UNREACHABLE', `There is no network route to ${context.dialed}; check your VPN or network.`, cause);
