@@ -147,8 +147,9 @@ export interface WarningEvent {
 }
 
 /**
- * A listener reached its cap on open connections (`limit`); `refused` more were closed as they
- * were accepted since the last report (reports come at most once a second per listener).
+ * A listener reached its cap on open connections (`limit`): since the last report, `evicted` idle
+ * connections were closed to make room for newer ones and `refused` newcomers were closed as they
+ * were accepted (reports come at most once a second per listener).
  */
 export interface ListenerFullEvent {
   event: 'listener.full';
@@ -156,7 +157,13 @@ export interface ListenerFullEvent {
   /** The listener's own host:port. */
   address: string;
   limit: number;
+  /** New connections closed as they came, because every open one had proven itself. */
   refused: number;
+  /**
+   * Open connections closed to make room for newer ones: the oldest that had not yet proven to be a
+   * real client (no Pulsar CONNECT or first byte yet; no HTTP request yet).
+   */
+  evicted: number;
   /** TUNNEL_CONNECTION_LIMIT, with a sentence saying what to do. */
   error: SerializedError;
 }

@@ -33,7 +33,7 @@ const expected: { [K in TunnelEventKind]: Array<{ event: Extract<TunnelEvent, { 
   ],
   'listener.full': [
     {
-      event: { event: 'listener.full', listener: 'http', address: '127.0.0.1:8080', limit: 128, refused: 3, error: { code: 'TUNNEL_CONNECTION_LIMIT', message: 'full' } },
+      event: { event: 'listener.full', listener: 'http', address: '127.0.0.1:8080', limit: 128, refused: 3, evicted: 0, error: { code: 'TUNNEL_CONNECTION_LIMIT', message: 'full' } },
       line: /http listener 127\.0\.0\.1:8080: TUNNEL_CONNECTION_LIMIT: full$/,
     },
   ],

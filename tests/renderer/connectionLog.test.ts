@@ -85,7 +85,7 @@ describe('ConnectionLog', () => {
 
   it('shows a listener at its connection cap as a failed row that says so', () => {
     const { log, runFrame } = manualLog();
-    log.receive(batch([{ event: 'listener.full', listener: 'http', address: '127.0.0.1:8080', limit: 128, refused: 3, profile: 'prod', seq: 1, error: { code: 'TUNNEL_CONNECTION_LIMIT', message: 'the http listener has 128 connections open' } }]));
+    log.receive(batch([{ event: 'listener.full', listener: 'http', address: '127.0.0.1:8080', limit: 128, refused: 3, evicted: 0, profile: 'prod', seq: 1, error: { code: 'TUNNEL_CONNECTION_LIMIT', message: 'the http listener has 128 connections open' } }]));
     runFrame();
     expect(log.visible[0]).toMatchObject({ id: null, listener: 'http', state: 'failed', error: { code: 'TUNNEL_CONNECTION_LIMIT' } });
   });

@@ -1,7 +1,8 @@
 /**
- * Every listener of a tunnel caps its open connections: past the cap a new connection is closed as
- * it is accepted and the tunnel says so (`listener.full`, TUNNEL_CONNECTION_LIMIT), and once a
- * connection closes the listener serves again. Small caps here; the defaults are 1024 per Pulsar
+ * Every listener of a tunnel caps its open connections: at the cap the oldest connection that has
+ * not shown it is a real client (no CONNECT, no request yet) is closed to serve the newcomer, and
+ * the tunnel says so (`listener.full`, TUNNEL_CONNECTION_LIMIT). connectionCapKeepsRealClients
+ * covers a listener whose connections are all in use. Small caps here; the defaults are 1024 per Pulsar
  * listener and 128 on the web listener.
  */
 import type net from 'node:net';
@@ -55,23 +56,22 @@ function isFull(listener: string): (event: TunnelEvent) => event is ListenerFull
 it.each([
   ['pulsar', 2, () => tunnel.tunnel.addresses.pulsar],
   ['http', 3, () => tunnel.tunnel.addresses.http!],
-] as const)('the %s listener closes connections past its cap of %i, says so, and serves again once one closes', async (listener, cap, address) => {
+] as const)('at its cap of %2$i the %1$s listener closes the oldest idle connection to serve a newcomer, and says so', async (listener, cap, address) => {
   const before = tunnel.tunnel.status().openConnections;
   const held = [];
   for (let index = 0; index < cap; index++) held.push(await open(address()));
   await eventually(() => tunnel.tunnel.status().openConnections === before + cap, { timeoutMs: 5_000, what: `${cap} connections held` });
 
-  const extra = await open(address());
-  await withDeadline(endedByTunnel(extra), 5_000, 'the connection past the cap to be closed');
+  // The held clients have sent nothing (no CONNECT, no request): the oldest makes room.
+  const newcomer = await open(address());
+  await withDeadline(endedByTunnel(held[0]!), 5_000, 'the oldest idle connection to be closed');
   const full = await tunnel.waitForEvent(isFull(listener), 5_000);
-  expect(full).toMatchObject({ listener, address: address(), limit: cap, refused: 1, error: { code: 'TUNNEL_CONNECTION_LIMIT' } });
-  expect(tunnel.tunnel.status().openConnections).toBe(before + cap);
+  expect(full).toMatchObject({ listener, address: address(), limit: cap, refused: 0, evicted: 1, error: { code: 'TUNNEL_CONNECTION_LIMIT' } });
+  expect(full.error.message).toMatch(/closed to make room/);
+  await eventually(() => tunnel.tunnel.status().openConnections === before + cap, { timeoutMs: 5_000, what: 'the cap to hold' });
+  expect(newcomer.destroyed || newcomer.readableEnded).toBe(false);
+  for (const client of held.slice(1)) expect(client.readableEnded).toBe(false);
 
-  held[0]!.destroy();
-  await eventually(() => tunnel.tunnel.status().openConnections === before + cap - 1, { timeoutMs: 5_000, what: 'the freed connection to close' });
-  const again = await open(address());
-  await eventually(() => tunnel.tunnel.status().openConnections === before + cap, { timeoutMs: 5_000, what: 'a new connection to be served' });
-  expect(again.destroyed).toBe(false);
-  for (const client of [...held, again]) client.destroy();
+  for (const client of [...held, newcomer]) client.destroy();
   await eventually(() => tunnel.tunnel.status().openConnections === before, { timeoutMs: 5_000, what: 'all connections to close' });
 });

@@ -1,6 +1,7 @@
 /**
  * Bounds on what local clients can take from a tunnel, shared by all its listeners: a cap on open
- * connections per listener, and a reserve of file descriptors kept free so that connections already
+ * connections per listener (at the cap the oldest connection that has not yet shown it is a real
+ * client makes room for the newcomer, as nginx and Envoy shed idle connections first), and a reserve of file descriptors kept free so that connections already
  * accepted can still dial their broker.
  *
  * Why the file-descriptor check is ours: when accept(2) fails with EMFILE, libuv closes its spare
@@ -94,8 +95,19 @@ export function countOpenFiles(): number | undefined {
 
 interface Refusals {
   count: number;
+  /** Open connections closed to make room (listener.full only). */
+  evicted: number;
   reportedAt: number;
   timer?: NodeJS.Timeout;
+}
+
+/** One listener's open connections, oldest first; `unproven` those that have not shown they are real clients. */
+interface Pool {
+  listener: ListenerKind;
+  address: string;
+  limit: number;
+  open: Set<net.Socket>;
+  unproven: Set<net.Socket>;
 }
 
 /** One per tunnel; `dispose()` drops pending reports. */
@@ -109,6 +121,9 @@ export class ListenerGuard {
   /** How long the last count took. */
   #countCostMs = 0;
   readonly #refusals = new Map<string, Refusals>();
+  /** Each capped listener's connections, by its address. */
+  readonly #pools = new Map<string, Pool>();
+  readonly #poolOf = new WeakMap<net.Socket, Pool>();
 
   readonly #countOpenFiles: () => number | undefined;
 
@@ -130,25 +145,76 @@ export class ListenerGuard {
   }
 
   /**
-   * Caps a listening server's connections: Node closes any connection past `maxConnections` as it
-   * is accepted and emits 'drop' (Node 18.6+), which is reported as `listener.full`.
+   * Caps a listener's connections (counted by `admit`, keyed by `address`). Call once the listener
+   * is bound, before it accepts.
    */
   watch(server: net.Server, listener: ListenerKind, address: string): void {
-    const limit = this.maxConnections(listener);
-    server.maxConnections = limit;
-    server.on('drop', () => {
-      this.#refused(`full ${address}`, (count) => ({
+    this.#pools.set(address, { listener, address, limit: this.maxConnections(listener), open: new Set(), unproven: new Set() });
+    server.once('close', () => this.#pools.delete(address));
+  }
+
+  /**
+   * A connection has shown it is a real client (a Pulsar CONNECT, its first byte in raw mode, a
+   * whole HTTP request head): from now on it is never closed to make room for a newcomer.
+   */
+  proven(socket: net.Socket): void {
+    this.#poolOf.get(socket)?.unproven.delete(socket);
+  }
+
+  /**
+   * The cap: below it, admit. At it, close the oldest connection that has not proven itself yet and
+   * admit the newcomer (so a flood of idle or half-sent connections cannot lock real clients out:
+   * each idle one only lives until the next newcomer needs its place, or its own timer); when every
+   * open connection has proven itself, close the newcomer. Both are reported as `listener.full`.
+   */
+  #withinCap(socket: net.Socket, address: string): boolean {
+    const pool = this.#pools.get(address);
+    if (!pool) return true;
+    if (pool.open.size >= pool.limit) {
+      const oldest = pool.unproven.values().next();
+      if (oldest.done) {
+        socket.destroy();
+        this.#reportFull(pool, false);
+        return false;
+      }
+      pool.unproven.delete(oldest.value);
+      pool.open.delete(oldest.value);
+      oldest.value.destroy();
+      this.#reportFull(pool, true);
+    }
+    pool.open.add(socket);
+    pool.unproven.add(socket);
+    this.#poolOf.set(socket, pool);
+    socket.once('close', () => {
+      pool.open.delete(socket);
+      pool.unproven.delete(socket);
+    });
+    return true;
+  }
+
+  #reportFull(pool: Pool, evicted: boolean): void {
+    const { listener, address, limit } = pool;
+    this.#refused(
+      `full ${address}`,
+      (refused, closedIdle) => ({
         event: 'listener.full',
         listener,
         address,
         limit,
-        refused: count,
+        refused,
+        evicted: closedIdle,
         error: new AppError(
           'TUNNEL_CONNECTION_LIMIT',
-          `The ${listener} listener on ${address} has ${limit} connections open, its limit; ${count} more ${count === 1 ? 'was' : 'were'} closed at once. Close idle clients (or find the one that opens connections without end).`,
+          `The ${listener} listener on ${address} has ${limit} connections open, its limit; ${[
+            closedIdle > 0 ? `${closedIdle} that had not ${listener === 'http' ? 'sent a request' : 'sent a Pulsar CONNECT (without inspection: a first byte)'} yet ${closedIdle === 1 ? 'was' : 'were'} closed to make room for newer ones` : '',
+            refused > 0 ? `${refused} new ${refused === 1 ? 'connection was' : 'connections were'} closed at once because every open one is in use` : '',
+          ]
+            .filter(Boolean)
+            .join('; ')}. Close idle clients (or find the one that opens connections without end).`,
         ).toJSON(),
-      }));
-    });
+      }),
+      evicted,
+    );
   }
 
   /**
@@ -158,7 +224,7 @@ export class ListenerGuard {
    * room.
    */
   admit(socket: net.Socket, listener: ListenerKind, address: string): boolean {
-    if (this.#fileLimit === undefined) return true;
+    if (this.#fileLimit === undefined) return this.#withinCap(socket, address);
     this.#estimate += 2;
     const now = performance.now();
     const since = now - this.#measuredAt;
@@ -175,7 +241,11 @@ export class ListenerGuard {
       if (this.#limits.fileLimit === undefined && process.platform === 'linux') this.#fileLimit = readFileLimit() ?? this.#fileLimit;
     }
     const limit = this.#fileLimit;
-    if (this.#estimate < this.#threshold(listener)) return true;
+    if (this.#estimate < this.#threshold(listener)) {
+      if (this.#withinCap(socket, address)) return true;
+      this.#estimate -= 2;
+      return false;
+    }
     socket.destroy();
     this.#estimate -= 2;
     this.#refused(`files ${address}`, (count) => ({
@@ -202,23 +272,28 @@ export class ListenerGuard {
     this.#refusals.clear();
   }
 
-  /** Counts a refusal; reports at once, then at most once a second with the count since. */
-  #refused(key: string, event: (count: number) => TunnelEvent): void {
+  /**
+   * Counts a refusal (or, with `evicted`, an open connection closed to make room); reports at once,
+   * then at most once a second with the counts since.
+   */
+  #refused(key: string, event: (count: number, evicted: number) => TunnelEvent, evicted = false): void {
     let refusals = this.#refusals.get(key);
     if (!refusals) {
-      refusals = { count: 0, reportedAt: -Infinity };
+      refusals = { count: 0, evicted: 0, reportedAt: -Infinity };
       this.#refusals.set(key, refusals);
     }
-    refusals.count++;
+    if (evicted) refusals.evicted++;
+    else refusals.count++;
     if (refusals.timer) return;
     const entry = refusals;
     const report = () => {
       entry.timer = undefined;
-      if (entry.count === 0) return;
-      const count = entry.count;
+      if (entry.count === 0 && entry.evicted === 0) return;
+      const { count, evicted: closed } = entry;
       entry.count = 0;
+      entry.evicted = 0;
       entry.reportedAt = performance.now();
-      this.#emit(event(count));
+      this.#emit(event(count, closed));
     };
     const wait = entry.reportedAt + reportIntervalMs - performance.now();
     if (wait <= 0) report();

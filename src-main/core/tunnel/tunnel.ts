@@ -105,6 +105,7 @@ export class Tunnel {
         anyHost: !isLoopbackHost(config.listen.host),
         listenHost: config.listen.host,
         headerTimeoutMs: this.#guard.limits.headerTimeoutMs,
+        onRequest: (socket) => this.#guard.proven(socket),
         clusterHosts: () => [config.service.host, ...(this.#registry?.hosts() ?? [])],
       });
     }
@@ -341,6 +342,8 @@ export class Tunnel {
     let plan: ConnectionPlan | undefined;
     try {
       plan = await this.#plan(connection, binding);
+      // A valid CONNECT proves a real client (kept at the connection cap); raw mode: its first byte.
+      if (plan.session) this.#guard.proven(local);
       this.#opened(connection, binding.listener, plan.target);
       const dialed = await this.#dialer.dial(plan.target, connection.abort.signal);
       tls = dialed.tls;
@@ -366,6 +369,7 @@ export class Tunnel {
         farewell: (failure) => this.#connectFailureAnswer(connection, plan?.session, failure),
       });
       local.resume();
+      if (!plan.session) local.once('data', () => this.#guard.proven(local));
       error = (await joined).error;
     } catch (failure) {
       if (!plan) this.#opened(connection, binding.listener, this.#defaultTarget(binding));

@@ -59,6 +59,8 @@ export interface WebProxyOptions {
   clusterHosts?: () => Iterable<string>;
   /** A client must send each request head within this long, counted from when it may start; 20 s by default. */
   headerTimeoutMs?: number;
+  /** Called with the local socket whenever a whole request head arrived on it. */
+  onRequest?: (socket: net.Socket) => void;
 }
 
 /** Per local connection: its id in the connection log, and the last error a request on it met. */
@@ -186,6 +188,7 @@ export class WebProxy {
     const socket = request.socket;
     connection.inFlight++;
     clearTimeout(connection.headerTimer);
+    this.#options.onRequest?.(socket);
     response.once('close', () => {
       connection.inFlight--;
       if (connection.inFlight === 0 && !socket.destroyed) this.#armHeaderTimer(socket, connection);

@@ -101,7 +101,7 @@ describe('AppService tunnels', () => {
   it('turns failing, naming the code, when a listener reaches its connection cap', async () => {
     const { service, runner } = await setup();
     await service.startTunnel('alpha');
-    runner.latest('alpha').emit({ event: 'listener.full', listener: 'http', address: '127.0.0.1:8080', limit: 128, refused: 2, error: { code: 'TUNNEL_CONNECTION_LIMIT', message: 'full' } });
+    runner.latest('alpha').emit({ event: 'listener.full', listener: 'http', address: '127.0.0.1:8080', limit: 128, refused: 2, evicted: 0, error: { code: 'TUNNEL_CONNECTION_LIMIT', message: 'full' } });
     expect(service.statusOf('alpha')).toMatchObject({ state: 'failing', lastError: { code: 'TUNNEL_CONNECTION_LIMIT' } });
   });
 
