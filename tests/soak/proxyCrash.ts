@@ -199,6 +199,7 @@ export async function proxyCrash(rig: Rig, options: ProxyCrashOptions): Promise<
         closedLoggedMsMax: Number.isFinite(Math.max(...loggedMs)) ? +Math.max(...loggedMs).toFixed(1) : null,
         stillOpenAfterMs: { ms: waitMs, count: stillOpen },
         closeCodes: histogram(codes),
+        closeCodesByKind: Object.fromEntries((['paced', 'bulk', 'pulsar'] as const).map((kind) => [kind, histogram(codes.filter((_, index) => watched[index]!.kind === kind))])),
         atsRestartMs: +restartMs.toFixed(0),
         newExchangesOk: newOk,
         newExchanges: options.afterRestart,
