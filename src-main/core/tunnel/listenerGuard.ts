@@ -62,6 +62,12 @@ const recountIntervalMs = 250;
  */
 const nearCostFactor = 10;
 const farCostFactor = 50;
+/**
+ * ...but never longer than these: while counts are apart, a refusal stands even if descriptors
+ * came back, and one count slowed by a busy machine must not shut the listeners for seconds.
+ */
+const nearIntervalCapMs = 50;
+const farIntervalCapMs = 1_000;
 /** How much earlier than the Pulsar listeners the web listener stops admitting (in reserves). */
 const httpReserveFactor = 4;
 
@@ -228,15 +234,17 @@ export class ListenerGuard {
     this.#estimate += 2;
     const now = performance.now();
     const since = now - this.#measuredAt;
-    const stale = since > Math.max(recountIntervalMs, this.#countCostMs * farCostFactor);
-    const near = this.#estimate >= this.#threshold(listener) && since >= Math.max(measureIntervalMs, this.#countCostMs * nearCostFactor);
+    const stale = since > Math.min(Math.max(recountIntervalMs, this.#countCostMs * farCostFactor), farIntervalCapMs);
+    const near = this.#estimate >= this.#threshold(listener) && since >= Math.min(Math.max(measureIntervalMs, this.#countCostMs * nearCostFactor), nearIntervalCapMs);
     if (stale || near) {
       const counted = this.#countOpenFiles();
       if (counted === undefined) return true;
       // The connection's own descriptor is counted; its dial to the broker is one more.
       this.#estimate = counted + 1;
       this.#measuredAt = now;
-      this.#countCostMs = performance.now() - now;
+      // Smoothed, so one count slowed by the scheduler does not space the next ones far apart.
+      const cost = performance.now() - now;
+      this.#countCostMs = this.#countCostMs === 0 ? cost : this.#countCostMs * 0.7 + cost * 0.3;
       // Reading /proc is cheap; elsewhere the limit costs a shell, so it is read once.
       if (this.#limits.fileLimit === undefined && process.platform === 'linux') this.#fileLimit = readFileLimit() ?? this.#fileLimit;
     }
