@@ -34,11 +34,6 @@ export interface DialResult {
   dialed: string;
   /** The client certificate presented in the handshake, if the profile has one. */
   clientCertificate: ClientCertificateName | undefined;
-  /**
-   * Bytes read from the TCP connection under the TLS (records, not plaintext): they grow when a TLS
-   * close_notify arrives, which Node's 'end' does not tell apart from a bare TCP FIN.
-   */
-  encryptedBytesRead: () => number;
 }
 
 export interface Dialer {
@@ -169,7 +164,6 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
             sni,
             dialed,
             clientCertificate,
-            encryptedBytesRead: () => raw.bytesRead,
             tls: {
               version: socket.getProtocol() ?? 'unknown',
               cipher: socket.getCipher()?.name ?? 'unknown',

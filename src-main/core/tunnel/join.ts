@@ -50,8 +50,6 @@ export interface JoinOptions {
    * yet answered), sent before the local side is closed; undefined to just close it.
    */
   farewell?: (error: AppError) => Buffer | undefined;
-  /** TLS record bytes read from the broker side (DialResult.encryptedBytesRead), to see a close_notify. */
-  encryptedBytesRead?: () => number;
 }
 
 /**
@@ -78,8 +76,6 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
     let failed = false;
     /** Application bytes received from the broker. */
     let received = 0;
-    /** TLS record bytes read from the broker side as of its last application data. */
-    let recordsAtData = options.encryptedBytesRead?.() ?? 0;
 
     const finish = () => {
       if (!localClosed || !remoteClosed) return;
@@ -101,12 +97,6 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
     /** The broker closed without a TLS alert: a rejected client certificate, or a routine close. */
     const quietClose = () =>
       classifyQuietClose({ sni: options.sni, clientCertificate: options.clientCertificate, tlsVersion: remote.getProtocol(), bytesSent: counters.bytesUp, bytesReceived: received });
-    /**
-     * The broker side ended while the local client had not: a broker closing on purpose sends TLS
-     * close_notify first (records read since its last data), a proxy that died leaves a bare FIN.
-     */
-    const closeWithoutNotify = () =>
-      options.encryptedBytesRead && !local.readableEnded && options.encryptedBytesRead() === recordsAtData ? proxyConnectionLost(undefined, { sni: options.sni }) : undefined;
     const armCloseTimer = () => {
       if (closeTimer) return;
       closeTimer = setTimeout(() => fail(undefined), options.closeTimeoutMs);
@@ -129,10 +119,7 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
         // After a failure only the local side is still drained (closeGracefully); nothing goes on.
         if (failed) return;
         if (direction === 'up') counters.bytesUp += chunk.length;
-        else {
-          received += chunk.length;
-          if (options.encryptedBytesRead) recordsAtData = options.encryptedBytesRead();
-        }
+        else received += chunk.length;
         if (transform) {
           // A transform emits small pieces (a frame header assembled across reads, then payload
           // views): corked, they leave as one write, so TLS seals them into full records instead of
@@ -171,7 +158,7 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
         if (ended) return;
         ended = true;
         if (direction === 'down') {
-          const rejected = quietClose() ?? closeWithoutNotify();
+          const rejected = quietClose();
           if (rejected) return fail(rejected);
         }
         armCloseTimer();

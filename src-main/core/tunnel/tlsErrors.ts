@@ -189,13 +189,13 @@ export function classifyQuietClose(context: QuietCloseContext): AppError | undef
 }
 
 /**
- * The broker's side of an established connection broke: a reset (ECONNRESET), a write into a
- * connection the far end had dropped (EPIPE), or (no error) a TCP close without TLS close_notify. A broker or proxy that closes on purpose ends TLS with
+ * The broker's side of an established connection broke: a reset (ECONNRESET) or a write into a
+ * connection the far end had dropped (EPIPE). A broker or proxy that closes on purpose ends TLS with
  * close_notify and a FIN; a reset means the proxy or the broker died, restarted or was cut off, so
  * it is reported (the local client going away stays routine).
  */
 export function proxyConnectionLost(error: unknown, context: { sni: string | undefined }): AppError {
-  const code = (error as NodeError | undefined)?.code ?? 'TCP close without TLS close_notify';
+  const code = (error as NodeError | undefined)?.code ?? 'closed';
   return new AppError(
     'PROXY_CONNECTION_LOST',
     `The connection to the proxy for ${names(context)} broke (${code}) while the local client was still connected: the proxy or the broker stopped, restarted or was cut off; check that the proxy is running and its logs, then reconnect the client.`,

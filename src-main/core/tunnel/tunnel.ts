@@ -364,7 +364,6 @@ export class Tunnel {
         sni: dialed.sni,
         preamble: plan.preamble,
         clientCertificate: dialed.clientCertificate,
-        encryptedBytesRead: dialed.encryptedBytesRead,
         // A broker that refuses the connection after the handshake (a rejected client certificate)
         // leaves the client's CONNECT unanswered: it gets the ERROR a failed dial would have got.
         farewell: (failure) => this.#connectFailureAnswer(connection, plan?.session, failure),
