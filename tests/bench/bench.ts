@@ -1,7 +1,9 @@
 /**
- * `npm run bench`: the tunnel against stunnel4 and an in-process Node TLS client, through the same
- * real ATS to the same TLS sink, on loopback, in one run. Prints a table and one JSON summary line
- * with the ratios the targets are stated in. Not a test: numbers vary with the machine's load.
+ * `npm run bench`: the tunnel against a plain Node pipe (Node's floor for this path), stunnel4 and
+ * an in-process Node TLS client, through the same real ATS to the same TLS sink, on loopback, in
+ * one run. Prints a table (MB/s and CPU s/GiB per path and direction, round trips) and one JSON
+ * summary line with the ratios the targets are stated in. Not a test: numbers vary with the
+ * machine's load; CPU seconds per GiB vary less than MB/s.
  *
  * Environment: BENCH_BYTES (default 1 GiB), BENCH_REPEATS (3), BENCH_ROUNDS (5000 ping-pongs),
  * BENCH_IDLE (1000 idle connections), BENCH_LOOKUPS (10000), BENCH_LOG_SECONDS (10; 0 skips the
@@ -20,7 +22,10 @@ import { ensureOneOf, stunnelSpec } from '../fixtures/systemPrograms.ts';
 import { runLogViewBench } from './logView.ts';
 import { startBenchServer, startTunnelProcess, type TunnelProcess } from './processes.ts';
 import { runStartupBench } from './startup.ts';
-import { connectPlain, connectTlsDirect, download, lookupStorm, median, pingPong, pulsarDownload, pulsarPingPong, pulsarUpload, rssMb, upload, type Connect } from './paths.ts';
+import { measureDataPaths, mid, range, type DataPath } from './dataPath.ts';
+import { connectPlain, connectTlsDirect, download, lookupStorm, type Connect } from './paths.ts';
+import { connectFrame } from './pulsarFrames.ts';
+import { treeRssMb } from './processTree.ts';
 
 const bytes = Number(process.env.BENCH_BYTES ?? 1024 ** 3);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
@@ -45,7 +50,7 @@ async function waitForPort(port: number): Promise<void> {
   );
 }
 
-async function startStunnel(dir: string, atsAddress: string, caPath: string): Promise<number> {
+async function startStunnel(dir: string, atsAddress: string, caPath: string): Promise<{ port: number; pid: number }> {
   const binary = await ensureOneOf(['stunnel4', 'stunnel'], stunnelSpec);
   const port = await freePort();
   const config = path.join(dir, 'stunnel.conf');
@@ -56,7 +61,16 @@ async function startStunnel(dir: string, atsAddress: string, caPath: string): Pr
   const child = spawn(binary, [config], { stdio: ['ignore', 'ignore', 'ignore'] });
   cleanups.push(async () => child.kill('SIGKILL'));
   await waitForPort(port);
-  return port;
+  return { port, pid: child.pid! };
+}
+
+/** tests/bench/nodePipe.mjs, run by plain Node in its own process. */
+async function startNodePipe(atsHost: string, atsPort: number, caPath: string): Promise<{ port: number; pid: number }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'tests/bench/nodePipe.mjs'), atsHost, String(atsPort), 'sink.test', caPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanups.push(async () => child.kill('SIGKILL'));
+  const lines = readline.createInterface({ input: child.stdout! });
+  const first = await withDeadline(once<string>(lines, 'line', 15_000), 15_000, 'the Node pipe');
+  return { port: (JSON.parse(String(first)) as { port: number }).port, pid: child.pid! };
 }
 
 async function startTunnel(dir: string, name: string, atsAddress: string, caPath: string, protocol: 'raw' | 'inspect'): Promise<TunnelProcess> {
@@ -83,110 +97,108 @@ async function main(): Promise<void> {
   const startup = await runStartupBench();
   log(`bench: start-up done (--help ${startup.helpVsNode}x node -e 0, ready in ${startup.readyMs} ms)`);
   const tunnel = await startTunnel(dir, 'bench', ats.address, pki.ca.certPath, 'raw');
-  const stunnelPort = await startStunnel(dir, ats.address, pki.ca.certPath);
-  const paths: Record<string, Connect> = {
-    'in-process Node TLS client': connectTlsDirect(ats.host, ats.port, 'sink.test', pki.ca.certPem),
-    'pulsar-tunnel': tunnel.connect,
-    stunnel4: connectPlain('127.0.0.1', stunnelPort),
+  const inspect = await startTunnel(dir, 'bench-inspect', ats.address, pki.ca.certPath, 'inspect');
+  const stunnel = await startStunnel(dir, ats.address, pki.ca.certPath);
+  const pipe = await startNodePipe(ats.host, ats.port, pki.ca.certPath);
+  const ours = 'pulsar-tunnel';
+  const raw = 'pulsar-tunnel, raw';
+  const floor = 'Node pipe';
+  const direct = 'in-process Node TLS client';
+  const paths: Record<string, DataPath> = {
+    [ours]: { connect: inspect.connect, pid: inspect.cli.pid, rawBytes: false },
+    [raw]: { connect: tunnel.connect, pid: tunnel.cli.pid, rawBytes: true },
+    [floor]: { connect: connectPlain('127.0.0.1', pipe.port), pid: pipe.pid, rawBytes: true },
+    stunnel4: { connect: connectPlain('127.0.0.1', stunnel.port), pid: stunnel.pid, rawBytes: true },
+    [direct]: { connect: connectTlsDirect(ats.host, ats.port, 'sink.test', pki.ca.certPem), rawBytes: true },
   };
-  const names = Object.keys(paths);
   log(`bench: ${(bytes / 1024 ** 2).toFixed(0)} MiB per transfer, ${repeats} repeats, ${rounds} ping-pongs, through ATS on ${ats.address}`);
+  const figures = await measureDataPaths(paths, { bytes, repeats, rounds, log });
 
-  // Throughput, interleaving the paths so that drift in the machine's load hits all of them alike.
-  const up: Record<string, number[]> = {};
-  const down: Record<string, number[]> = {};
-  for (let i = 0; i < repeats; i++) {
-    for (const name of names) {
-      (up[name] ??= []).push(await upload(paths[name]!, bytes));
-      (down[name] ??= []).push(await download(paths[name]!, bytes));
-    }
-    log(`bench: throughput round ${i + 1}/${repeats} done`);
-  }
-  const latency: Record<string, { p50: number; p99: number }> = {};
-  for (const name of names) latency[name] = await pingPong(paths[name]!, rounds);
-  log('bench: latency done');
-
-  // Memory: 1,000 idle tunnelled connections, each proven end to end by one echo.
-  const idleBefore = await rssMb(tunnel.cli.pid);
+  // Memory: 1,000 idle tunnelled connections (inspection on), each proven end to end by its CONNECTED.
+  const idleBefore = await treeRssMb(inspect.cli.pid);
   const idle: net.Socket[] = [];
   for (let i = 0; i < idleCount; i++) {
-    const socket = await tunnel.connect();
-    socket.write('Ex');
-    await withDeadline(once(socket, 'data', 10_000), 10_000, 'an idle connection echo');
+    const socket = await inspect.connect();
+    socket.write(connectFrame);
+    await withDeadline(once(socket, 'data', 10_000), 10_000, 'an idle connection CONNECTED');
     idle.push(socket);
   }
-  const idleRss = await rssMb(tunnel.cli.pid);
+  const idleRss = await treeRssMb(inspect.cli.pid);
   for (const socket of idle) socket.destroy();
-  await eventually(() => tunnel.cli.events.filter((event) => event.event === 'connection.closed').length >= tunnel.cli.events.filter((event) => event.event === 'connection.opened').length || undefined, {
+  await eventually(() => inspect.cli.events.filter((event) => event.event === 'connection.closed').length >= inspect.cli.events.filter((event) => event.event === 'connection.opened').length || undefined, {
     timeoutMs: 30_000,
     what: 'idle connections to close',
   });
   log('bench: idle connections done');
 
   // Memory: a slow reader must not make the tunnel buffer what the broker sends.
-  const slowBefore = await rssMb(tunnel.cli.pid);
+  const slowBefore = await treeRssMb(tunnel.cli.pid);
   let slowPeak = slowBefore;
-  const sampler = setInterval(() => void rssMb(tunnel.cli.pid).then((mb) => (slowPeak = Math.max(slowPeak, mb))), 25);
+  const sampler = setInterval(() => void treeRssMb(tunnel.cli.pid).then((mb) => (slowPeak = Math.max(slowPeak, mb))), 25);
   const slowRate = await download(tunnel.connect, bytes, { pauseMsPerMiB: 2 });
   clearInterval(sampler);
-  slowPeak = Math.max(slowPeak, await rssMb(tunnel.cli.pid));
+  slowPeak = Math.max(slowPeak, await treeRssMb(tunnel.cli.pid));
   log('bench: slow reader done');
 
-  // Protocol inspection: the same Pulsar frames through an inspecting and a raw tunnel.
-  const inspect = await startTunnel(dir, 'bench-inspect', ats.address, pki.ca.certPath, 'inspect');
-  const modes: Record<string, Connect> = { inspect: inspect.connect, raw: tunnel.connect };
-  const pulsarUp: Record<string, number[]> = {};
-  const pulsarDown: Record<string, number[]> = {};
-  for (let i = 0; i < repeats; i++) {
-    for (const mode of Object.keys(modes)) {
-      (pulsarUp[mode] ??= []).push(await pulsarUpload(modes[mode]!, bytes));
-      (pulsarDown[mode] ??= []).push(await pulsarDownload(modes[mode]!, bytes));
-    }
-    log(`bench: inspect-vs-raw round ${i + 1}/${repeats} done`);
-  }
-  const pulsarLatency: Record<string, { p50: number; p99: number }> = {};
   const storm: Record<string, { meanUs: number; p50Us: number }> = {};
-  for (const mode of Object.keys(modes)) {
-    pulsarLatency[mode] = await pulsarPingPong(modes[mode]!, rounds);
-    storm[mode] = await lookupStorm(modes[mode]!, lookups);
-  }
+  for (const [mode, connect] of [['inspect', inspect.connect], ['raw', tunnel.connect]] as const) storm[mode] = await lookupStorm(connect, lookups);
   log('bench: lookup storm done');
 
-  const med = (series: Record<string, number[]>, name: string) => median(series[name]!);
-  const ours = 'pulsar-tunnel';
-  const direct = 'in-process Node TLS client';
-  console.log(row(['path', 'up MB/s', 'down MB/s', 'p50 µs', 'p99 µs']));
-  for (const name of names) console.log(row([name, med(up, name), med(down, name), latency[name]!.p50, latency[name]!.p99]));
+  const names = Object.keys(paths);
+  const up = (name: string) => mid(figures[name]!.up.mbps);
+  const down = (name: string) => mid(figures[name]!.down.mbps);
+  const cpuUp = (name: string) => mid(figures[name]!.up.cpuPerGiB);
+  const cpuDown = (name: string) => mid(figures[name]!.down.cpuPerGiB);
+  console.log(row(['path (Pulsar frames)', 'up MB/s', 'down MB/s', 'up CPU s/GiB', 'dn CPU s/GiB', 'PING p50 µs', 'PING p99 µs', 'echo p50 µs', 'echo p99 µs']));
+  for (const name of names) {
+    const entry = figures[name]!;
+    console.log(row([name, up(name), down(name), cpuUp(name), cpuDown(name), entry.ping.p50, entry.ping.p99, entry.echo?.p50 ?? '—', entry.echo?.p99 ?? '—']));
+    console.log(row(['  range', range(entry.up.mbps, 0), range(entry.down.mbps, 0), range(entry.up.cpuPerGiB), range(entry.down.cpuPerGiB), '', '', '', '']));
+  }
   console.log(row(['CLI --help vs node -e 0', startup.helpVsNode, 'x', `${startup.helpMs} ms`, `${startup.nodeMs} ms`]));
   console.log(row(['CLI run to ready', startup.readyMs, 'ms', `${startup.tunnelProcesses} process`, `${startup.tunnelRssMb} MB`]));
   console.log(row(['tunnel RSS, idle before', idleBefore, 'MB', '', '']));
   console.log(row([`tunnel RSS, ${idleCount} idle conns`, idleRss, 'MB', '', '']));
   console.log(row(['slow reader RSS growth', slowPeak - slowBefore, 'MB', `${slowRate.toFixed(0)} MB/s`, '']));
-  console.log(row(['Pulsar frames', 'up MB/s', 'down MB/s', 'PING p50 µs', 'lookup µs']));
-  for (const mode of Object.keys(modes)) console.log(row([`${mode} mode`, med(pulsarUp, mode), med(pulsarDown, mode), pulsarLatency[mode]!.p50, storm[mode]!.meanUs]));
-  const throughput = (name: string) => (med(up, name) + med(down, name)) / 2;
-  const pulsarThroughput = (mode: string) => (med(pulsarUp, mode) + med(pulsarDown, mode)) / 2;
+  console.log(row(['lookup storm', 'inspect µs', 'raw µs', '', '']));
+  console.log(row(['', storm.inspect!.meanUs, storm.raw!.meanUs, '', '']));
+  const ratio = (value: number) => +value.toFixed(3);
+  const ratios = {
+    cpuVsPipeUp: ratio(cpuUp(ours) / cpuUp(floor)),
+    cpuVsPipeDown: ratio(cpuDown(ours) / cpuDown(floor)),
+    throughputVsPipeUp: ratio(up(ours) / up(floor)),
+    throughputVsPipeDown: ratio(down(ours) / down(floor)),
+    throughputVsStunnelUp: ratio(up(ours) / up('stunnel4')),
+    throughputVsStunnelDown: ratio(down(ours) / down('stunnel4')),
+    throughputVsInProcessUp: ratio(up(ours) / up(direct)),
+    throughputVsInProcessDown: ratio(down(ours) / down(direct)),
+    pingP50VsStunnel: ratio(figures[ours]!.ping.p50 / figures.stunnel4!.ping.p50),
+    inspectVsRawUp: ratio(up(ours) / up(raw)),
+    inspectVsRawDown: ratio(down(ours) / down(raw)),
+    idleRssMB: +idleRss.toFixed(1),
+  };
+  const targets = {
+    cpuVsPipeUp: '<= 1.1',
+    cpuVsPipeDown: '<= 1.1',
+    throughputVsPipeUp: '>= 1',
+    throughputVsPipeDown: '>= 1',
+    pingP50VsStunnel: '<= 1',
+    inspectVsRawUp: '>= 0.95',
+    inspectVsRawDown: '>= 0.95',
+    idleRssMB: '<= 120',
+  };
+  console.log(row(['ratio (pulsar-tunnel, inspect)', 'measured', 'target', '', '']));
+  for (const [key, value] of Object.entries(ratios)) console.log(row([key, value, targets[key as keyof typeof targets] ?? '', '', '']));
   const summary = {
     bench: 'pulsar-tunnel',
     bytes,
     repeats,
-    throughputMBps: Object.fromEntries(names.map((name) => [name, { up: +med(up, name).toFixed(1), down: +med(down, name).toFixed(1) }])),
-    latencyUs: latency,
-    ratios: {
-      throughputVsStunnel: +(throughput(ours) / throughput('stunnel4')).toFixed(3),
-      throughputVsInProcess: +(throughput(ours) / throughput(direct)).toFixed(3),
-      p50AddedOverInProcessUs: +(latency[ours]!.p50 - latency[direct]!.p50).toFixed(1),
-      inspectVsRawThroughput: +(pulsarThroughput('inspect') / pulsarThroughput('raw')).toFixed(3),
-      lookupAddedUs: +(storm.inspect!.meanUs - storm.raw!.meanUs).toFixed(1),
-    },
-    pulsarFrames: {
-      throughputMBps: Object.fromEntries(Object.keys(modes).map((mode) => [mode, { up: +med(pulsarUp, mode).toFixed(1), down: +med(pulsarDown, mode).toFixed(1) }])),
-      pingUs: pulsarLatency,
-      lookupStorm: { lookups, ...storm },
-    },
+    paths: figures,
+    ratios,
+    targets,
+    lookupStorm: { lookups, ...storm },
     startup: { ...startup, targets: { helpVsNode: 2, tunnelProcesses: 1 } },
     memoryMB: { idleConnections: idleCount, idleRss: +idleRss.toFixed(1), slowReaderGrowth: +(slowPeak - slowBefore).toFixed(1) },
-    targets: { throughputVsStunnel: 1.2, throughputVsInProcess: 0.85, p50AddedOverInProcessUs: 40, idleRssMB: 150, slowReaderGrowthMB: 32, inspectVsRawThroughput: 0.95 },
   };
   const logSeconds = Number(process.env.BENCH_LOG_SECONDS ?? 10);
   if (logSeconds > 0) {
