@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { AppError } from '../../shared/errors.ts';
 import { registerClientConfCommand } from './commands/clientConf.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerEngineCommand } from './commands/engine.ts';
 import { registerProfilesCommands } from './commands/profiles.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerUiCommand } from './commands/ui.ts';
@@ -53,6 +54,7 @@ registerProfilesCommands(program, context);
 registerClientConfCommand(program, context);
 registerUiCommand(program, context);
 registerDoctorCommand(program, context);
+registerEngineCommand(program);
 
 function finish(status: number): void {
   // Let stdout drain (the JSON log may be piped) before exiting.

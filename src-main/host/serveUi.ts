@@ -15,6 +15,8 @@ export const printedLinkTtlMs = 60 * 60_000;
 export interface ServeUiOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. */
   port?: number;
+  /** Run the tunnels in this process instead of an engine child process. */
+  inProcess?: boolean;
   /** Open a browser on the URL (when this machine has one). */
   open?: boolean;
   /** Resolves when the UI should stop (e.g. on SIGINT). */
@@ -23,6 +25,10 @@ export interface ServeUiOptions {
   print?: (line: string) => void;
   /** Progress lines (the renderer build). */
   log?: (line: string) => void;
+  /**
+   * The app service. By default its tunnels run in a child process (the CLI's hidden `engine`
+   * command), restarted with its tunnels if it dies, so the UI's API never waits on the data path.
+   */
   createService?: () => Promise<OwnedAppService>;
   rendererDir?: (log: (line: string) => void) => Promise<string>;
   openBrowser?: (url: string) => Promise<boolean>;
@@ -41,8 +47,26 @@ export async function serveUi(options: ServeUiOptions): Promise<void> {
     options.createService ??
     (async () => {
       // Loaded on use, so importing this module does not load the engine.
-      const { createAppService } = await import('../core/app/createAppService.ts');
-      return createAppService();
+      const [{ createAppService }, { createRemoteTunnels }, { forkEngine }] = await Promise.all([
+        import('../core/app/createAppService.ts'),
+        import('../core/app/remoteTunnels.ts'),
+        import('./engineProcess.ts'),
+      ]);
+      if (options.inProcess) return createAppService();
+      // The CLI's own entry script: the engine runs the way this CLI runs (sources or build).
+      const entry = process.argv[1]!;
+      const engine = createRemoteTunnels({ spawn: () => forkEngine(entry) });
+      const owned = await createAppService({ startTunnel: engine.startTunnel }).catch(async (error: unknown) => {
+        await engine.dispose();
+        throw error;
+      });
+      return {
+        service: owned.service,
+        async dispose() {
+          await owned.dispose();
+          await engine.dispose();
+        },
+      };
     });
   const owned = await createService();
   try {

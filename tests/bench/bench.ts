@@ -26,6 +26,7 @@ import { measureDataPaths, mid, range, type DataPath } from './dataPath.ts';
 import { connectPlain, connectTlsDirect, download, lookupStorm, type Connect } from './paths.ts';
 import { connectFrame } from './pulsarFrames.ts';
 import { treeRssMb } from './processTree.ts';
+import { runUiBench, type UiFigures } from './uiUnderLoad.ts';
 
 const bytes = Number(process.env.BENCH_BYTES ?? 1024 ** 3);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
@@ -83,6 +84,24 @@ function row(cells: (string | number)[]): string {
   return cells.map((cell, index) => (typeof cell === 'number' ? cell.toFixed(cell < 10 ? 2 : 0) : cell).toString().padStart(index === 0 ? 28 : 12)).join(' ');
 }
 
+/** The UI's API and live log while one of its tunnels moves `bytes` each way. */
+async function uiSection(atsAddress: string, caPem: string): Promise<Record<string, UiFigures>> {
+  const results: Record<string, UiFigures> = {};
+  for (const inProcess of [false, true]) {
+    for (const direction of ['down', 'up'] as const) {
+      const key = `${inProcess ? 'in-process' : 'engine process'}, ${direction}`;
+      results[key] = await runUiBench({ atsAddress, caPem, bytes, direction, inProcess });
+      log(`bench: UI (${key}) done`);
+    }
+  }
+  console.log(row(['UI (pulsar-tunnel ui)', 'load MB/s', 'API p50 ms', 'API p99 ms', 'API max ms', 'idle p99 ms', 'log p50 ms', 'log max ms', 'CPU s']));
+  for (const [direction, figures] of Object.entries(results)) {
+    console.log(row([`  ${direction}`, figures.mbps, figures.api.p50Ms, figures.api.p99Ms, figures.api.maxMs, figures.idleApi.p99Ms, figures.log.p50Ms, figures.log.maxMs, figures.cpuSeconds]));
+  }
+  console.log(row(['  targets', '', '', '<= 20', '', '', '', '<= 250', '']));
+  return results;
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'pt-bench-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
@@ -112,6 +131,10 @@ async function main(): Promise<void> {
     [direct]: { connect: connectTlsDirect(ats.host, ats.port, 'sink.test', pki.ca.certPem), rawBytes: true },
   };
   log(`bench: ${(bytes / 1024 ** 2).toFixed(0)} MiB per transfer, ${repeats} repeats, ${rounds} ping-pongs, through ATS on ${ats.address}`);
+  if (process.env.BENCH_ONLY === 'ui') {
+    await uiSection(ats.address, pki.ca.certPem);
+    return;
+  }
   const figures = await measureDataPaths(paths, { bytes, repeats, rounds, log });
 
   // Memory: 1,000 idle tunnelled connections (inspection on), each proven end to end by its CONNECTED.
@@ -200,6 +223,7 @@ async function main(): Promise<void> {
     startup: { ...startup, targets: { helpVsNode: 2, tunnelProcesses: 1 } },
     memoryMB: { idleConnections: idleCount, idleRss: +idleRss.toFixed(1), slowReaderGrowth: +(slowPeak - slowBefore).toFixed(1) },
   };
+  if (process.env.BENCH_UI !== '0') Object.assign(summary, { ui: await uiSection(ats.address, pki.ca.certPem) });
   const logSeconds = Number(process.env.BENCH_LOG_SECONDS ?? 10);
   if (logSeconds > 0) {
     // After the tunnel figures, so Chromium's load does not disturb them.

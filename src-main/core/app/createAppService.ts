@@ -21,6 +21,8 @@ export interface CreateAppServiceOptions extends Partial<Omit<AppServiceOptions,
   keychain?: Keychain;
   /** File import and export; default the profiles module's importers. */
   importExport?: ImportExport;
+  /** Runs the tunnels; default the engine in this process (`Tunnel.start`). */
+  startTunnel?: AppServiceOptions['startTunnel'];
 }
 
 /** A service with the store it owns; dispose() stops every tunnel, then releases the store. */
@@ -34,7 +36,7 @@ export interface OwnedAppService {
  * @throws AppError PROFILE_UNREADABLE when the data folder cannot be created.
  */
 export async function createAppService(options: CreateAppServiceOptions = {}): Promise<OwnedAppService> {
-  const { dataDir, keychain, importExport, ...serviceOptions } = options;
+  const { dataDir, keychain, importExport, startTunnel, ...serviceOptions } = options;
   const store =
     dataDir === undefined && keychain === undefined
       ? await openDefaultStore()
@@ -43,7 +45,7 @@ export async function createAppService(options: CreateAppServiceOptions = {}): P
     ...serviceOptions,
     store: storeAdapter(store, importExport ?? profileImportExport),
     // Recorded in the data folder while they run, so a port clash names the profile holding the port.
-    startTunnel: recordingStarter((config, tunnelOptions) => Tunnel.start(config, tunnelOptions), new RunningTunnels(store.dir)),
+    startTunnel: recordingStarter(startTunnel ?? ((config, tunnelOptions) => Tunnel.start(config, tunnelOptions)), new RunningTunnels(store.dir)),
   });
   return {
     service,

@@ -1,0 +1,261 @@
+/**
+ * Runs the tunnels in an engine process of their own, behind the app service's TunnelStarter, so
+ * the shell's event loop (the UI's HTTP/WebSocket API, Electron's IPC, tray and windows) never
+ * waits on the data path: the shell answers every API call itself, from the store and from status
+ * snapshots the engine sends with each event.
+ *
+ * An engine that dies is reported and restarted without restarting the app: each of its tunnels
+ * gets a `listener.error` event with ENGINE_CRASHED (the app service shows it as the tunnel's last
+ * error and turns it "failing"), and is started again in the new engine on the same local ports.
+ * Starts that were in flight fail with ENGINE_CRASHED. Repeated crashes back off (0.2 s doubling to
+ * 10 s; an engine that ran a minute starts over at once).
+ */
+import { AppError } from '../../../shared/errors.ts';
+import type { SerializedError } from '../../../shared/errors.ts';
+import type { TunnelEvent } from '../../../shared/model/events.ts';
+import type { TunnelConfig } from '../tunnel/config.ts';
+import type { EngineTransport, FromEngine, PlainTunnelConfig, TunnelSnapshot } from './engineProtocol.ts';
+import type { RunningTunnel, TunnelStarter } from './ports.ts';
+import { serializeError } from './serializeError.ts';
+
+export interface RemoteTunnelsOptions {
+  /** Starts one engine process. */
+  spawn: () => EngineTransport;
+  /** How long an engine may take to say it is ready before it counts as crashed; 30 s by default. */
+  readyTimeoutMs?: number;
+  /** How long stopping a tunnel may take before the engine is presumed stuck; 10 s by default. */
+  stopTimeoutMs?: number;
+}
+
+/** The engine process as the shell holds it. */
+export interface RemoteTunnels {
+  /** The app service's TunnelStarter over the engine process. */
+  startTunnel: TunnelStarter;
+  /** How many times the engine was restarted after dying. */
+  readonly restarts: number;
+  /** Resolves once an engine is up (the first one, or the one after a restart). */
+  whenReady(): Promise<void>;
+  /** Ends the engine process (after the app service stopped its tunnels). */
+  dispose(): Promise<void>;
+}
+
+interface Engine {
+  transport: EngineTransport;
+  ready: Promise<void>;
+  gone: boolean;
+}
+
+interface Entry {
+  id: number;
+  config: TunnelConfig;
+  onEvent: (event: TunnelEvent) => void;
+  progressIntervalMs?: number;
+  addresses: RunningTunnel['addresses'];
+  status: TunnelSnapshot;
+  /** The first start's outcome, while it is pending. */
+  starting?: { resolve: () => void; reject: (error: AppError) => void };
+  /** A stop in flight. */
+  stopping?: () => void;
+}
+
+const emptyStatus = (): TunnelSnapshot => ({ brokers: [], openConnections: 0, totalConnections: 0 });
+
+function plainConfig(config: TunnelConfig): PlainTunnelConfig {
+  return { ...config, auth: { kind: config.auth.kind } as PlainTunnelConfig['auth'] };
+}
+
+function portOf(address: string | undefined): number | undefined {
+  if (address === undefined) return undefined;
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  return Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
+/** Starts the first engine process at once. */
+export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnels {
+  const entries = new Map<number, Entry>();
+  let nextId = 0;
+  let restarts = 0;
+  let backoffMs = 200;
+  let upSince = 0;
+  let disposed = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let engine = launch();
+
+  function launch(): Engine {
+    const transport = options.spawn();
+    let markReady!: () => void;
+    let failReady!: (error: unknown) => void;
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failReady = reject;
+    });
+    ready.catch(() => undefined);
+    const launched: Engine = { transport, ready, gone: false };
+    const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+    const readyTimer = setTimeout(() => transport.kill(), readyTimeoutMs);
+    readyTimer.unref();
+    transport.onMessage((message) => onMessage(message, markReady, readyTimer));
+    transport.onExit((how) => {
+      clearTimeout(readyTimer);
+      launched.gone = true;
+      const error = new AppError('ENGINE_CRASHED', `The tunnel engine stopped unexpectedly (${how}); it was restarted and its tunnels started again on the same ports.`);
+      failReady(error);
+      if (!disposed && launched === engine) crashed(error);
+    });
+    return launched;
+  }
+
+  function onMessage(message: FromEngine, markReady: () => void, readyTimer: NodeJS.Timeout): void {
+    if (message.type === 'ready') {
+      clearTimeout(readyTimer);
+      upSince = Date.now();
+      markReady();
+      return;
+    }
+    const entry = entries.get(message.id);
+    if (!entry) return;
+    switch (message.type) {
+      case 'started':
+        entry.addresses = message.addresses;
+        entry.status = message.status;
+        entry.starting?.resolve();
+        entry.starting = undefined;
+        break;
+      case 'failed':
+        entries.delete(entry.id);
+        if (entry.starting) entry.starting.reject(new AppError(message.error.code, message.error.message));
+        // A tunnel that could not come back after a restart says why, and stays down.
+        else entry.onEvent({ event: 'listener.error', listener: 'pulsar', error: message.error });
+        break;
+      case 'event':
+        entry.status = message.status;
+        entry.onEvent(message.event);
+        break;
+      case 'stopped':
+        entries.delete(entry.id);
+        entry.stopping?.();
+        break;
+      case 'token':
+        void answerToken(entry, message.requestId);
+        break;
+      default:
+        break;
+    }
+  }
+
+  async function answerToken(entry: Entry, requestId: number): Promise<void> {
+    const { auth } = entry.config;
+    try {
+      if (auth.kind !== 'token') throw new AppError('TUNNEL_INTERNAL', 'The engine asked for a token for a profile without one.');
+      const token = await auth.getToken();
+      send({ type: 'token', requestId, ok: true, token });
+    } catch (error) {
+      const failure: SerializedError = serializeError(error);
+      send({ type: 'token', requestId, ok: false, error: failure });
+    }
+  }
+
+  function send(message: Parameters<EngineTransport['send']>[0]): void {
+    try {
+      engine.transport.send(message);
+    } catch {
+      // The engine is gone; its exit handler reports it and restarts it.
+    }
+  }
+
+  function crashed(error: AppError): void {
+    for (const entry of [...entries.values()]) {
+      if (entry.starting) {
+        entries.delete(entry.id);
+        entry.starting.reject(error);
+      } else if (entry.stopping) {
+        entries.delete(entry.id);
+        entry.stopping();
+      } else {
+        entry.status = { ...emptyStatus(), totalConnections: entry.status.totalConnections };
+        entry.onEvent({ event: 'listener.error', listener: 'pulsar', error: { code: error.code, message: error.message } });
+      }
+    }
+    const delay = Date.now() - upSince > 60_000 ? 0 : backoffMs;
+    backoffMs = delay === 0 ? 200 : Math.min(backoffMs * 2, 10_000);
+    restarts += 1;
+    restartTimer = setTimeout(() => {
+      if (disposed) return;
+      engine = launch();
+      void engine.ready.then(() => {
+        // Back on the ports the clients already use (a port-0 profile got its port at the first start).
+        for (const entry of entries.values()) {
+          const listen = { ...entry.config.listen, port: portOf(entry.addresses.pulsar) ?? entry.config.listen.port };
+          const webPort = portOf(entry.addresses.http);
+          if (webPort !== undefined) listen.webPort = webPort;
+          send({ type: 'start', id: entry.id, config: plainConfig({ ...entry.config, listen }), progressIntervalMs: entry.progressIntervalMs });
+        }
+      }, () => undefined);
+    }, delay);
+  }
+
+  async function currentEngine(): Promise<Engine> {
+    for (;;) {
+      if (disposed) throw new AppError('TUNNEL_INTERNAL', 'The app is shutting down.');
+      const current = engine;
+      if (!current.gone) {
+        try {
+          await current.ready;
+          return current;
+        } catch {
+          // It died while starting; the restart replaces it.
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  const startTunnel: TunnelStarter = async (config, tunnelOptions) => {
+    await currentEngine();
+    const id = (nextId += 1);
+    const entry: Entry = { id, config, onEvent: tunnelOptions.onEvent, progressIntervalMs: tunnelOptions.progressIntervalMs, addresses: { pulsar: '' }, status: emptyStatus() };
+    entries.set(id, entry);
+    await new Promise<void>((resolve, reject) => {
+      entry.starting = { resolve, reject };
+      send({ type: 'start', id, config: plainConfig(config), progressIntervalMs: tunnelOptions.progressIntervalMs });
+    });
+    return {
+      get addresses() {
+        return { ...entry.addresses };
+      },
+      status: () => entry.status,
+      dispose: async () => {
+        if (!entries.has(id)) return;
+        const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => {
+            entry.stopping = resolve;
+            send({ type: 'stop', id });
+          }),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, stopTimeoutMs))),
+        ]);
+        clearTimeout(timer);
+        entries.delete(id);
+      },
+    };
+  };
+
+  return {
+    startTunnel,
+    get restarts() {
+      return restarts;
+    },
+    whenReady: async () => void (await currentEngine()),
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      clearTimeout(restartTimer);
+      const current = engine;
+      if (current.gone) return;
+      const exited = new Promise<void>((resolve) => current.transport.onExit(() => resolve()));
+      current.transport.kill();
+      await exited;
+    },
+  };
+}

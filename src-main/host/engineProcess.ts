@@ -1,0 +1,49 @@
+/**
+ * The engine as a Node child process: the shell forks the CLI's own entry point with the hidden
+ * `engine` command (so the engine runs exactly the way the CLI runs, from sources or a build), and
+ * the two talk over Node's IPC channel.
+ */
+import { fork } from 'node:child_process';
+import type { EngineEndpoint, EngineTransport, FromEngine, ToEngine } from '../core/app/engineProtocol.ts';
+
+/**
+ * Forks `entry` (the CLI's entry script) with `engine`; the child shares this process's stderr
+ * (its diagnostics) but not its stdin or stdout.
+ */
+export function forkEngine(entry: string, env: NodeJS.ProcessEnv = process.env): EngineTransport {
+  const child = fork(entry, ['engine'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env, serialization: 'advanced' });
+  const exitListeners: ((how: string) => void)[] = [];
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = signal ? `killed by ${signal}` : `exit code ${code}`;
+    for (const listener of exitListeners) listener(exited);
+  });
+  // A failed send (the channel closed) is followed by 'exit', which reports the crash.
+  child.on('error', () => undefined);
+  return {
+    send: (message: ToEngine) => {
+      if (child.connected) child.send(message);
+      else throw new Error('the engine process is gone');
+    },
+    onMessage: (listener) => child.on('message', (message) => listener(message as FromEngine)),
+    onExit: (listener) => {
+      if (exited !== undefined) listener(exited);
+      else exitListeners.push(listener);
+    },
+    kill: () => {
+      if (exited === undefined) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** The child's side: this process's IPC channel to the shell that forked it. */
+export function parentEndpoint(): EngineEndpoint {
+  if (!process.send) throw new Error('the engine must be started by pulsar-tunnel ui (no IPC channel)');
+  return {
+    send: (message: FromEngine) => {
+      if (process.connected) process.send!(message);
+    },
+    onMessage: (listener) => process.on('message', (message) => listener(message as ToEngine)),
+    onDisconnect: (listener) => process.once('disconnect', listener),
+  };
+}
