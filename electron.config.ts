@@ -30,7 +30,7 @@ const config: Configuration = {
   // Lower-case executable name on Linux (the desktop entry's Exec and the deb's binary).
   executableName: 'pulsar-tunnel',
   directories: { output: 'dist', buildResources: 'build' },
-  files: ['out/main/**', 'out/preload/**', 'out/renderer/**', '!**/*.map', 'package.json', ...nodeModulesExclusions],
+  files: ['out/main/**', 'out/engine/**', 'out/preload/**', 'out/renderer/**', '!**/*.map', 'package.json', ...nodeModulesExclusions],
   extraMetadata: { main: 'out/main/index.js' },
   // A native module cannot be loaded from inside app.asar: keytar.node is unpacked beside it.
   asarUnpack: ['node_modules/keytar/build/Release/*.node'],

@@ -1,7 +1,8 @@
 /**
- * Builds the Electron main process (out/main/index.js, ESM) and the preload (out/preload/preload.cjs,
- * CommonJS: a sandboxed preload cannot be an ES module). Run as `npm run build:main`, which calls
- * Vite twice, with `--mode main` and `--mode preload`. The npm packages the app runs (zod, ws,
+ * Builds the Electron main process (out/main/index.js, ESM), its engine process (out/engine/engine.js,
+ * ESM, run as a utility process) and the preload (out/preload/preload.cjs, CommonJS: a sandboxed
+ * preload cannot be an ES module). Run as `npm run build:main`, which calls Vite three times, with
+ * `--mode main`, `--mode engine` and `--mode preload`. The npm packages the app runs (zod, ws,
  * protobufjs) are bundled in, so the packaged app carries no node_modules but keytar's native
  * module (electron.config.ts); Node built-ins, electron and keytar stay external.
  */
@@ -13,7 +14,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const external = ['electron', 'keytar', /^node:/, ...builtinModules];
 
 export default defineConfig(({ mode }) => {
-  const target = mode === 'preload' ? 'preload' : 'main';
+  const target = mode === 'preload' ? 'preload' : mode === 'engine' ? 'engine' : 'main';
+  const inputs = { main: 'src-main/electron/main.ts', engine: 'src-main/electron/engineMain.ts', preload: 'src-main/preload/preload.ts' };
   return {
     root,
     publicDir: false,
@@ -28,11 +30,11 @@ export default defineConfig(({ mode }) => {
       minify: false,
       sourcemap: true,
       rollupOptions: {
-        input: target === 'main' ? 'src-main/electron/main.ts' : 'src-main/preload/preload.ts',
+        input: inputs[target],
         external,
         output:
-          target === 'main'
-            ? { format: 'es', entryFileNames: 'index.js' }
+          target !== 'preload'
+            ? { format: 'es', entryFileNames: target === 'main' ? 'index.js' : 'engine.js' }
             : // The preload must be one self-contained CommonJS file: the sandbox has no module loader.
               { format: 'cjs', entryFileNames: 'preload.cjs' },
       },

@@ -47,26 +47,11 @@ export async function serveUi(options: ServeUiOptions): Promise<void> {
     options.createService ??
     (async () => {
       // Loaded on use, so importing this module does not load the engine.
-      const [{ createAppService }, { createRemoteTunnels }, { forkEngine }] = await Promise.all([
-        import('../core/app/createAppService.ts'),
-        import('../core/app/remoteTunnels.ts'),
-        import('./engineProcess.ts'),
-      ]);
+      const [{ createAppService }, { forkEngine }] = await Promise.all([import('../core/app/createAppService.ts'), import('./engineProcess.ts')]);
       if (options.inProcess) return createAppService();
       // The CLI's own entry script: the engine runs the way this CLI runs (sources or build).
       const entry = process.argv[1]!;
-      const engine = createRemoteTunnels({ spawn: () => forkEngine(entry) });
-      const owned = await createAppService({ startTunnel: engine.startTunnel }).catch(async (error: unknown) => {
-        await engine.dispose();
-        throw error;
-      });
-      return {
-        service: owned.service,
-        async dispose() {
-          await owned.dispose();
-          await engine.dispose();
-        },
-      };
+      return createAppService({ spawnEngine: () => forkEngine(entry) });
     });
   const owned = await createService();
   try {

@@ -2,7 +2,8 @@
  * The Electron bundles as `npm run build:main` makes them, checked without Electron's binary: the
  * preload is one CommonJS file that needs nothing but `electron` (a sandboxed preload has no module
  * loader), and run in a VM with a stand-in `electron` it exposes exactly window.tunnelApi; the main
- * bundle is an ES module whose imports are Node built-ins, electron and declared dependencies.
+ * bundle is an ES module whose imports are Node built-ins, electron and declared dependencies, and
+ * the engine bundle (the utility process's entry) never imports electron.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ let outDir: string;
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'pt-electron-bundle-'));
   const configFile = join(projectRoot, 'src-main', 'electron', 'vite.main.config.ts');
-  for (const mode of ['main', 'preload']) {
+  for (const mode of ['main', 'engine', 'preload']) {
     await build({ configFile, mode, logLevel: 'silent', build: { outDir: join(outDir, mode) } });
   }
 }, 120_000);
@@ -64,5 +65,15 @@ describe('Electron bundles', () => {
     const foreign = specifiers.filter((specifier) => !specifier.startsWith('node:') && !allowed.has(specifier.split('/')[0]!));
     expect(foreign).toEqual([]);
     expect(code).toContain('requestSingleInstanceLock');
+    // The tunnels run in the engine utility process, built next to the main bundle.
+    expect(code).toContain('../engine/engine.js');
+    expect(code).toContain('utilityProcess');
+  });
+
+  it('the engine bundle is an ES module that never imports electron (a utility process runs plain Node)', async () => {
+    const code = await readFile(join(outDir, 'engine', 'engine.js'), 'utf8');
+    const specifiers = [...code.matchAll(/(?:^import[^'"]*from\s*|import\()["']([^"']+)["']/gm)].map((match) => match[1]!);
+    expect(specifiers).not.toContain('electron');
+    expect(code).toContain('parentPort');
   });
 });

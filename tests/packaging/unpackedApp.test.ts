@@ -48,7 +48,7 @@ beforeAll(async () => {
 
   // The builds of `npm run build:main` and `npm run build:renderer`, into the scratch project.
   const mainConfig = path.join(repoRoot, 'src-main', 'electron', 'vite.main.config.ts');
-  for (const mode of ['main', 'preload']) {
+  for (const mode of ['main', 'engine', 'preload']) {
     await viteBuild({ configFile: mainConfig, mode, logLevel: 'silent', build: { outDir: path.join(project, 'out', mode) } });
   }
   await viteBuild({ configFile: path.join(repoRoot, 'vite.config.ts'), root: path.join(repoRoot, 'src-renderer'), logLevel: 'silent', build: { outDir: path.join(project, 'out', 'renderer'), emptyOutDir: true } });
@@ -78,9 +78,9 @@ describe('the unpacked Linux app electron-builder makes from electron.config.ts'
     expect((await stat(path.join(dir, 'dist', 'linux-unpacked', config.executableName!))).isFile()).toBe(true);
   });
 
-  it('holds the main bundle, the preload and the renderer in app.asar, and package.json names the main bundle', () => {
+  it('holds the main bundle, the engine bundle, the preload and the renderer in app.asar, and package.json names the main bundle', () => {
     const files = listPackage(asar, { isPack: false });
-    for (const file of ['/out/main/index.js', '/out/preload/preload.cjs', '/out/renderer/index.html']) expect(files).toContain(file);
+    for (const file of ['/out/main/index.js', '/out/engine/engine.js', '/out/preload/preload.cjs', '/out/renderer/index.html']) expect(files).toContain(file);
     const manifest = JSON.parse(extractFile(asar, 'package.json').toString()) as { name: string; main: string };
     expect(manifest.name).toBe('pulsar-tunnel');
     expect(manifest.main).toBe('out/main/index.js');

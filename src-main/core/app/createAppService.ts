@@ -1,6 +1,6 @@
 /**
  * Assembles the app service the shells use: the profile store in the default data folder (or the
- * one given) with the OS keychain, and the engine's Tunnel. One place, so the Electron main process
+ * one given) with the OS keychain, and the engine's Tunnel, in this process or in an engine process. One place, so the Electron main process
  * and `pulsar-tunnel ui` run the same objects.
  */
 import { profileImportExport } from '../profiles/importExport.ts';
@@ -9,6 +9,8 @@ import type { Keychain } from '../secrets/keychain.ts';
 import { Tunnel } from '../tunnel/tunnel.ts';
 import { AppService } from './appService.ts';
 import { recordingStarter, RunningTunnels } from './runningTunnels.ts';
+import type { EngineTransport } from './engineProtocol.ts';
+import { createRemoteTunnels } from './remoteTunnels.ts';
 import type { AppServiceOptions } from './appService.ts';
 import { storeAdapter } from './storeAdapter.ts';
 import type { ImportExport } from './storeAdapter.ts';
@@ -21,8 +23,11 @@ export interface CreateAppServiceOptions extends Partial<Omit<AppServiceOptions,
   keychain?: Keychain;
   /** File import and export; default the profiles module's importers. */
   importExport?: ImportExport;
-  /** Runs the tunnels; default the engine in this process (`Tunnel.start`). */
-  startTunnel?: AppServiceOptions['startTunnel'];
+  /**
+   * Starts an engine process to run the tunnels in (see remoteTunnels.ts), so this process's event
+   * loop never waits on the data path; absent: the tunnels run in this process.
+   */
+  spawnEngine?: () => EngineTransport;
 }
 
 /** A service with the store it owns; dispose() stops every tunnel, then releases the store. */
@@ -36,22 +41,24 @@ export interface OwnedAppService {
  * @throws AppError PROFILE_UNREADABLE when the data folder cannot be created.
  */
 export async function createAppService(options: CreateAppServiceOptions = {}): Promise<OwnedAppService> {
-  const { dataDir, keychain, importExport, startTunnel, ...serviceOptions } = options;
+  const { dataDir, keychain, importExport, spawnEngine, ...serviceOptions } = options;
   const store =
     dataDir === undefined && keychain === undefined
       ? await openDefaultStore()
       : await ProfileStore.open({ ...(dataDir === undefined ? {} : { dir: dataDir }), ...(keychain === undefined ? {} : { keychain }) });
+  const engine = spawnEngine === undefined ? undefined : createRemoteTunnels({ spawn: spawnEngine });
   const service = new AppService({
     ...serviceOptions,
     store: storeAdapter(store, importExport ?? profileImportExport),
     // Recorded in the data folder while they run, so a port clash names the profile holding the port.
-    startTunnel: recordingStarter(startTunnel ?? ((config, tunnelOptions) => Tunnel.start(config, tunnelOptions)), new RunningTunnels(store.dir)),
+    startTunnel: recordingStarter(engine?.startTunnel ?? ((config, tunnelOptions) => Tunnel.start(config, tunnelOptions)), new RunningTunnels(store.dir)),
   });
   return {
     service,
     async dispose() {
       await service.dispose();
       store.dispose();
+      await engine?.dispose();
     },
   };
 }

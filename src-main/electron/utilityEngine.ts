@@ -1,0 +1,32 @@
+/**
+ * The desktop app's engine process: Electron's utilityProcess (a Node child that Electron starts,
+ * sandbox-free, and ends with the app), running out/engine/engine.js (engineMain.ts). Its messages
+ * are structured clones over the utility process's port.
+ */
+import { utilityProcess } from 'electron';
+import type { EngineTransport, FromEngine, ToEngine } from '../core/app/engineProtocol.ts';
+
+/** Forks the engine entry as a utility process; see {@link EngineTransport}. */
+export function forkUtilityEngine(entryFile: string): EngineTransport {
+  const child = utilityProcess.fork(entryFile, [], { serviceName: 'pulsar-tunnel engine', stdio: 'inherit' });
+  const exitListeners: ((how: string) => void)[] = [];
+  let exited: string | undefined;
+  child.once('exit', (code: number) => {
+    exited = `exit code ${code}`;
+    for (const listener of exitListeners) listener(exited);
+  });
+  return {
+    send: (message: ToEngine) => {
+      if (exited !== undefined) throw new Error('the engine process is gone');
+      child.postMessage(message);
+    },
+    onMessage: (listener) => child.on('message', (message: unknown) => listener(message as FromEngine)),
+    onExit: (listener) => {
+      if (exited !== undefined) listener(exited);
+      else exitListeners.push(listener);
+    },
+    kill: () => {
+      if (exited === undefined) child.kill();
+    },
+  };
+}
