@@ -96,17 +96,29 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
     return new Promise<DialResult>((resolve, reject) => {
       let stage: 'connect' | 'handshake' = 'connect';
       let settled = false;
-      const raw = net.connect({ host: to.host, port: to.port, allowHalfOpen: true, noDelay: true });
-      let secure: tls.TLSSocket | undefined;
+      const cached = sni ? sessions.get(sni) : undefined;
+      // TLS creates the TCP socket itself: wrapping an existing net.Socket (tls.connect({socket}))
+      // leaves a second socket object over the same handle, and costs CPU on every read.
+      const secure = tls.connect({
+        host: to.host,
+        port: to.port,
+        // Passed on to the socket by tls.connect (missing from @types/node's ConnectionOptions).
+        ...({ allowHalfOpen: true } as object),
+        secureContext,
+        servername: sni,
+        session: cached?.ticket,
+        rejectUnauthorized: !config.tls.allowInsecure,
+        checkServerIdentity: (_name, cert) => (config.tls.verifyHostname && !config.tls.allowInsecure ? tls.checkServerIdentity(target.host, cert) : undefined),
+      });
+      secure.setNoDelay(true);
 
       const fail = (error: unknown) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        const appError = classifyDialError(error, { stage, dialed, sni, bytesRead: raw.bytesRead, clientCertificate });
-        secure?.destroy();
-        raw.destroy();
+        const appError = classifyDialError(error, { stage, dialed, sni, bytesRead: secure.bytesRead, clientCertificate });
+        secure.destroy();
         reject(appError);
       };
       const onAbort = () => fail(new AppError('TUNNEL_INTERNAL', 'The connection was cancelled.'));
@@ -116,8 +128,13 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
         fail(new AppError('PROXY_CONNECT_TIMEOUT', `${dialed} did not accept the TCP connection within ${timeoutMs} ms; check the address, your VPN and any firewall.`));
       }, timeoutMs);
 
-      raw.once('error', fail);
-      raw.once('connect', () => {
+      // A resumed session shows no certificate: it is the one verified when the session began.
+      const peerOf = (socket: tls.TLSSocket) => summarizePeer(socket.getPeerCertificate()) ?? (socket.isSessionReused() ? cached?.peer : undefined);
+      if (sni) secure.on('session', (ticket: Buffer) => sessions.set(sni, ticket, peerOf(secure)));
+      secure.once('error', fail);
+      const onEarlyClose = () => fail(Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' }));
+      secure.once('close', onEarlyClose);
+      secure.once('connect', () => {
         stage = 'handshake';
         clearTimeout(timer);
         timer = setTimeout(() => {
@@ -128,49 +145,26 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
             ),
           );
         }, timeoutMs);
-        const cached = sni ? sessions.get(sni) : undefined;
-        // A resumed session shows no certificate: it is the one verified when the session began.
-        const peerOf = (socket: tls.TLSSocket) => summarizePeer(socket.getPeerCertificate()) ?? (socket.isSessionReused() ? cached?.peer : undefined);
-        secure = tls.connect({
-          socket: raw,
-          secureContext,
-          servername: sni,
-          session: cached?.ticket,
-          rejectUnauthorized: !config.tls.allowInsecure,
-          checkServerIdentity: (_name, cert) =>
-            config.tls.verifyHostname && !config.tls.allowInsecure ? tls.checkServerIdentity(target.host, cert) : undefined,
-        });
-        if (sni) {
-          const socket = secure;
-          socket.on('session', (ticket: Buffer) => sessions.set(sni, ticket, peerOf(socket)));
-        }
-        secure.once('error', fail);
-        const onEarlyClose = () =>
-          fail(Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' }));
-        secure.once('close', onEarlyClose);
-        secure.once('secureConnect', () => {
-          if (settled) return;
-          const socket = secure as tls.TLSSocket;
-          const peer = peerOf(socket);
-          settled = true;
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          socket.removeListener('error', fail);
-          socket.removeListener('close', onEarlyClose);
-          raw.removeListener('error', fail);
-          socket.setNoDelay(true);
-          resolve({
-            socket,
-            sni,
-            dialed,
-            clientCertificate,
-            tls: {
-              version: socket.getProtocol() ?? 'unknown',
-              cipher: socket.getCipher()?.name ?? 'unknown',
-              peerSubject: peer?.subject ?? '',
-              peerValidTo: peer?.validTo ?? '',
-            },
-          });
+      });
+      secure.once('secureConnect', () => {
+        if (settled) return;
+        const peer = peerOf(secure);
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        secure.removeListener('error', fail);
+        secure.removeListener('close', onEarlyClose);
+        resolve({
+          socket: secure,
+          sni,
+          dialed,
+          clientCertificate,
+          tls: {
+            version: secure.getProtocol() ?? 'unknown',
+            cipher: secure.getCipher()?.name ?? 'unknown',
+            peerSubject: peer?.subject ?? '',
+            peerValidTo: peer?.validTo ?? '',
+          },
         });
       });
     });
