@@ -50,7 +50,9 @@ async function enginePids(pid: number): Promise<number[]> {
 describe('pulsar-tunnel ui with its engine in a child process', () => {
   it('reports an engine that died, keeps answering, and brings the tunnel back on the same port', async () => {
     ui = startCli(['ui', '--no-open'], { env: { ...secrets.env, PULSAR_TUNNEL_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '' } });
-    const url = new URL(await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+/.exec(ui!.stdout())?.[0], { timeoutMs: 30_000, what: 'the UI URL' }));
+    // The printed link is one-time: its first use redirects to the page with the session token.
+    const link = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(ui!.stdout())?.[0], { timeoutMs: 30_000, what: 'the UI URL' });
+    const url = new URL((await fetch(link)).url);
     const session = url.searchParams.get('token')!;
     const call = async (method: string, args: unknown[] = []) => {
       const response = await fetch(`${url.origin}/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${session}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ args }) });
