@@ -162,12 +162,9 @@ export interface ConnectRewrite {
   stripProxyToBrokerUrl?: boolean;
   /** Set auth_method_name (5) and auth_data (3), replacing what the client sent. */
   injectAuth?: { methodName: string; data: Buffer };
-  /** Remove FeatureFlags.supports_auth_refresh (10.1), so the broker never sends an auth-refresh challenge. */
-  clearAuthRefresh?: boolean;
   /**
    * Set FeatureFlags.supports_auth_refresh (10.1) to true (adding FeatureFlags if absent), for a
    * tunnel that answers the broker's refresh challenge itself with {@link encodeAuthResponse}.
-   * Ignored when `clearAuthRefresh` is set.
    */
   enableAuthRefresh?: boolean;
 }
@@ -187,15 +184,13 @@ export function rewriteConnect(command: Buffer, opts: ConnectRewrite): Buffer {
     edits.set(5, { string: opts.injectAuth.methodName });
     edits.set(3, { bytes: opts.injectAuth.data });
   }
-  if (opts.clearAuthRefresh || opts.enableAuthRefresh) {
-    // An absent supports_auth_refresh means false (proto2 default): clearing removes it.
-    const refresh: FieldValue = opts.clearAuthRefresh ? null : { bool: true };
+  if (opts.enableAuthRefresh) {
+    const refresh: FieldValue = { bool: true };
     const flagsField = lastField(subFields, 10);
     if (flagsField) {
       const flags = readBytes(sub, flagsField, 'CommandConnect');
-      const flagFields = parseFields(flags, 'FeatureFlags');
-      if (refresh || lastField(flagFields, 1)) edits.set(10, { message: rewriteFields(flags, flagFields, new Map([[1, refresh]])) });
-    } else if (refresh) {
+      edits.set(10, { message: rewriteFields(flags, parseFields(flags, 'FeatureFlags'), new Map([[1, refresh]])) });
+    } else {
       edits.set(10, { message: encodeFields([[1, refresh]]) });
     }
   }

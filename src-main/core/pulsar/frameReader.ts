@@ -85,6 +85,8 @@ export class FrameReader {
   /** Header + command of a frame whose command spans chunks; handed to `emit` once complete. */
   #pending: Buffer | null = null;
   #pendingFill = 0;
+  /** Frames of the caller's own, sent at the next frame boundary (see {@link insert}). */
+  #inserts: Buffer[] = [];
   #failure: unknown = undefined;
 
   /**
@@ -126,6 +128,16 @@ export class FrameReader {
   }
 
   /**
+   * Queues a whole frame of the caller's own (a PING, an AUTH_RESPONSE) to be emitted at the next
+   * frame boundary of the stream, i.e. as soon as the frame now in progress has been forwarded,
+   * even when reads never end on a boundary. Only for a reader that is not {@link idle} (when it is,
+   * the caller can send the frame at once).
+   */
+  insert(out: Buffer): void {
+    this.#inserts.push(out);
+  }
+
+  /**
    * Feeds bytes; calls `emit` with the bytes to forward, in order (never with an empty buffer).
    * The emitted buffers may be views of `chunk`: the caller must not modify a chunk once pushed.
    * @throws AppError PULSAR_FRAME_TOO_LARGE (totalSize over the maximum, thrown before any of the
@@ -154,6 +166,11 @@ export class FrameReader {
     // one view when something else must be emitted first, or at the end of the chunk.
     let passStart = 0;
     while (position < length) {
+      if (this.#inserts.length > 0 && this.idle) {
+        if (position > passStart) emit(chunk.subarray(passStart, position));
+        passStart = position;
+        this.#flushInserts(emit);
+      }
       if (this.#state === State.Payload) {
         const n = Math.min(this.#remaining, length - position);
         position += n;
@@ -199,6 +216,13 @@ export class FrameReader {
       passStart = position;
     }
     if (position > passStart) emit(chunk.subarray(passStart, position));
+    if (this.#inserts.length > 0 && this.idle) this.#flushInserts(emit);
+  }
+
+  #flushInserts(emit: (out: Buffer) => void): void {
+    const inserts = this.#inserts;
+    this.#inserts = [];
+    for (const out of inserts) emit(out);
   }
 
   /** Copies header/command bytes of a frame that spans chunks; returns the new chunk position. */

@@ -19,7 +19,6 @@ import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import { tlsBrokerAddress } from '../../../shared/model/brokerUrl.ts';
 import {
-  AUTH_REFRESH_CHALLENGE,
   CONNECT_REQUEST_ID,
   CommandType,
   encodeError,
@@ -107,7 +106,6 @@ export class PulsarSession {
   #clientVersion = 'pulsar-tunnel';
   #protocolVersion = 0;
   #ownPings = 0;
-  #pendingUp: Buffer[] = [];
   #keepAlive: NodeJS.Timeout | undefined;
   #token: string | undefined;
 
@@ -122,13 +120,7 @@ export class PulsarSession {
 
   /** Client → broker. */
   readonly up: StreamTransform = {
-    push: (chunk, emit) => {
-      this.#upReader.push(chunk, emit);
-      if (this.#pendingUp.length > 0 && this.#upReader.idle) {
-        for (const out of this.#pendingUp) emit(out);
-        this.#pendingUp = [];
-      }
-    },
+    push: (chunk, emit) => this.#upReader.push(chunk, emit),
   };
 
   /** Broker → client. */
@@ -245,11 +237,14 @@ export class PulsarSession {
     this.#remote = undefined;
   }
 
-  /** Sends a frame of our own to the broker at a frame boundary of the client's stream. */
+  /**
+   * Sends a frame of our own to the broker at a frame boundary of the client's stream: at once
+   * between two frames, else right after the frame in progress, however the client's reads fall.
+   */
   #injectUp(out: Buffer): void {
     if (!this.#remote || this.#remote.destroyed) return;
-    if (this.#upReader.idle && this.#pendingUp.length === 0) this.#remote.write(out);
-    else this.#pendingUp.push(out);
+    if (this.#upReader.idle) this.#remote.write(out);
+    else this.#upReader.insert(out);
   }
 
   #clientFrame(frame: FrameHeader): FrameDecision {
@@ -398,10 +393,10 @@ export class PulsarSession {
       }
       case CommandType.AUTH_CHALLENGE: {
         if (!this.#injectedToken) return undefined;
-        const challenge = readAuthChallenge(frame.command);
-        const refresh = challenge.authData?.toString() === AUTH_REFRESH_CHALLENGE;
+        // Any challenge is answered with the current token; reading it only rejects a malformed one.
+        readAuthChallenge(frame.command);
         emit({ event: 'pulsar.authRefresh', id });
-        void this.#answerChallenge(refresh);
+        void this.#answerChallenge();
         return { drop: true };
       }
       case CommandType.PONG: {
@@ -414,7 +409,7 @@ export class PulsarSession {
     }
   }
 
-  async #answerChallenge(_refresh: boolean): Promise<void> {
+  async #answerChallenge(): Promise<void> {
     const { auth } = this.#options.config;
     if (auth.kind !== 'token') return;
     let token: string;

@@ -13,7 +13,7 @@ function exerciseCommand(command: Buffer): FrameDecision {
   const attempts: Array<() => unknown> = [
     () => scanBaseCommandType(command),
     () => commands.readConnect(command),
-    () => commands.rewriteConnect(command, { stripProxyToBrokerUrl: true, injectAuth: { methodName: 'token', data: Buffer.from('jwt') }, clearAuthRefresh: true }),
+    () => commands.rewriteConnect(command, { stripProxyToBrokerUrl: true, injectAuth: { methodName: 'token', data: Buffer.from('jwt') }, enableAuthRefresh: true }),
     () => commands.readConnected(command),
     () => commands.readLookup(command),
     () => commands.readLookupResponse(command),

@@ -176,7 +176,7 @@ function tunnelDecision(header: FrameHeader): FrameDecision {
   switch (header.type) {
     case 2: {
       commands.readConnect(header.command);
-      return { replace: commands.rewriteConnect(header.command, { stripProxyToBrokerUrl: true, injectAuth: { methodName: 'token', data: Buffer.from('jwt') }, clearAuthRefresh: true }) };
+      return { replace: commands.rewriteConnect(header.command, { stripProxyToBrokerUrl: true, injectAuth: { methodName: 'token', data: Buffer.from('jwt') }, enableAuthRefresh: true }) };
     }
     case 3:
       commands.readConnected(header.command);

@@ -141,7 +141,7 @@ describe('rewrites keep unknown fields', () => {
     );
   });
 
-  it('CONNECT: strips proxy_to_broker_url, injects credentials, clears or sets auth refresh, never adds original_* and keeps the rest', () => {
+  it('CONNECT: strips proxy_to_broker_url, injects credentials, sets auth refresh, never adds original_* and keeps the rest', () => {
     const connectUnknown = unknownFieldArbitrary(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]));
     const flagsUnknown = unknownFieldArbitrary(new Set([1, 2]));
     fc.assert(
@@ -158,7 +158,6 @@ describe('rewrites keep unknown fields', () => {
         fc.record({
           stripProxyToBrokerUrl: fc.boolean(),
           injectAuth: fc.option(fc.record({ methodName: fc.constantFrom('token', 'tls'), data: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)) }), { nil: undefined }),
-          clearAuthRefresh: fc.boolean(),
           enableAuthRefresh: fc.boolean(),
         }),
         fc.array(connectUnknown, { maxLength: 6 }),
@@ -208,7 +207,7 @@ describe('rewrites keep unknown fields', () => {
             expect(connect.auth_method_name || undefined).toBe(values.authMethodName || undefined);
             expect(Buffer.from((connect.auth_data as Uint8Array | undefined) ?? []).equals(Buffer.from(values.authData ?? []))).toBe(true);
           }
-          const expectedRefresh = opts.clearAuthRefresh ? false : opts.enableAuthRefresh ? true : (values.flags?.refresh ?? false);
+          const expectedRefresh = opts.enableAuthRefresh ? true : (values.flags?.refresh ?? false);
           if (values.flags) {
             const flags = sub(connect, 'feature_flags');
             expect(unknowns(flags)).toEqual(values.flags.unknown);
