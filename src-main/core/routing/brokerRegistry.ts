@@ -40,6 +40,8 @@ export interface BrokerRegistryOptions {
 export class BrokerRegistry {
   readonly #options: BrokerRegistryOptions;
   readonly #byAddress = new Map<string, BrokerEntry>();
+  /** The same entries keyed by the plain pulsar:// address the lookups named them by, if any. */
+  readonly #byPlainAddress = new Map<string, BrokerEntry>();
   readonly #byLocalPort = new Map<number, BrokerEntry>();
   readonly #opening = new Map<string, Promise<BrokerEntry>>();
   readonly #servers: net.Server[] = [];
@@ -61,19 +63,25 @@ export class BrokerRegistry {
     // Keyed by host and port: behind an SNI proxy the host alone routes, but without a proxy two
     // brokers may share a host (a local test cluster) and differ only by port.
     const key = `${address.host.toLowerCase()}:${address.port}`;
+    const plainKey = plainAddress ? `${plainAddress.host.toLowerCase()}:${plainAddress.port}` : undefined;
     const known = this.#byAddress.get(key);
-    if (known) return known;
-    const opening = this.#opening.get(key);
-    if (opening) return opening;
-    const max = this.#options.maxBrokers ?? MAX_BROKERS;
-    if (this.#byAddress.size + this.#opening.size >= max) {
-      throw new AppError(
-        'TUNNEL_BROKER_LIMIT',
-        `A lookup answer named the broker ${formatHostPort(address)}, but this tunnel already has local ports for ${max} brokers, the most it opens; a cluster that big (or a broker answering with ever new addresses) needs a second tunnel, or restart this one.`,
-      );
+    if (known) {
+      if (plainKey) this.#byPlainAddress.set(plainKey, known);
+      return known;
     }
-    const promise = this.#open(key, address);
-    this.#opening.set(key, promise);
+    const opening = this.#opening.get(key);
+    if (!opening) {
+      const max = this.#options.maxBrokers ?? MAX_BROKERS;
+      if (this.#byAddress.size + this.#opening.size >= max) {
+        throw new AppError(
+          'TUNNEL_BROKER_LIMIT',
+          `A lookup answer named the broker ${formatHostPort(address)}, but this tunnel already has local ports for ${max} brokers, the most it opens; a cluster that big (or a broker answering with ever new addresses) needs a second tunnel, or restart this one.`,
+        );
+      }
+    }
+    const promise = opening ?? this.#open(key, address);
+    if (!opening) this.#opening.set(key, promise);
+    if (plainKey) void promise.then((entry) => this.#byPlainAddress.set(plainKey, entry), () => undefined);
     return promise;
   }
 
@@ -108,10 +116,12 @@ export class BrokerRegistry {
         if (entry) return entry;
       }
       const wanted = host.toLowerCase();
-      const exact = this.#byAddress.get(`${wanted}:${port}`);
+      const exact = this.#byAddress.get(`${wanted}:${port}`) ?? this.#byPlainAddress.get(`${wanted}:${port}`);
       if (exact) return exact;
-      // A client may name the broker by its plain port (6650) while we key by its TLS port.
-      for (const entry of this.#byAddress.values()) if (entry.target.host.toLowerCase() === wanted) return entry;
+      // A port no lookup named (a client's own idea of the plain port): the host decides, but
+      // only when one broker lives there; two brokers on one host differ only by port.
+      const onHost = [...this.#byAddress.values()].filter((entry) => entry.target.host.toLowerCase() === wanted);
+      if (onHost.length === 1) return onHost[0]!;
     }
     throw new AppError(
       'PULSAR_UNKNOWN_BROKER',
