@@ -71,6 +71,12 @@ const responseNames: Record<number, 'Connect' | 'Redirect' | 'Failed'> = {
   [LookupResponseType.Failed]: 'Failed',
 };
 
+/** Why a broker's local port could not be opened, as an AppError (the listener's own, or TUNNEL_LISTEN_FAILED). */
+function listenerFailure(failure: unknown): AppError {
+  if (isAppError(failure)) return failure;
+  return new AppError('TUNNEL_LISTEN_FAILED', `The local port for a broker could not be opened: ${(failure as Error | undefined)?.message ?? String(failure)}.`, { cause: failure });
+}
+
 /** At most this many characters of what a foreign client sent are quoted in the error. */
 const quotedBytes = 24;
 
@@ -315,7 +321,14 @@ export class PulsarSession {
     if (!(entry instanceof Promise)) return { replace: rewrite(command, entry) };
     // The command is a view of a socket read; keep a copy for when the listener is ready.
     const copy = Buffer.from(command);
-    return { replaceLater: entry.then((ready) => rewrite(copy, ready)) };
+    return {
+      replaceLater: entry.then(
+        (ready) => rewrite(copy, ready),
+        (failure: unknown) => {
+          throw listenerFailure(failure);
+        },
+      ),
+    };
   }
 
   #brokerFrame(frame: FrameHeader): FrameDecision {
@@ -361,7 +374,9 @@ export class PulsarSession {
         }
         const report = (ready: BrokerEntry) => emit({ event: 'pulsar.lookup', id, topic, response, broker: ready.broker, local: ready.local });
         if (!(entry instanceof Promise)) report(entry);
-        else void entry.then(report, () => undefined);
+        // A port that cannot be opened fails the connection (the answer cannot be rewritten); the
+        // lookup is reported with the reason, so the log says which lookup it was.
+        else void entry.then(report, (failure: unknown) => emit({ event: 'pulsar.lookup', id, topic, response, error: listenerFailure(failure).toJSON() }));
         return this.#withBroker(frame.command, entry, (command, ready) =>
           rewriteLookupResponse(command, { brokerServiceUrl: ready.localUrl, brokerServiceUrlTls: ready.localUrl, proxyThroughServiceUrl: true }),
         );
