@@ -27,7 +27,7 @@ const noMain = { group: ['**/src-main/**'], message: 'This code must not import 
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'out/**', 'dist/**', 'test-results/**', 'playwright-report/**', '.tmp/**'],
+    ignores: ['node_modules/**', 'out/**', 'dist/**', 'test-results/**', 'playwright-report/**', '.tmp/**', 'reports/**', '.stryker-tmp/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
