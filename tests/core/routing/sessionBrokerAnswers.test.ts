@@ -109,7 +109,7 @@ it('keeps the default limit when the broker announces none', async () => {
     const s = createSession();
     await s.begin(connect);
     await s.down(frameOf({ type: CommandType.CONNECTED, connected }));
-    expect(s.events.at(-1)).toEqual({ event: 'pulsar.connected', id: 7, serverVersion: 'Pulsar 2', protocolVersion: 0, ...('max_message_size' in connected ? { maxMessageSize: 0 } : {}) });
+    expect(s.events.at(-1)).toStrictEqual({ event: 'pulsar.connected', id: 7, serverVersion: 'Pulsar 2', protocolVersion: 0, ...('max_message_size' in connected ? { maxMessageSize: 0 } : {}) });
     const header = Buffer.from([0, 0, 0x30, 0, 0, 0, 0, 1]);
     expect(() => s.up(header)).not.toThrow();
   }
@@ -125,4 +125,13 @@ it('reports the producers and consumers the client opens, and forwards them unto
     { event: 'pulsar.producer', id: 7, topic: 'persistent://t/n/p' },
     { event: 'pulsar.consumer', id: 7, topic: 'persistent://t/n/c', subscription: 'sub' },
   ]);
+});
+
+it('remembers at most 10,000 outstanding lookups per connection', async () => {
+  const s = await started();
+  const lookups = Array.from({ length: 10_001 }, (_, index) => frameOf({ type: CommandType.LOOKUP, lookupTopic: { topic: `persistent://t/n/${index}`, request_id: String(index) } }));
+  s.up(Buffer.concat(lookups));
+  await s.down(frameOf({ type: CommandType.LOOKUP_RESPONSE, lookupTopicResponse: { request_id: '9999', response: LookupType.Connect } }));
+  await s.down(frameOf({ type: CommandType.LOOKUP_RESPONSE, lookupTopicResponse: { request_id: '10000', response: LookupType.Connect } }));
+  expect(s.events.map((event) => (event as { topic?: string }).topic)).toEqual(['persistent://t/n/9999', '?']);
 });

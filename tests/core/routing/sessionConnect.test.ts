@@ -4,6 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import { AppError } from '../../../shared/errors.ts';
+import { withDeadline } from '../../fixtures/deadline.ts';
 import { CommandType, ServerError } from '../../fixtures/pulsarCluster/protocol.ts';
 import { commandsOf, createSession, frameOf, onlyCommand } from './sessionHarness.ts';
 
@@ -73,12 +74,23 @@ it('refuses a proxy_to_broker_url no lookup named', async () => {
   await expect(s.begin(connect({ proxy_to_broker_url: 'elsewhere.test:6651' }))).rejects.toMatchObject({ code: 'PULSAR_UNKNOWN_BROKER' });
 });
 
-it('waits for a CONNECT that arrives in pieces', async () => {
+it('waits for a CONNECT that arrives in pieces, judging only the first piece as a possible other protocol', async () => {
   const s = createSession({ auth: token });
-  const bytes = connect();
-  const { preamble } = await s.begin(bytes.subarray(0, 3), bytes.subarray(3, 12), bytes.subarray(12));
+  // A client version that starts a later piece with what would look like HTTP or TLS in a first one.
+  const bytes = connect({ client_version: 'GET \u0016\u0003x' });
+  const at = bytes.indexOf('GET ');
+  const tlsAt = bytes.indexOf(0x16, at);
+  const { preamble } = await s.begin(bytes.subarray(0, 3), bytes.subarray(3, at), bytes.subarray(at, tlsAt), bytes.subarray(tlsAt));
   expect((onlyCommand(preamble).connect as Record<string, unknown>).auth_method_name).toBe('token');
   expect(s.counters.bytesUp).toBe(bytes.length);
+});
+
+it('stops reading the local socket once the CONNECT is in, leaving the rest to the join', async () => {
+  const s = createSession();
+  await s.begin(connect());
+  expect(s.local.isPaused()).toBe(true);
+  expect(s.local.listenerCount('data')).toBe(0);
+  expect(s.local.listenerCount('end')).toBe(0);
 });
 
 it('forwards a stream that does not start with a CONNECT to the bound broker, and has no ERROR to tell its client', async () => {
@@ -115,13 +127,15 @@ it('explains a TLS ClientHello or an HTTP request on the Pulsar port', async () 
 
 it('gives up on a client that closes, is aborted or stays silent before its CONNECT', async () => {
   const { PassThrough } = await import('node:stream');
+  // A long connection timeout: closing and aborting must end the wait themselves, at once.
   const closing = new PassThrough();
   closing.end(connect().subarray(0, 5));
-  await expect(createSession().session.begin(closing as never, new AbortController().signal)).rejects.toMatchObject({ code: 'PULSAR_NO_CONNECT' });
+  const closed = createSession({ connectionTimeoutMs: 600_000 }).session.begin(closing as never, new AbortController().signal);
+  await expect(withDeadline(closed, 5000, 'begin after the client closed')).rejects.toMatchObject({ code: 'PULSAR_NO_CONNECT' });
   const aborted = new AbortController();
-  const pending = createSession().session.begin(new PassThrough() as never, aborted.signal);
+  const pending = createSession({ connectionTimeoutMs: 600_000 }).session.begin(new PassThrough() as never, aborted.signal);
   aborted.abort();
-  await expect(pending).rejects.toMatchObject({ code: 'PULSAR_NO_CONNECT' });
+  await expect(withDeadline(pending, 5000, 'begin after the abort')).rejects.toMatchObject({ code: 'PULSAR_NO_CONNECT' });
   await expect(createSession({ connectionTimeoutMs: 50 }).session.begin(new PassThrough() as never, new AbortController().signal)).rejects.toMatchObject({ code: 'PULSAR_NO_CONNECT' });
 });
 

@@ -42,6 +42,7 @@ export function createSession(options: SessionOptions = {}) {
   const session = new PulsarSession({ id: 7, config, registry, counters, emit: (event) => events.push(event), ...(options.boundTo ? { boundTo: options.boundTo } : {}) });
   /** What the session wrote to the broker on its own (after attach). */
   const toBroker: Buffer[] = [];
+  const local = new PassThrough();
   const remote = { destroyed: false, write: (bytes: Buffer) => toBroker.push(Buffer.from(bytes)) };
   return {
     session,
@@ -52,10 +53,11 @@ export function createSession(options: SessionOptions = {}) {
     remote,
     /** Feeds the client's first bytes through `begin`, as the local socket would deliver them. */
     async begin(...chunks: Buffer[]) {
-      const local = new PassThrough();
       for (const chunk of chunks) local.write(chunk);
       return session.begin(local as unknown as net.Socket, new AbortController().signal);
     },
+    /** The stream standing in for the local socket. */
+    local,
     attach() {
       session.attach(remote as unknown as tls.TLSSocket);
     },
