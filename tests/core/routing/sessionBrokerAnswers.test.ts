@@ -135,3 +135,11 @@ it('remembers at most 10,000 outstanding lookups per connection', async () => {
   await s.down(frameOf({ type: CommandType.LOOKUP_RESPONSE, lookupTopicResponse: { request_id: '10000', response: LookupType.Connect } }));
   expect(s.events.map((event) => (event as { topic?: string }).topic)).toEqual(['persistent://t/n/9999', '?']);
 });
+
+it('opens no broker port for a Failed answer, even one that names a broker', async () => {
+  const s = await started();
+  const failed = frameOf({ type: CommandType.LOOKUP_RESPONSE, lookupTopicResponse: { request_id: '1', response: LookupType.Failed, error: 11, brokerServiceUrlTls: 'pulsar+ssl://b9.test:6651' } });
+  expect((await s.down(failed)).equals(failed)).toBe(true);
+  expect(s.registry.list(() => undefined)).toEqual([]);
+  expect(s.events).toEqual([{ event: 'pulsar.lookup', id: 7, topic: '?', response: 'Failed', error: expect.objectContaining({ code: 'PULSAR_LOOKUP_FAILED' }) }]);
+});
