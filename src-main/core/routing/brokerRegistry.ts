@@ -10,7 +10,7 @@ import type net from 'node:net';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { BrokerPort } from '../../../shared/ipc/contract.ts';
 import { tlsBrokerAddress } from '../../../shared/model/brokerUrl.ts';
-import { isLoopbackHost } from '../../../shared/model/profile.ts';
+import { isLoopbackHost, parseServiceUrl } from '../../../shared/model/profile.ts';
 import { formatHostPort, type DialTarget } from '../tunnel/dialer.ts';
 
 /** The most brokers (local listeners) one tunnel opens; real clusters have far fewer. */
@@ -63,7 +63,9 @@ export class BrokerRegistry {
     // Keyed by host and port: behind an SNI proxy the host alone routes, but without a proxy two
     // brokers may share a host (a local test cluster) and differ only by port.
     const key = `${address.host.toLowerCase()}:${address.port}`;
-    const plainKey = plainAddress ? `${plainAddress.host.toLowerCase()}:${plainAddress.port}` : undefined;
+    // The plain address too, for a proxy-aware client that names the broker by it.
+    const plain = brokerServiceUrl ? parseServiceUrl(brokerServiceUrl, ['pulsar:', 'pulsar+ssl:']) : undefined;
+    const plainKey = plain !== undefined && typeof plain !== 'string' ? `${plain.host.toLowerCase()}:${plain.port}` : undefined;
     const known = this.#byAddress.get(key);
     if (known) {
       if (plainKey) this.#byPlainAddress.set(plainKey, known);

@@ -14,7 +14,6 @@ function registry(open?: (target: DialTarget) => Promise<net.Server>) {
   const opened: DialTarget[] = [];
   const announced: BrokerEntry[] = [];
   const brokers = new BrokerRegistry({
-    defaultTlsPort: 6651,
     openListener:
       open ??
       (async (target) => {
@@ -81,13 +80,12 @@ it('opens a broker port again after a failed attempt, instead of keeping the fai
   expect(entry).toMatchObject({ localPort: 42000, local: '127.0.0.1:42000' });
 });
 
-it('prefers the TLS URL, and falls back to the plain URL\'s host on the default TLS port', async () => {
+it('dials the TLS URL, and names no broker for a plain URL alone', async () => {
   const { brokers, opened } = registry();
   expect((await brokers.ensure('pulsar://plain.test:6650', 'pulsar+ssl://tls.test:7651'))!.target).toEqual({ host: 'tls.test', port: 7651 });
-  // A TLS URL that is not pulsar+ssl:// does not count.
-  expect((await brokers.ensure('pulsar://plain.test:6650', 'pulsar://tls.test:7651'))!.target).toEqual({ host: 'plain.test', port: 6651 });
-  expect((await brokers.ensure('pulsar+ssl://other.test:9651', undefined))!.target).toEqual({ host: 'other.test', port: 6651 });
-  expect(opened).toEqual([{ host: 'tls.test', port: 7651 }, { host: 'plain.test', port: 6651 }, { host: 'other.test', port: 6651 }]);
+  expect(brokers.ensure('pulsar://plain.test:6650', undefined)).toBeUndefined();
+  expect(brokers.ensure('pulsar://plain.test:6650', 'pulsar://tls.test:7651')).toBeUndefined();
+  expect(opened).toEqual([{ host: 'tls.test', port: 7651 }]);
 });
 
 it('announces, lists and keeps each broker port once, in the order opened', async () => {

@@ -68,7 +68,7 @@ it('points a closed producer or consumer\'s assigned broker, and a migrated topi
   expect(onlyCommand(closeProducer).close_producer).toMatchObject({ producer_id: '1', assignedBrokerServiceUrl: localUrl, assignedBrokerServiceUrlTls: localUrl });
   const closeConsumer = await s.down(frameOf({ type: CommandType.CLOSE_CONSUMER, close_consumer: { consumer_id: '3', request_id: '4', assignedBrokerServiceUrlTls: 'pulsar+ssl://b2.test:6651' } }));
   expect(onlyCommand(closeConsumer).close_consumer).toMatchObject({ consumer_id: '3', assignedBrokerServiceUrl: localUrl, assignedBrokerServiceUrlTls: localUrl });
-  const migrated = await s.down(frameOf({ type: CommandType.TOPIC_MIGRATED, topicMigrated: { resource_id: '3', resource_type: 1, brokerServiceUrl: 'pulsar://b2.test:6650' } }));
+  const migrated = await s.down(frameOf({ type: CommandType.TOPIC_MIGRATED, topicMigrated: { resource_id: '3', resource_type: 1, brokerServiceUrl: 'pulsar://b2.test:6650', brokerServiceUrlTls: 'pulsar+ssl://b2.test:6651' } }));
   expect(onlyCommand(migrated).topicMigrated).toMatchObject({ brokerServiceUrl: localUrl, brokerServiceUrlTls: localUrl });
   await settle();
   const moved = { event: 'pulsar.moved', id: 7, broker: 'b2.test:6651', local: `127.0.0.1:${b2.port}` };

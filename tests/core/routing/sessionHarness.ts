@@ -37,7 +37,7 @@ export function createSession(options: SessionOptions = {}) {
     keepAliveIntervalSeconds: options.keepAliveIntervalSeconds ?? 0,
     connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,
   } as unknown as TunnelConfig;
-  const registry = new BrokerRegistry({ defaultTlsPort: 6651, openListener: options.openListener ?? (async (target) => fakeListener(target)) });
+  const registry = new BrokerRegistry({ openListener: options.openListener ?? (async (target) => fakeListener(target)) });
   const counters = { bytesUp: 0, bytesDown: 0 };
   const session = new PulsarSession({ id: 7, config, registry, counters, emit: (event) => events.push(event), ...(options.boundTo ? { boundTo: options.boundTo } : {}) });
   /** What the session wrote to the broker on its own (after attach). */

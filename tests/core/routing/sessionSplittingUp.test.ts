@@ -69,7 +69,7 @@ async function run(stream: Buffer, cuts: number[], injections: Injection[]): Pro
     keepAliveIntervalSeconds: 1,
     connectionTimeoutMs: 5000,
   } as unknown as TunnelConfig;
-  const registry = new BrokerRegistry({ defaultTlsPort: 6651, openListener: () => Promise.reject(new Error('no broker ports in this test')) as Promise<net.Server> });
+  const registry = new BrokerRegistry({ openListener: () => Promise.reject(new Error('no broker ports in this test')) as Promise<net.Server> });
   const session = new PulsarSession({ id: 1, config, registry, counters: { bytesUp: 0, bytesDown: 0 }, emit: () => undefined });
   const local = new PassThrough();
   local.write(rawFrame(connectCommand()));
