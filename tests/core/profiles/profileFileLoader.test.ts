@@ -151,9 +151,10 @@ it('refuses a token file that is missing or empty at start, naming the file', as
   await expect(resolveTokenSource('file://empty.txt', dir)).rejects.toMatchObject({ code: 'PROFILE_SECRET_UNAVAILABLE', message: expect.stringContaining('empty.txt') });
 });
 
-it('refuses an empty inline token and an authParams of another form', async () => {
-  await expect(resolveTokenSource('token:   ', dir)).rejects.toMatchObject({ code: 'PROFILE_INVALID' });
-  for (const params of ['', 'eyJ.abc', 'Token:abc', 'vault:secret/x']) {
+it('takes a bare token as the token, and refuses an empty or malformed authParams', async () => {
+  expect(await (await resolveTokenSource('eyJ.abc', dir))()).toBe('eyJ.abc');
+  expect(await (await resolveTokenSource('{"token": "eyJ.def"}', dir))()).toBe('eyJ.def');
+  for (const params of ['', '   ', 'token:   ', 'two words', '{not json', '{"x": 1}', 'env:1BAD']) {
     await expect(resolveTokenSource(params, dir)).rejects.toMatchObject({ code: 'PROFILE_INVALID', message: expect.stringContaining('authParams') });
   }
 });
