@@ -5,10 +5,23 @@
  */
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { createTestPki, type TestPki } from '../../fixtures/pki.ts';
 import { authPlugins } from '../../../shared/model/profile.ts';
 import { loadProfileFile, profileDefaults, profileToConfig, resolveTokenSource } from '../../../src-main/core/profiles/profileFile.ts';
 import { removeDir, tempDir } from './helpers.ts';
+
+// Certificate files hold real certificates: the loader keeps their CERTIFICATE blocks and parses each.
+let pki: TestPki;
+let caPem: string;
+let certPem: string;
+beforeAll(async () => {
+  pki = await createTestPki({ serverHosts: [], clientNames: ['me'] });
+  caPem = pki.ca.certPem;
+  certPem = pki.otherCa.certPem;
+});
+afterAll(() => pki?.cleanup());
+
 
 let dir: string;
 beforeEach(async () => {
@@ -46,8 +59,8 @@ it('fills in the documented defaults for a minimal profile', async () => {
 
 it('takes every setting a profile gives, and reads the TLS files relative to the profile', async () => {
   await mkdir(path.join(dir, 'certs'));
-  await writeFile(path.join(dir, 'certs', 'ca.pem'), 'CA PEM');
-  await writeFile(path.join(dir, 'certs', 'me.pem'), 'CERT PEM');
+  await writeFile(path.join(dir, 'certs', 'ca.pem'), caPem);
+  await writeFile(path.join(dir, 'certs', 'me.pem'), certPem);
   await writeFile(path.join(dir, 'key.pem'), 'KEY PEM');
   const config = await loadProfileFile(
     await profileAt('full.json', {
@@ -72,7 +85,7 @@ it('takes every setting a profile gives, and reads the TLS files relative to the
     proxy: { host: 'proxy.example.test', port: 4443 },
     web: { host: 'admin.example.test', port: 8443 },
     listen: { host: '127.0.0.2', port: 16650, webPort: 18080 },
-    tls: { caPem: 'CA PEM', certPem: 'CERT PEM', keyPem: 'KEY PEM', verifyHostname: false, allowInsecure: true },
+    tls: { caPem: caPem, certPem: certPem, keyPem: 'KEY PEM', verifyHostname: false, allowInsecure: true },
     auth: { kind: 'tls' },
     pulsarProtocol: 'raw',
     keepAliveIntervalSeconds: 0,

@@ -36,6 +36,7 @@ export function createSession(options: SessionOptions = {}) {
     auth: options.auth ?? { kind: 'none' },
     keepAliveIntervalSeconds: options.keepAliveIntervalSeconds ?? 0,
     connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,
+    listen: { host: '127.0.0.1', port: 6650 },
   } as unknown as TunnelConfig;
   const registry = new BrokerRegistry({ openListener: options.openListener ?? (async (target) => fakeListener(target)) });
   const counters = { bytesUp: 0, bytesDown: 0 };

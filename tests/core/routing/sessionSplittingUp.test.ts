@@ -68,6 +68,7 @@ async function run(stream: Buffer, cuts: number[], injections: Injection[]): Pro
     auth: { kind: 'token', getToken: async () => `token-${tokens++}` },
     keepAliveIntervalSeconds: 1,
     connectionTimeoutMs: 5000,
+    listen: { host: '127.0.0.1', port: 6650 },
   } as unknown as TunnelConfig;
   const registry = new BrokerRegistry({ openListener: () => Promise.reject(new Error('no broker ports in this test')) as Promise<net.Server> });
   const session = new PulsarSession({ id: 1, config, registry, counters: { bytesUp: 0, bytesDown: 0 }, emit: () => undefined });
