@@ -9,7 +9,7 @@
 import net from 'node:net';
 import { eventually, once, withDeadline } from '../fixtures/deadline.ts';
 import type { TunnelProcess } from '../bench/processes.ts';
-import { fdCount, fdLimit, setSoftFdLimit } from './procfs.ts';
+import { alive, fdCount, fdLimit, setSoftFdLimit } from './procfs.ts';
 import { histogram, type ScenarioResult } from './report.ts';
 import { closeCode, LogWindow } from './tunnelLog.ts';
 
@@ -51,15 +51,6 @@ async function attempt(tunnel: TunnelProcess, sockets: net.Socket[]): Promise<Ou
     socket.once('close', () => clearTimeout(timer));
   });
   return Promise.race([echoed, closed]);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function descriptorLimit(tunnel: TunnelProcess, options: DescriptorLimitOptions): Promise<Omit<ScenarioResult, 'seconds'>> {

@@ -12,6 +12,16 @@ const run = promisify(execFile);
 
 export { rssMb };
 
+/** Whether process `pid` (one of the soak's own children) still exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** How many file descriptors process `pid` has open. */
 export async function fdCount(pid: number): Promise<number> {
   return (await readdir(`/proc/${pid}/fd`)).length;

@@ -11,6 +11,7 @@ import { eventually, once, withDeadline } from '../fixtures/deadline.ts';
 import { connectFrame } from '../bench/pulsarFrames.ts';
 import { openShaExchange } from '../bench/shaExchange.ts';
 import type { TunnelProcess } from '../bench/processes.ts';
+import { alive } from './procfs.ts';
 import type { Rig } from './rig.ts';
 import { histogram, percentile, type ScenarioResult } from './report.ts';
 import { closeCode, LogWindow } from './tunnelLog.ts';
@@ -81,15 +82,6 @@ async function pulsarSession(tunnel: TunnelProcess): Promise<Watched> {
   socket.write(connectFrame);
   await once(socket, 'data', 10_000);
   return watched;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function proxyCrash(rig: Rig, options: ProxyCrashOptions): Promise<Omit<ScenarioResult, 'seconds'>> {

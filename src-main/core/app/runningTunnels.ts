@@ -12,7 +12,7 @@ import { AppError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { TunnelConfig } from '../tunnel/config.ts';
 import type { RunningTunnel, TunnelStarter } from './ports.ts';
-import { writeFileAtomic } from '../profiles/storeFiles.ts';
+import { processAlive, writeFileAtomic } from '../profiles/storeFiles.ts';
 
 /** One running tunnel as recorded. */
 export interface RunningTunnelEntry {
@@ -26,16 +26,6 @@ export interface RunningTunnelEntry {
 /** The folder of the records, inside the data folder. */
 export function runningTunnelsDir(dataDir: string): string {
   return path.join(dataDir, 'running');
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function parseEntry(text: string): RunningTunnelEntry | undefined {
@@ -97,7 +87,7 @@ export class RunningTunnels {
       const file = path.join(this.dir, name);
       const entry = parseEntry(await readFile(file, 'utf8').catch(() => ''));
       if (entry === undefined) continue;
-      if (isAlive(entry.pid)) entries.push(entry);
+      if (processAlive(entry.pid)) entries.push(entry);
       else await rm(file, { force: true });
     }
     return entries;

@@ -72,7 +72,8 @@ export async function syncDir(dir: string): Promise<void> {
   if (process.platform !== 'win32') await fsyncPath(dir, 'r');
 }
 
-function processAlive(pid: number): boolean {
+/** Whether process `pid` exists on this machine (EPERM: it exists but belongs to another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
