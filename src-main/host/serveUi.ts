@@ -17,6 +17,13 @@ export interface ServeUiOptions {
   port?: number;
   /** Run the tunnels in this process instead of an engine child process. */
   inProcess?: boolean;
+  /**
+   * The script that runs the `pulsar-tunnel` CLI, forked with `engine` for the engine process.
+   * Defaults to this process's own entry (`process.argv[1]`), right for `pulsar-tunnel ui`; a caller
+   * whose entry is not the CLI (`npm start`'s bin/start.mjs) must name the CLI's entry, or the
+   * fork would start that caller again instead of an engine.
+   */
+  engineEntry?: string;
   /** Open a browser on the URL (when this machine has one). */
   open?: boolean;
   /** Resolves when the UI should stop (e.g. on SIGINT). */
@@ -49,8 +56,8 @@ export async function serveUi(options: ServeUiOptions): Promise<void> {
       // Loaded on use, so importing this module does not load the engine.
       const [{ createAppService }, { forkEngine }] = await Promise.all([import('../core/app/createAppService.ts'), import('./engineProcess.ts')]);
       if (options.inProcess) return createAppService();
-      // The CLI's own entry script: the engine runs the way this CLI runs (sources or build).
-      const entry = process.argv[1]!;
+      // The CLI's entry script: the engine runs the way this CLI runs (sources or build).
+      const entry = options.engineEntry ?? process.argv[1]!;
       return createAppService({ spawnEngine: () => forkEngine(entry) });
     });
   const owned = await createService();
