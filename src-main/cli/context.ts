@@ -1,5 +1,5 @@
 /** What every CLI command gets from main.ts (dependency injection instead of globals). */
-import type { TunnelConfig } from '../core/tunnel/config.ts';
+import type { TunnelConfig } from '../core/config/tunnelConfig.ts';
 
 /** Ends the CLI with an exit status and a message for stderr. */
 export class CliExit extends Error {

@@ -6,8 +6,8 @@
  */
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, session, Tray } from 'electron';
 import { pathToFileURL } from 'node:url';
-import type { OwnedAppService } from '../core/app/createAppService.ts';
-import type { HealthChange } from '../core/app/appService.ts';
+import type { OwnedAppService } from '../core/service/createAppService.ts';
+import type { HealthChange } from '../core/service/appService.ts';
 import { registerIpcHandlers } from './ipcHandlers.ts';
 import { buildTrayMenu, trayHealth, trayTooltip } from './tray.ts';
 import { trayIconDataUrls } from './trayIcons.ts';

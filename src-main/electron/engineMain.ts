@@ -4,8 +4,8 @@
  * tunnels the main process starts, over the utility process's parent port. Plain Node otherwise:
  * it never imports electron.
  */
-import type { EngineEndpoint, FromEngine, ToEngine } from '../core/app/engineProtocol.ts';
-import { serveTunnels } from '../core/app/tunnelHost.ts';
+import type { EngineEndpoint, FromEngine, ToEngine } from '../core/service/engineProtocol.ts';
+import { serveTunnels } from '../core/service/tunnelHost.ts';
 
 /** The parent port of an Electron utility process (process.parentPort). */
 interface ParentPort {

@@ -8,8 +8,8 @@ import type { IpcMain, IpcMainEvent, IpcMainInvokeEvent, WebContents, WebFrameMa
 import { AppError } from '../../shared/errors.ts';
 import { apiMethods } from '../../shared/ipc/contract.ts';
 import { parseApiArgs } from '../../shared/ipc/validate.ts';
-import type { HostedApi } from '../core/app/appService.ts';
-import { serializeError } from '../core/app/serializeError.ts';
+import type { HostedApi } from '../core/service/appService.ts';
+import { serializeError } from '../core/service/serializeError.ts';
 import { logAckChannel, logBatchChannel, methodChannel, subscribeLogChannel, unsubscribeLogChannel } from '../preload/channels.ts';
 import type { IpcReply } from '../preload/channels.ts';
 

@@ -5,7 +5,7 @@
  */
 import { app } from 'electron';
 import { fileURLToPath } from 'node:url';
-import { createAppService } from '../core/app/createAppService.ts';
+import { createAppService } from '../core/service/createAppService.ts';
 import { startDesktopApp } from './desktopApp.ts';
 import { forkUtilityEngine } from './utilityEngine.ts';
 

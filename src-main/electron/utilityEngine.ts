@@ -4,7 +4,7 @@
  * are structured clones over the utility process's port.
  */
 import { utilityProcess } from 'electron';
-import type { EngineTransport, FromEngine, ToEngine } from '../core/app/engineProtocol.ts';
+import type { EngineTransport, FromEngine, ToEngine } from '../core/service/engineProtocol.ts';
 
 /** Forks the engine entry as a utility process; see {@link EngineTransport}. */
 export function forkUtilityEngine(entryFile: string): EngineTransport {

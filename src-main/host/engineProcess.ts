@@ -4,7 +4,7 @@
  * the two talk over Node's IPC channel.
  */
 import { fork } from 'node:child_process';
-import type { EngineEndpoint, EngineTransport, FromEngine, ToEngine } from '../core/app/engineProtocol.ts';
+import type { EngineEndpoint, EngineTransport, FromEngine, ToEngine } from '../core/service/engineProtocol.ts';
 
 /**
  * Forks `entry` (the CLI's entry script) with `engine`; the child shares this process's stderr

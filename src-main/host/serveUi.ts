@@ -3,7 +3,7 @@
  * the shared profile store, starts the web host, prints its URL and opens a browser. Used by
  * `pulsar-tunnel ui` and by `npm start` when Electron cannot run.
  */
-import type { OwnedAppService } from '../core/app/createAppService.ts';
+import type { OwnedAppService } from '../core/service/createAppService.ts';
 import { openBrowser as defaultOpenBrowser } from './openBrowser.ts';
 import { ensureRendererBuild } from './rendererBuild.ts';
 import { startWebHost } from './webHost.ts';
@@ -54,7 +54,7 @@ export async function serveUi(options: ServeUiOptions): Promise<void> {
     options.createService ??
     (async () => {
       // Loaded on use, so importing this module does not load the engine.
-      const [{ createAppService }, { forkEngine }] = await Promise.all([import('../core/app/createAppService.ts'), import('./engineProcess.ts')]);
+      const [{ createAppService }, { forkEngine }] = await Promise.all([import('../core/service/createAppService.ts'), import('./engineProcess.ts')]);
       if (options.inProcess) return createAppService();
       // The CLI's entry script: the engine runs the way this CLI runs (sources or build).
       const entry = options.engineEntry ?? process.argv[1]!;

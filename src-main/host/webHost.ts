@@ -29,8 +29,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { AppError } from '../../shared/errors.ts';
 import type { ErrorCode, SerializedError } from '../../shared/errors.ts';
 import { isApiMethod, maxImportChars, parseApiArgs } from '../../shared/ipc/validate.ts';
-import type { HostedApi } from '../core/app/appService.ts';
-import { serializeError } from '../core/app/serializeError.ts';
+import type { HostedApi } from '../core/service/appService.ts';
+import { serializeError } from '../core/service/serializeError.ts';
 import { contentSecurityPolicyHeader } from '../../shared/csp.ts';
 
 /** Options of {@link startWebHost}. */

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadProfileFile } from '../../src-main/core/profiles/profileFile.ts';
+import { loadProfileFile } from '../../src-main/core/profiles/profileFileLoader.ts';
 import { runCli } from '../fixtures/cliProcess.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { filesContaining, removeDir, tempDir } from '../core/profiles/helpers.ts';

@@ -11,7 +11,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createAppService } from '../../src-main/core/app/createAppService.ts';
+import { createAppService } from '../../src-main/core/service/createAppService.ts';
 import { runCli, startCli, type CliProcess } from '../fixtures/cliProcess.ts';
 import { freePort, once } from '../fixtures/deadline.ts';
 

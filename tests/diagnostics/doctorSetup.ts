@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import type { DoctorReport, DoctorStepName } from '../../shared/model/doctor.ts';
-import type { TunnelConfig } from '../../src-main/core/tunnel/config.ts';
+import type { TunnelConfig } from '../../src-main/core/config/tunnelConfig.ts';
 import { freePort } from '../fixtures/deadline.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { startPulsarCluster, type PulsarTestCluster } from '../fixtures/pulsarCluster/cluster.ts';

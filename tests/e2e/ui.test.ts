@@ -13,7 +13,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OwnedAppService } from '../../src-main/core/app/createAppService.ts';
+import type { OwnedAppService } from '../../src-main/core/service/createAppService.ts';
 import type { WebHost } from '../../src-main/host/webHost.ts';
 import { eventually, withDeadline } from '../fixtures/deadline.ts';
 import type { TestPki } from '../fixtures/pki.ts';

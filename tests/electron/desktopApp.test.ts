@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../shared/errors.ts';
-import { AppService } from '../../src-main/core/app/appService.ts';
+import { AppService } from '../../src-main/core/service/appService.ts';
 import { eventually } from '../fixtures/deadline.ts';
 import { connectionEvents, MemoryStore, sampleProfile, ScriptedRunner } from '../core/app/memoryStore.ts';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LogBatch } from '../../shared/ipc/contract.ts';
 import { apiMethods } from '../../shared/ipc/contract.ts';
-import { AppService } from '../../src-main/core/app/appService.ts';
+import { AppService } from '../../src-main/core/service/appService.ts';
 import { connectionEvents, MemoryStore, sampleProfile, ScriptedRunner } from '../core/app/memoryStore.ts';
 
 vi.mock('electron', () => ({}));

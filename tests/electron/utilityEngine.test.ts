@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Keychain } from '../../src-main/core/secrets/keychain.ts';
-import { createAppService, type OwnedAppService } from '../../src-main/core/app/createAppService.ts';
+import { createAppService, type OwnedAppService } from '../../src-main/core/service/createAppService.ts';
 import { eventually, once } from '../fixtures/deadline.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { exchange, startTlsBackend, type TlsBackend } from '../fixtures/tlsBackend.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWebSocketStream, WebSocket } from 'ws';
 import type { LogBatch } from '../../shared/ipc/contract.ts';
-import { AppService } from '../../src-main/core/app/appService.ts';
+import { AppService } from '../../src-main/core/service/appService.ts';
 import { startWebHost } from '../../src-main/host/webHost.ts';
 import type { WebHost } from '../../src-main/host/webHost.ts';
 import { eventually, withDeadline } from '../fixtures/deadline.ts';

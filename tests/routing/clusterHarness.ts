@@ -2,7 +2,7 @@
  * A three-broker test cluster behind a real ATS, and in-process tunnels in front of it, for the
  * routing tests.
  */
-import type { TunnelConfig } from '../../src-main/core/tunnel/config.ts';
+import type { TunnelConfig } from '../../src-main/core/config/tunnelConfig.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { startPulsarCluster, type PulsarClusterOptions, type PulsarTestCluster } from '../fixtures/pulsarCluster/cluster.ts';
 import { TestClientConnection } from '../fixtures/pulsarCluster/client.ts';

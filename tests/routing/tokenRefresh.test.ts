@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { resolveTokenSource } from '../../src-main/core/profiles/profileFile.ts';
+import { resolveTokenSource } from '../../src-main/core/profiles/profileFileLoader.ts';
 import { startClusterHarness, type ClusterHarness } from './clusterHarness.ts';
 
 let harness: ClusterHarness;

@@ -18,7 +18,7 @@
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { defaultHeaderTimeoutMs } from '../../src-main/core/tunnel/listenerGuard.ts';
+import { defaultHeaderTimeoutMs } from '../../src-main/core/transport/listenerGuard.ts';
 import { eventually, withDeadline } from '../fixtures/deadline.ts';
 import { abusiveClients } from './abusiveClients.ts';
 import { concurrentChecked } from './concurrentChecked.ts';

@@ -4,7 +4,7 @@
  * being unreachable (which would send the user to check a proxy that is fine).
  */
 import { expect, it } from 'vitest';
-import { classifyDialError } from '../../src-main/core/tunnel/tlsErrors.ts';
+import { classifyDialError } from '../../src-main/core/transport/tlsErrors.ts';
 
 it.each(['EMFILE', 'ENFILE'])('reports a dial failing with %s as TUNNEL_FILE_LIMIT, not a proxy fault', (code) => {
   const error = Object.assign(new Error(`connect ${code}`), { code, syscall: 'connect' });

@@ -7,7 +7,7 @@
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { expect, it } from 'vitest';
-import { ListenerGuard } from '../../src-main/core/tunnel/listenerGuard.ts';
+import { ListenerGuard } from '../../src-main/core/transport/listenerGuard.ts';
 
 it('spends at most about a tenth of the time counting descriptors while accepts keep coming near the limit', () => {
   const countCostMs = 3;

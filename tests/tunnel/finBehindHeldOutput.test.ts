@@ -8,8 +8,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { once, withDeadline } from '../fixtures/deadline.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { startTlsBackend, type TlsBackend } from '../fixtures/tlsBackend.ts';
-import { createDialer } from '../../src-main/core/tunnel/dialer.ts';
-import { joinSockets, type StreamTransform } from '../../src-main/core/tunnel/join.ts';
+import { createDialer } from '../../src-main/core/transport/dialer.ts';
+import { joinSockets, type StreamTransform } from '../../src-main/core/transport/join.ts';
 
 let pki: TestPki;
 let backend: TlsBackend;

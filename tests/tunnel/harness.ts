@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import type { TunnelEvent } from '../../shared/model/events.ts';
-import type { TunnelConfig } from '../../src-main/core/tunnel/config.ts';
+import type { TunnelConfig } from '../../src-main/core/config/tunnelConfig.ts';
 import { Tunnel, type TunnelOptions } from '../../src-main/core/tunnel/tunnel.ts';
 import { eventually, once, withDeadline } from '../fixtures/deadline.ts';
 import type { SniRouter } from '../fixtures/sniRouters.ts';

@@ -5,7 +5,7 @@
  * request, TLS 1.2 where the verdict comes inside the handshake, a profile without a certificate).
  */
 import { expect, it } from 'vitest';
-import { classifyQuietClose, type QuietCloseContext } from '../../src-main/core/tunnel/tlsErrors.ts';
+import { classifyQuietClose, type QuietCloseContext } from '../../src-main/core/transport/tlsErrors.ts';
 
 const rejected: QuietCloseContext = {
   sni: 'broker1.test',

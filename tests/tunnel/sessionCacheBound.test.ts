@@ -3,7 +3,7 @@
  * used, so a tunnel that meets many brokers does not grow without bound.
  */
 import { expect, it } from 'vitest';
-import { SESSION_CACHE_SIZE, TlsSessionCache } from '../../src-main/core/tunnel/sessionCache.ts';
+import { SESSION_CACHE_SIZE, TlsSessionCache } from '../../src-main/core/transport/sessionCache.ts';
 
 const peer = { subject: 'CN=broker.test', validTo: '2030-01-01T00:00:00.000Z' };
 

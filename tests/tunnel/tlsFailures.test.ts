@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TunnelConfig } from '../../src-main/core/tunnel/config.ts';
+import type { TunnelConfig } from '../../src-main/core/config/tunnelConfig.ts';
 import { withDeadline } from '../fixtures/deadline.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { startAts, type SniRouter } from '../fixtures/sniRouters.ts';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import type { HttpRequestEvent, TunnelEvent } from '../../shared/model/events.ts';
-import type { TunnelConfig } from '../../src-main/core/tunnel/config.ts';
+import type { TunnelConfig } from '../../src-main/core/config/tunnelConfig.ts';
 import { clientConfFor } from '../../src-main/core/profiles/export.ts';
 import { startAdminCluster, type AdminCluster } from '../fixtures/adminServer.ts';
 import { eventually, withDeadline } from '../fixtures/deadline.ts';

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../../shared/errors.ts';
 import type { DoctorReport, DoctorStep } from '../../../shared/model/doctor.ts';
-import type { TunnelConfig } from '../../core/tunnel/config.ts';
+import type { TunnelConfig } from '../../core/config/tunnelConfig.ts';
 import { CliExit, type CliContext } from '../context.ts';
 import { printable, printableLines } from '../printable.ts';
 
@@ -68,7 +68,7 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
       // The engine is loaded when the command runs, not at every start of the CLI.
       const [{ profileFailureReport, runDoctor }, { loadProfileFile }] = await Promise.all([
         import('../../core/diagnostics/doctor.ts'),
-        import('../../core/profiles/profileFile.ts'),
+        import('../../core/profiles/profileFileLoader.ts'),
       ]);
       const printStep = options.json ? undefined : (step: DoctorStep) => void out.write(`${formatStepText(step)}\n`);
 

@@ -1,6 +1,6 @@
 /**
  * `pulsar-tunnel engine` (hidden): the data path of `pulsar-tunnel ui` in a process of its own,
- * forked by the UI with an IPC channel. It runs the tunnels the UI starts (core/app/tunnelHost.ts)
+ * forked by the UI with an IPC channel. It runs the tunnels the UI starts (core/service/tunnelHost.ts)
  * until the UI goes away; run by hand it refuses (no IPC channel).
  */
 import type { Command } from 'commander';
@@ -14,7 +14,7 @@ export function registerEngineCommand(program: Command): void {
     .action(async () => {
       if (!process.send) throw new CliExit(2, 'pulsar-tunnel engine is started by `pulsar-tunnel ui`; run that instead.');
       // Loaded on use, so other commands do not load the engine.
-      const [{ serveTunnels }, { parentEndpoint }] = await Promise.all([import('../../core/app/tunnelHost.ts'), import('../../host/engineProcess.ts')]);
+      const [{ serveTunnels }, { parentEndpoint }] = await Promise.all([import('../../core/service/tunnelHost.ts'), import('../../host/engineProcess.ts')]);
       await serveTunnels(parentEndpoint());
     });
 }

@@ -6,8 +6,8 @@
 import { Option, type Command } from 'commander';
 import { AppError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
-import type { TunnelConfig } from '../../core/tunnel/config.ts';
-import type { RunningTunnel } from '../../core/app/ports.ts';
+import type { TunnelConfig } from '../../core/config/tunnelConfig.ts';
+import type { RunningTunnel } from '../../core/service/ports.ts';
 import { CliExit, type CliContext } from '../context.ts';
 import { eventPrinter, type LogFormat } from '../output.ts';
 import { printable } from '../printable.ts';
@@ -34,7 +34,7 @@ function withPorts(config: TunnelConfig, options: RunOptions): TunnelConfig {
 /** Resolves what to run: a profile file, or a stored profile by name. */
 async function resolveConfig(file: string | undefined, options: RunOptions, context: CliContext): Promise<TunnelConfig> {
   if (file && options.profile) throw new CliExit(2, 'Give either a profile file or --profile NAME, not both.');
-  if (file) return (await import('../../core/profiles/profileFile.ts')).loadProfileFile(file);
+  if (file) return (await import('../../core/profiles/profileFileLoader.ts')).loadProfileFile(file);
   if (options.profile) return context.storedProfileConfig(options.profile);
   throw new CliExit(2, 'Name a profile file (pulsar-tunnel run profile.json) or a stored profile (--profile NAME).');
 }
@@ -42,7 +42,7 @@ async function resolveConfig(file: string | undefined, options: RunOptions, cont
 /** Says, at every start, which risky settings the profile has: on stderr, and as `warning` events in the log. */
 async function warnRisks(config: TunnelConfig, print: (event: TunnelEvent) => void): Promise<void> {
   // Loaded here, not at the CLI's start: the risk list pulls in the profile schema (zod).
-  const [{ configRisks }, { formatRisk }] = await Promise.all([import('../../core/tunnel/config.ts'), import('../../../shared/model/risks.ts')]);
+  const [{ configRisks }, { formatRisk }] = await Promise.all([import('../../core/config/tunnelConfig.ts'), import('../../../shared/model/risks.ts')]);
   for (const risk of configRisks(config)) {
     process.stderr.write(`warning: ${printable(formatRisk(risk))}\n`);
     print({ event: 'warning', ...risk });
@@ -71,7 +71,7 @@ export function registerRunCommand(program: Command, context: CliContext): void 
         // The engine is loaded when a tunnel starts, not at every start of the CLI (`--help`).
         const [{ Tunnel }, { recordingStarter, RunningTunnels }, { defaultDataDir }] = await Promise.all([
           import('../../core/tunnel/tunnel.ts'),
-          import('../../core/app/runningTunnels.ts'),
+          import('../../core/service/runningTunnels.ts'),
           import('../../core/profiles/storeFiles.ts'),
         ]);
         const start = recordingStarter((tunnelConfig, tunnelOptions) => Tunnel.start(tunnelConfig, tunnelOptions), new RunningTunnels(defaultDataDir()));

@@ -16,9 +16,9 @@ import { certificateExpiringDays } from '../../../shared/model/certificate.ts';
 import { tlsBrokerAddress } from '../../../shared/model/brokerUrl.ts';
 import { formatRisk } from '../../../shared/model/risks.ts';
 import type { ConnectedInfo } from '../pulsar/commands.ts';
-import { configRisks, type TunnelConfig } from '../tunnel/config.ts';
-import { createDialer, formatHostPort, keyExchangeGroups, type Dialer, type DialResult, type DialTarget } from '../tunnel/dialer.ts';
-import { classifyDialError, classifyQuietClose } from '../tunnel/tlsErrors.ts';
+import { configRisks, type TunnelConfig } from '../config/tunnelConfig.ts';
+import { createDialer, formatHostPort, keyExchangeGroups, type Dialer, type DialResult, type DialTarget } from '../transport/dialer.ts';
+import { classifyDialError, classifyQuietClose } from '../transport/tlsErrors.ts';
 import { proxyConfigFor, recommendedIdleTimeoutSeconds, type ProxyConfigOptions, type ProxyRoute } from './proxyConfig.ts';
 import { connectCredential, PulsarProbe } from './pulsarProbe.ts';
 

@@ -7,8 +7,8 @@
 import net from 'node:net';
 import type { ProxyConfigText } from '../../../shared/model/doctor.ts';
 import type { HostPort } from '../../../shared/model/profile.ts';
-import type { TunnelConfig } from '../tunnel/config.ts';
-import { formatHostPort } from '../tunnel/dialer.ts';
+import type { TunnelConfig } from '../config/tunnelConfig.ts';
+import { formatHostPort } from '../transport/dialer.ts';
 
 /** One server name the proxy must route. */
 export interface ProxyRoute {

@@ -9,8 +9,8 @@ import { AppError } from '../../../shared/errors.ts';
 import { CommandType, commandTypeName, encodeCommand, encodePong, frame, readConnected, readLookupResponse, type ConnectedInfo, type LookupResponseInfo } from '../pulsar/commands.ts';
 import { FrameReader } from '../pulsar/frameReader.ts';
 import { encodeFields, lastField, parseFields, readBytes, readString, readUint32 } from '../pulsar/wire.ts';
-import type { AuthConfig } from '../tunnel/config.ts';
-import { clientCertRejected, isClientCertRejection, type ClientCertificateName } from '../tunnel/tlsErrors.ts';
+import type { AuthConfig } from '../config/tunnelConfig.ts';
+import { clientCertRejected, isClientCertRejection, type ClientCertificateName } from '../transport/tlsErrors.ts';
 
 /** CONNECT.client_version the Doctor sends, so broker logs show who connected. */
 export const doctorClientVersion = 'pulsar-tunnel-doctor';

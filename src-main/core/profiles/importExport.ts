@@ -1,6 +1,6 @@
 /**
  * File import and export over a profile store, in the shape the app service's store adapter takes
- * (core/app/storeAdapter.ts `ImportExport`): what the UI's importProfiles/exportProfiles call.
+ * (core/service/storeAdapter.ts `ImportExport`): what the UI's importProfiles/exportProfiles call.
  * Unlike the CLI (flags --replace and --name), the UI resolves a name clash with a choice:
  * replace the existing profile, keep both (the import gets a free name), or a name of its own.
  */

@@ -7,7 +7,7 @@ import { printable } from '../../../shared/model/printable.ts';
 import path from 'node:path';
 import { AppError, type ErrorCode } from '../../../shared/errors.ts';
 import { parseFileReference, parseTokenAuthParams, tokenProblem, type TokenSpec } from '../../../shared/model/authParams.ts';
-import { certificateBlocks, parseCertificates } from '../certificates/certificates.ts';
+import { certificateBlocks, parseCertificates } from '../certificates/pemCertificates.ts';
 import { readFileBounded } from './boundedRead.ts';
 
 /** Where the names resolve: the naming file's folder, the environment, and the codes to fail with. */

@@ -4,7 +4,7 @@
  */
 import { AppError } from '../../../shared/errors.ts';
 import type { SecretKind, StoredProfile } from '../../../shared/model/storedProfile.ts';
-import { checkClientCredentials, checkTrustCertificates } from '../certificates/certificates.ts';
+import { checkClientCredentials, checkTrustCertificates } from '../certificates/pemCertificates.ts';
 import type { StoredEntry } from './storeRecords.ts';
 
 /** Reads a stored secret of the profile being changed (under the store lock). */

@@ -5,7 +5,7 @@
 import { AppError } from '../../../shared/errors.ts';
 import { parseServiceUrl, type HostPort } from '../../../shared/model/profile.ts';
 import { describeKind } from '../secrets/keychain.ts';
-import type { AuthConfig, TunnelConfig } from '../tunnel/config.ts';
+import type { AuthConfig, TunnelConfig } from '../config/tunnelConfig.ts';
 import type { SecretAccess } from './storeSecretAccess.ts';
 import type { StoredEntry } from './storeRecords.ts';
 

@@ -1,7 +1,7 @@
 /** The UI's view of a stored profile: its certificates summarized. */
 import type { ProfileView } from '../../../shared/ipc/contract.ts';
 import type { CertificateSummary } from '../../../shared/model/certificate.ts';
-import { summarizePem } from '../certificates/certificates.ts';
+import { summarizePem } from '../certificates/pemCertificates.ts';
 import type { StoredEntry } from './storeRecords.ts';
 
 /** The UI's view of a stored entry (certificates summarized), without the tunnel status. */

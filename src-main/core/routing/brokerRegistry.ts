@@ -11,7 +11,7 @@ import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { BrokerPort } from '../../../shared/ipc/contract.ts';
 import { tlsBrokerAddress } from '../../../shared/model/brokerUrl.ts';
 import { isLoopbackHost, parseServiceUrl } from '../../../shared/model/profile.ts';
-import { formatHostPort, type DialTarget } from '../tunnel/dialer.ts';
+import { formatHostPort, type DialTarget } from '../transport/dialer.ts';
 
 /** The most brokers (local listeners) one tunnel opens; real clusters have far fewer. */
 export const MAX_BROKERS = 256;

@@ -44,9 +44,9 @@ import {
   type ConnectRewrite,
 } from '../pulsar/commands.ts';
 import { DEFAULT_MAX_FRAME_SIZE, FrameReader, type FrameDecision, type FrameHeader } from '../pulsar/frameReader.ts';
-import type { TunnelConfig } from '../tunnel/config.ts';
-import { formatHostPort, type DialTarget } from '../tunnel/dialer.ts';
-import type { ByteCounters, StreamTransform } from '../tunnel/join.ts';
+import type { TunnelConfig } from '../config/tunnelConfig.ts';
+import { formatHostPort, type DialTarget } from '../transport/dialer.ts';
+import type { ByteCounters, StreamTransform } from '../transport/join.ts';
 import { ensureOrNull, type BrokerEntry, type BrokerRegistry } from './brokerRegistry.ts';
 import { OrderedOutput } from './orderedOutput.ts';
 

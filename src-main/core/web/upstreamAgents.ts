@@ -6,8 +6,8 @@
  */
 import http from 'node:http';
 import type net from 'node:net';
-import type { Dialer, DialTarget } from '../tunnel/dialer.ts';
-import { formatHostPort } from '../tunnel/dialer.ts';
+import type { Dialer, DialTarget } from '../transport/dialer.ts';
+import { formatHostPort } from '../transport/dialer.ts';
 
 export interface UpstreamAgentsOptions {
   dialer: Dialer;

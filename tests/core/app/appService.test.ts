@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../shared/errors.ts';
 import type { LogBatch } from '../../../shared/ipc/contract.ts';
-import { AppService } from '../../../src-main/core/app/appService.ts';
-import type { HealthChange } from '../../../src-main/core/app/appService.ts';
+import { AppService } from '../../../src-main/core/service/appService.ts';
+import type { HealthChange } from '../../../src-main/core/service/appService.ts';
 import { eventually } from '../../fixtures/deadline.ts';
 import { connectionEvents, MemoryStore, sampleProfile, ScriptedRunner } from './memoryStore.ts';
 

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseApiArgs } from '../../../shared/ipc/validate.ts';
-import { createAppService, type OwnedAppService } from '../../../src-main/core/app/createAppService.ts';
+import { createAppService, type OwnedAppService } from '../../../src-main/core/service/createAppService.ts';
 import { createOsKeychain } from '../../../src-main/core/secrets/keychain.ts';
 import { removeDir, tempDir } from '../profiles/helpers.ts';
 import { startSecretService, type SecretService } from '../secrets/secretService.ts';

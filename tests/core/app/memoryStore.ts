@@ -10,8 +10,8 @@ import { describeIssues, parseServiceUrl } from '../../../shared/model/profile.t
 import type { HostPort } from '../../../shared/model/profile.ts';
 import { secretKinds, storedProfileSchema } from '../../../shared/model/storedProfile.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
-import type { AppStore, RunningTunnel, StoreEntry, TunnelStarter } from '../../../src-main/core/app/ports.ts';
-import type { TunnelConfig } from '../../../src-main/core/tunnel/config.ts';
+import type { AppStore, RunningTunnel, StoreEntry, TunnelStarter } from '../../../src-main/core/service/ports.ts';
+import type { TunnelConfig } from '../../../src-main/core/config/tunnelConfig.ts';
 
 /** An AppStore held in memory. */
 export class MemoryStore implements AppStore {

@@ -4,7 +4,7 @@
  * settings, keeping the port a profile on port 0 had.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppService } from '../../../src-main/core/app/appService.ts';
+import { AppService } from '../../../src-main/core/service/appService.ts';
 import { MemoryStore, sampleProfile, ScriptedRunner } from './memoryStore.ts';
 
 let service: AppService | undefined;

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkClientCredentials, checkTrustCertificates, parsePrivateKey, summarizePem } from '../../../src-main/core/certificates/certificates.ts';
+import { checkClientCredentials, checkTrustCertificates, parsePrivateKey, summarizePem } from '../../../src-main/core/certificates/pemCertificates.ts';
 import { createTestPki, type TestPki } from '../../fixtures/pki.ts';
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { resolveTokenSource } from '../../../src-main/core/profiles/profileFile.ts';
+import { resolveTokenSource } from '../../../src-main/core/profiles/profileFileLoader.ts';
 import { parseImport } from '../../../src-main/core/profiles/import/index.ts';
 import { removeDir, tempDir } from './helpers.ts';
 

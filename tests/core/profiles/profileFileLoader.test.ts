@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createTestPki, type TestPki } from '../../fixtures/pki.ts';
 import { authPlugins } from '../../../shared/model/profile.ts';
-import { loadProfileFile, profileDefaults, profileToConfig, resolveTokenSource } from '../../../src-main/core/profiles/profileFile.ts';
+import { loadProfileFile, profileDefaults, profileToConfig, resolveTokenSource } from '../../../src-main/core/profiles/profileFileLoader.ts';
 import { removeDir, tempDir } from './helpers.ts';
 
 // Certificate files hold real certificates: the loader keeps their CERTIFICATE blocks and parses each.

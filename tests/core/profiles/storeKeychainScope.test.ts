@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 import { ProfileStore } from '../../../src-main/core/profiles/store.ts';
 import { createOsKeychain } from '../../../src-main/core/secrets/keychain.ts';
-import type { TunnelConfig } from '../../../src-main/core/tunnel/config.ts';
+import type { TunnelConfig } from '../../../src-main/core/config/tunnelConfig.ts';
 import { startSecretService, type SecretService } from '../secrets/secretService.ts';
 import { keytarRaw, removeDir, storeIdOf, storeItems, tempDir } from './helpers.ts';
 

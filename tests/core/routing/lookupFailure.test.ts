@@ -9,7 +9,7 @@ import { expect, it } from 'vitest';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import { BrokerRegistry } from '../../../src-main/core/routing/brokerRegistry.ts';
 import { PulsarSession } from '../../../src-main/core/routing/pulsarSession.ts';
-import type { TunnelConfig } from '../../../src-main/core/tunnel/config.ts';
+import type { TunnelConfig } from '../../../src-main/core/config/tunnelConfig.ts';
 import { CommandType, encodeSimpleFrame, LookupType, ServerError } from '../../fixtures/pulsarCluster/protocol.ts';
 import { failedLookup } from '../../renderer/events.ts';
 

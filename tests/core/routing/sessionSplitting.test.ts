@@ -10,7 +10,7 @@ import { BrokerRegistry } from '../../../src-main/core/routing/brokerRegistry.ts
 import { PulsarSession } from '../../../src-main/core/routing/pulsarSession.ts';
 import { CommandType, encodeCommand as command, frame } from '../../../src-main/core/pulsar/commands.ts';
 import { encodeFields } from '../../../src-main/core/pulsar/wire.ts';
-import type { TunnelConfig } from '../../../src-main/core/tunnel/config.ts';
+import type { TunnelConfig } from '../../../src-main/core/config/tunnelConfig.ts';
 
 const lookupResponse = (requestId: number, host: string) =>
   frame(command(CommandType.LOOKUP_RESPONSE, encodeFields([[1, { string: `pulsar://${host}:6650` }], [2, { string: `pulsar+ssl://${host}:6651` }], [3, { uint32: 1 }], [4, { uint64: requestId }]])));

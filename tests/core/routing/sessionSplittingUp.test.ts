@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { afterEach, expect, it, vi } from 'vitest';
 import { BrokerRegistry } from '../../../src-main/core/routing/brokerRegistry.ts';
 import { PulsarSession } from '../../../src-main/core/routing/pulsarSession.ts';
-import type { TunnelConfig } from '../../../src-main/core/tunnel/config.ts';
+import type { TunnelConfig } from '../../../src-main/core/config/tunnelConfig.ts';
 import { baseCommand, connectCommand, field, message, rawFrame, sendCommand } from '../pulsar/frames.ts';
 
 const SEND = 6;

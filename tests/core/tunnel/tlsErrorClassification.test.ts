@@ -15,7 +15,7 @@ import {
   isRoutineDisconnect,
   type DialFailureContext,
   type QuietCloseContext,
-} from '../../../src-main/core/tunnel/tlsErrors.ts';
+} from '../../../src-main/core/transport/tlsErrors.ts';
 
 const nodeError = (code: string | undefined, extra: Record<string, unknown> = {}) => Object.assign(new Error(`failure ${code ?? ''}`), code === undefined ? {} : { code }, extra);
 const connect: DialFailureContext = { stage: 'connect', dialed: 'proxy.test:443', sni: 'broker-1.test', bytesRead: 0 };

@@ -14,7 +14,7 @@ import type { ProfileStore } from '../store.ts';
 import { bundleFormat, readBundle } from './bundle.ts';
 import { parseClientConf, type ParsedImport } from './clientConf.ts';
 import { clusterMetadataKeys, parseClusterMetadata } from './clusterMetadata.ts';
-import { parseProfileFile } from './profileFile.ts';
+import { parseProfileFile } from './profileFileImport.ts';
 import { readImportCertificates, readImportKey, tokenFromAuthParams, type ImportContext } from './sources.ts';
 
 /** The kinds of file the importer understands. */

@@ -22,8 +22,8 @@ import type { DoctorOptions, DoctorReport } from '../../../shared/model/doctor.t
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 import { profileFailureReport, runDoctor as runDoctorChecks, type RunDoctorOptions } from '../diagnostics/doctor.ts';
-import type { TunnelConfig } from '../tunnel/config.ts';
-import { summarizeCertificates } from './certificates.ts';
+import type { TunnelConfig } from '../config/tunnelConfig.ts';
+import { summarizeCertificates } from './certificateSummaries.ts';
 import { LogQueue } from './logQueue.ts';
 import type { AppStore, RunningTunnel, TunnelStarter } from './ports.ts';
 import { canonicalJson, keptPorts } from './runSettings.ts';

@@ -2,7 +2,7 @@
  * The settings a running tunnel started with, beside the saved profile: comparing them (a restart
  * is pending) and keeping a port-0 tunnel's port across a restart. Pure functions for the app service.
  */
-import type { TunnelConfig } from '../tunnel/config.ts';
+import type { TunnelConfig } from '../config/tunnelConfig.ts';
 
 /** Local addresses of a running tunnel, host:port. */
 export interface TunnelAddresses {

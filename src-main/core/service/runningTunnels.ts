@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
-import type { TunnelConfig } from '../tunnel/config.ts';
+import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import type { RunningTunnel, TunnelStarter } from './ports.ts';
 import { processAlive, writeFileAtomic } from '../profiles/storeFiles.ts';
 

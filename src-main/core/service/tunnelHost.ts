@@ -4,7 +4,7 @@
  * one. Resolves once the shell has gone and every tunnel is closed.
  */
 import { AppError } from '../../../shared/errors.ts';
-import type { TunnelConfig } from '../tunnel/config.ts';
+import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import { Tunnel } from '../tunnel/tunnel.ts';
 import type { EngineEndpoint, PlainTunnelConfig, ToEngine } from './engineProtocol.ts';
 import { serializeError } from './serializeError.ts';

@@ -6,7 +6,7 @@
 import type { BrokerPort, ExportRequest, ImportOptions, ImportResult } from '../../../shared/ipc/contract.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
-import type { TunnelConfig } from '../tunnel/config.ts';
+import type { TunnelConfig } from '../config/tunnelConfig.ts';
 
 /** A stored profile and which of its secrets the keychain holds (never their values). */
 export interface StoreEntry {

@@ -7,10 +7,10 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { AppError } from '../../../shared/errors.ts';
-import { summarizePem } from '../certificates/certificates.ts';
+import { summarizePem } from '../certificates/pemCertificates.ts';
 import type { TlsSummary } from '../../../shared/model/events.ts';
 import type { HostPort } from '../../../shared/model/profile.ts';
-import type { TunnelConfig } from './config.ts';
+import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import { TlsSessionCache, type PeerCertificateSummary } from './sessionCache.ts';
 import { classifyDialError, type ClientCertificateName } from './tlsErrors.ts';
 

@@ -8,7 +8,7 @@ import { printable } from '../../../shared/model/printable.ts';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors.ts';
 import { authPlugins, describeIssues, parseServiceUrl, profileFileSchema, type HostPort, type ProfileFile } from '../../../shared/model/profile.ts';
-import type { AuthConfig, TunnelConfig } from '../tunnel/config.ts';
+import type { AuthConfig, TunnelConfig } from '../config/tunnelConfig.ts';
 import { readFileBounded } from './boundedRead.ts';
 import { readCertificateFile, readFailure, readReferencedFile, readToken, tokenSpec, type ReferenceContext } from './references.ts';
 

@@ -1,6 +1,6 @@
 /**
  * What the engine needs to run one profile's tunnel, with every file already read and every
- * reference resolved. Built from a profile file (profiles/profileFile.ts) or from the profile store
+ * reference resolved. Built from a profile file (profiles/profileFileLoader.ts) or from the profile store
  * plus the keychain; the engine never reads files or the keychain itself.
  */
 import type { HostPort } from '../../../shared/model/profile.ts';

@@ -7,7 +7,7 @@
  */
 import type { SerializedError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
-import type { TunnelConfig } from '../tunnel/config.ts';
+import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import type { RunningTunnel } from './ports.ts';
 
 /**

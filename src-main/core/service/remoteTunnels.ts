@@ -13,7 +13,7 @@
 import { AppError } from '../../../shared/errors.ts';
 import type { SerializedError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
-import type { TunnelConfig } from '../tunnel/config.ts';
+import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import type { EngineTransport, FromEngine, PlainTunnelConfig, TunnelSnapshot } from './engineProtocol.ts';
 import type { RunningTunnel, TunnelStarter } from './ports.ts';
 import { serializeError } from './serializeError.ts';
