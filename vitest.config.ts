@@ -10,7 +10,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['tests/**/*.test.ts'],
-          exclude: ['tests/renderer/**', '**/node_modules/**'],
+          exclude: ['tests/unit/renderer/**', '**/node_modules/**'],
           // Installs the system programs the black-box tests need (trafficserver, haproxy, nginx)
           // once, before any worker starts, so parallel files never race apt-get.
           globalSetup: ['tests/fixtures/globalSetup.ts'],

@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
-    include: ['tests/core/pulsar/**/*.test.ts', 'tests/core/routing/**/*.test.ts', 'tests/core/tunnel/**/*.test.ts', 'tests/core/profiles/profileFile*.test.ts'],
+    include: ['tests/unit/core/pulsar/**/*.test.ts', 'tests/unit/core/routing/**/*.test.ts', 'tests/unit/core/transport/**/*.test.ts', 'tests/unit/core/profiles/profileFile*.test.ts'],
     testTimeout: 60_000,
   },
 });

@@ -9,7 +9,7 @@ export default defineConfig({
   plugins: [svelte(), svelteTesting()],
   test: {
     name: 'renderer',
-    include: ['tests/renderer/**/*.test.ts'],
+    include: ['tests/unit/renderer/**/*.test.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 15_000,

@@ -8,8 +8,8 @@ import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cliProcess.ts';
-import { removeDir, storedSecret, storeItems, tempDir } from '../core/profiles/helpers.ts';
-import { startSecretService, type SecretService } from '../core/secrets/secretService.ts';
+import { removeDir, storedSecret, storeItems, tempDir } from '../unit/core/profiles/helpers.ts';
+import { startSecretService, type SecretService } from '../unit/core/secrets/secretService.ts';
 
 let service: SecretService;
 let home: string;

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfileFile } from '../../src-main/core/profiles/profileFileLoader.ts';
 import { runCli } from '../fixtures/cliProcess.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
-import { filesContaining, removeDir, tempDir } from '../core/profiles/helpers.ts';
-import { startSecretService, type SecretService } from '../core/secrets/secretService.ts';
+import { filesContaining, removeDir, tempDir } from '../unit/core/profiles/helpers.ts';
+import { startSecretService, type SecretService } from '../unit/core/secrets/secretService.ts';
 
 let service: SecretService;
 let pki: TestPki;

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cliProcess.ts';
-import { removeDir, tempDir } from '../core/profiles/helpers.ts';
+import { removeDir, tempDir } from '../unit/core/profiles/helpers.ts';
 
 let home: string;
 let inputs: string;

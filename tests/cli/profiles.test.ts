@@ -3,8 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cliProcess.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
-import { filesContaining, removeDir, snapshotFiles, storedSecret, storeItems, tempDir } from '../core/profiles/helpers.ts';
-import { startSecretService, type SecretService } from '../core/secrets/secretService.ts';
+import { filesContaining, removeDir, snapshotFiles, storedSecret, storeItems, tempDir } from '../unit/core/profiles/helpers.ts';
+import { startSecretService, type SecretService } from '../unit/core/secrets/secretService.ts';
 
 let service: SecretService;
 let pki: TestPki;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli, startCli, type CliProcess } from '../fixtures/cliProcess.ts';
 import { TestClientConnection } from '../fixtures/pulsarCluster/client.ts';
-import { startSecretService, type SecretService } from '../core/secrets/secretService.ts';
+import { startSecretService, type SecretService } from '../unit/core/secrets/secretService.ts';
 import { startClusterHarness, type ClusterHarness } from '../routing/clusterHarness.ts';
 import { splitAddress } from '../tunnel/harness.ts';
 

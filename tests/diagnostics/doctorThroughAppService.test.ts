@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors.ts';
 import { parseApiArgs } from '../../shared/ipc/validate.ts';
 import { AppService } from '../../src-main/core/service/appService.ts';
-import { MemoryStore, sampleProfile, ScriptedRunner } from '../core/app/memoryStore.ts';
+import { MemoryStore, sampleProfile, ScriptedRunner } from '../unit/core/service/memoryStore.ts';
 import { startAts, type SniRouter } from '../fixtures/sniRouters.ts';
 import { goodToken, startDoctorWorld, type DoctorWorld } from './doctorSetup.ts';
 

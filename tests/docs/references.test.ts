@@ -203,7 +203,7 @@ describe('the reference checker', () => {
 
   it('accepts files, folders, globs and sections that exist', async () => {
     const broken: Broken[] = [];
-    await checkProse('src-main/core/tunnel/ and tests/core/app/*.test.ts and docs/proxies.md ("ATS pitfalls", "What a client sees")', 'src-main/core/example.ts', broken, commentToken);
+    await checkProse('src-main/core/transport/ and tests/unit/core/service/*.test.ts and docs/proxies.md ("ATS pitfalls", "What a client sees")', 'src-main/core/example.ts', broken, commentToken);
     await check('pulsar-protocol.md#framing', 'docs/architecture.md', [], broken);
     expect(broken).toEqual([]);
   });

@@ -15,8 +15,8 @@ import type { OwnedAppService } from '../../src-main/core/service/createAppServi
 import { ensureRendererBuild, projectRoot } from '../../src-main/host/rendererBuild.ts';
 import { startWebHost } from '../../src-main/host/webHost.ts';
 import type { WebHost } from '../../src-main/host/webHost.ts';
-import { startSecretService } from '../core/secrets/secretService.ts';
-import type { SecretService } from '../core/secrets/secretService.ts';
+import { startSecretService } from '../unit/core/secrets/secretService.ts';
+import type { SecretService } from '../unit/core/secrets/secretService.ts';
 import { withDeadline } from '../fixtures/deadline.ts';
 import { createTestPki } from '../fixtures/pki.ts';
 import type { TestPki } from '../fixtures/pki.ts';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../shared/errors.ts';
 import { AppService } from '../../src-main/core/service/appService.ts';
 import { eventually } from '../fixtures/deadline.ts';
-import { connectionEvents, MemoryStore, sampleProfile, ScriptedRunner } from '../core/app/memoryStore.ts';
+import { connectionEvents, MemoryStore, sampleProfile, ScriptedRunner } from '../unit/core/service/memoryStore.ts';
 
 /** A scripted stand-in for the parts of Electron the desktop app uses. */
 const electron = await vi.hoisted(async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LogBatch } from '../../shared/ipc/contract.ts';
 import { apiMethods } from '../../shared/ipc/contract.ts';
 import { AppService } from '../../src-main/core/service/appService.ts';
-import { connectionEvents, MemoryStore, sampleProfile, ScriptedRunner } from '../core/app/memoryStore.ts';
+import { connectionEvents, MemoryStore, sampleProfile, ScriptedRunner } from '../unit/core/service/memoryStore.ts';
 
 vi.mock('electron', () => ({}));
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type CliProcess } from '../fixtures/cliProcess.ts';
 import { eventually, once } from '../fixtures/deadline.ts';
 import { TestClientConnection } from '../fixtures/pulsarCluster/client.ts';
-import { startSecretService, type SecretService } from '../core/secrets/secretService.ts';
+import { startSecretService, type SecretService } from '../unit/core/secrets/secretService.ts';
 import { startClusterHarness, type ClusterHarness } from '../routing/clusterHarness.ts';
 import { ensureRendererBuild } from '../../src-main/host/rendererBuild.ts';
 

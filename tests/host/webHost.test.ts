@@ -9,7 +9,7 @@ import { AppService } from '../../src-main/core/service/appService.ts';
 import { startWebHost } from '../../src-main/host/webHost.ts';
 import type { WebHost } from '../../src-main/host/webHost.ts';
 import { eventually, withDeadline } from '../fixtures/deadline.ts';
-import { connectionEvents, MemoryStore, sampleProfile, ScriptedRunner } from '../core/app/memoryStore.ts';
+import { connectionEvents, MemoryStore, sampleProfile, ScriptedRunner } from '../unit/core/service/memoryStore.ts';
 
 interface RawResponse {
   status: number;

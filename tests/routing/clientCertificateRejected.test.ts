@@ -13,7 +13,7 @@ import { CommandType, FrameReader, encodeSimpleFrame, type DecodedFrame } from '
 import { AppService } from '../../src-main/core/service/appService.ts';
 import type { TunnelConfig } from '../../src-main/core/config/tunnelConfig.ts';
 import { Tunnel } from '../../src-main/core/tunnel/tunnel.ts';
-import { MemoryStore, sampleProfile } from '../core/app/memoryStore.ts';
+import { MemoryStore, sampleProfile } from '../unit/core/service/memoryStore.ts';
 import { splitAddress, testConfig } from '../tunnel/harness.ts';
 import { startClusterHarness, type ClusterHarness } from './clusterHarness.ts';
 

@@ -14,7 +14,7 @@ import { freePort } from '../fixtures/deadline.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { startAts, type SniRouter } from '../fixtures/sniRouters.ts';
 import { ensureProgram, systemPrograms } from '../fixtures/systemPrograms.ts';
-import { startSecretService, type SecretService } from '../core/secrets/secretService.ts';
+import { startSecretService, type SecretService } from '../unit/core/secrets/secretService.ts';
 
 const token = 'admin-token-kept-in-the-keychain';
 let pki: TestPki;
