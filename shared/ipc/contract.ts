@@ -6,6 +6,7 @@
  */
 import type { CertificateSummary } from '../model/certificate.ts';
 import type { DoctorOptions, DoctorReport } from '../model/doctor.ts';
+import type { BrokerPort } from '../model/endpoints.ts';
 import type { TunnelEvent } from '../model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../model/storedProfile.ts';
 
@@ -19,15 +20,8 @@ export interface ProfileView {
   tunnel: TunnelStatus;
 }
 
-/** A per-broker local listener created when a lookup first named that broker. */
-export interface BrokerPort {
-  /** The broker as the cluster names it, host:port. */
-  broker: string;
-  /** The SNI used for connections to it. */
-  sni: string;
-  /** Local address, host:port. */
-  local: string;
-}
+/** A per-broker local listener; defined with the other addresses in shared/model/endpoints.ts. */
+export type { BrokerPort };
 
 export interface TunnelStatus {
   profile: string;

@@ -8,7 +8,7 @@ import net from 'node:net';
 import type { ProxyConfigText } from '../../../shared/model/doctor.ts';
 import type { HostPort } from '../../../shared/model/profile.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
-import { formatHostPort } from '../transport/dialer.ts';
+import { formatHostPort } from '../../../shared/model/endpoints.ts';
 
 /** One server name the proxy must route. */
 export interface ProxyRoute {

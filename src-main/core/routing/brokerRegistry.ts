@@ -8,10 +8,10 @@
  */
 import type net from 'node:net';
 import { AppError, isAppError } from '../../../shared/errors.ts';
-import type { BrokerPort } from '../../../shared/ipc/contract.ts';
+import type { BrokerPort } from '../../../shared/model/endpoints.ts';
 import { tlsBrokerAddress } from '../../../shared/model/brokerUrl.ts';
 import { isLoopbackHost, parseServiceUrl } from '../../../shared/model/profile.ts';
-import { formatHostPort, type DialTarget } from '../transport/dialer.ts';
+import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints.ts';
 
 /** The most brokers (local listeners) one tunnel opens; real clusters have far fewer. */
 export const MAX_BROKERS = 256;

@@ -45,7 +45,7 @@ import {
 } from '../pulsar/commands.ts';
 import { DEFAULT_MAX_FRAME_SIZE, FrameReader, type FrameDecision, type FrameHeader } from '../pulsar/frameReader.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
-import { formatHostPort, type DialTarget } from '../transport/dialer.ts';
+import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints.ts';
 import type { ByteCounters, StreamTransform } from '../transport/join.ts';
 import { ensureOrNull, type BrokerEntry, type BrokerRegistry } from './brokerRegistry.ts';
 import { OrderedOutput } from './orderedOutput.ts';

@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { AppError } from '../../../shared/errors.ts';
 import { summarizePem } from '../certificates/pemCertificates.ts';
 import type { TlsSummary } from '../../../shared/model/events.ts';
-import type { HostPort } from '../../../shared/model/profile.ts';
+import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import { TlsSessionCache, type PeerCertificateSummary } from './sessionCache.ts';
 import { classifyDialError, type ClientCertificateName } from './tlsErrors.ts';
@@ -19,11 +19,6 @@ import { classifyDialError, type ClientCertificateName } from './tlsErrors.ts';
  * that arrives in pieces. */
 export const keyExchangeGroups = 'X25519:P-256:P-384';
 
-export interface DialTarget {
-  /** The broker (or service) host: the SNI, and the name its certificate must carry. */
-  host: string;
-  port: number;
-}
 
 export interface DialResult {
   socket: tls.TLSSocket;
@@ -41,11 +36,6 @@ export interface Dialer {
   route(target: DialTarget): { dialed: string; sni: string | undefined };
   /** Opens TCP + TLS to `target` through the proxy. Rejects with an AppError saying what failed. */
   dial(target: DialTarget, signal?: AbortSignal): Promise<DialResult>;
-}
-
-/** Formats host:port, bracketing IPv6 hosts. */
-export function formatHostPort({ host, port }: HostPort): string {
-  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function describeName(fields: Record<string, string | string[]> | undefined): string {

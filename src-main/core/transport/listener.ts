@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { AppError } from '../../../shared/errors.ts';
 import type { ListenerKind } from '../../../shared/model/events.ts';
-import { formatHostPort } from './dialer.ts';
+import { formatHostPort } from '../../../shared/model/endpoints.ts';
 import type { ListenerGuard } from './listenerGuard.ts';
 
 export interface ListenOptions {

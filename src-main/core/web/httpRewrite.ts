@@ -7,8 +7,7 @@ import net from 'node:net';
 import { hostname } from 'node:os';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { AppError } from '../../../shared/errors.ts';
-import type { DialTarget } from '../transport/dialer.ts';
-import { formatHostPort } from '../transport/dialer.ts';
+import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints.ts';
 
 /**
  * Hop-by-hop headers (RFC 9110 section 7.6.1, plus the de-facto `proxy-connection` and

@@ -6,8 +6,8 @@
  */
 import http from 'node:http';
 import type net from 'node:net';
-import type { Dialer, DialTarget } from '../transport/dialer.ts';
-import { formatHostPort } from '../transport/dialer.ts';
+import type { Dialer } from '../transport/dialer.ts';
+import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints.ts';
 
 export interface UpstreamAgentsOptions {
   dialer: Dialer;

@@ -7,7 +7,7 @@
 import type net from 'node:net';
 import { expect, it } from 'vitest';
 import { BrokerRegistry, type BrokerEntry } from '../../../../src-main/core/routing/brokerRegistry.ts';
-import type { DialTarget } from '../../../../src-main/core/transport/dialer.ts';
+import type { DialTarget } from '../../../../shared/model/endpoints.ts';
 
 function registry(open?: (target: DialTarget) => Promise<net.Server>) {
   let nextPort = 41000;

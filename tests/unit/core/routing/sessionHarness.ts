@@ -10,7 +10,7 @@ import type { TunnelEvent } from '../../../../shared/model/events.ts';
 import { BrokerRegistry } from '../../../../src-main/core/routing/brokerRegistry.ts';
 import { PulsarSession } from '../../../../src-main/core/routing/pulsarSession.ts';
 import type { AuthConfig, TunnelConfig } from '../../../../src-main/core/config/tunnelConfig.ts';
-import type { DialTarget } from '../../../../src-main/core/transport/dialer.ts';
+import type { DialTarget } from '../../../../shared/model/endpoints.ts';
 import { decodeFrame, encodeSimpleFrame, type BaseCommandObject } from '../../../fixtures/pulsarCluster/protocol.ts';
 
 export interface SessionOptions {

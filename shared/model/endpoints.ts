@@ -1,0 +1,28 @@
+/**
+ * Addresses the engine's layers pass to each other: where a connection is dialed (`DialTarget`), how
+ * an address is written (`formatHostPort`), and a per-broker local port as the status shows it
+ * (`BrokerPort`). Plain data, so the transport, routing, the web listener and the UI share one
+ * definition without importing each other.
+ */
+import type { HostPort } from './profile.ts';
+
+/** Where a connection goes: the broker (or service) host, which is the SNI and the name its certificate must carry. */
+export type DialTarget = HostPort;
+
+/**
+ * Formats host:port, bracketing IPv6 hosts. Hosts come from parseServiceUrl (IPv6 without brackets),
+ * so a colon in the host means IPv6; an already bracketed host is left as it is.
+ */
+export function formatHostPort({ host, port }: HostPort): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** A per-broker local listener created when a lookup first named that broker. */
+export interface BrokerPort {
+  /** The broker as the cluster names it, host:port. */
+  broker: string;
+  /** The SNI used for connections to it. */
+  sni: string;
+  /** Local address, host:port. */
+  local: string;
+}
