@@ -46,6 +46,7 @@ import {
 import { DEFAULT_MAX_FRAME_SIZE, FrameReader, type FrameDecision, type FrameHeader } from '../pulsar/frameReader.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints.ts';
+import type { ConnectionSession } from '../transport/connections.ts';
 import type { ByteCounters, StreamTransform } from '../transport/join.ts';
 import { ensureOrNull, type BrokerEntry, type BrokerRegistry } from './brokerRegistry.ts';
 import { OrderedOutput } from './orderedOutput.ts';
@@ -97,7 +98,7 @@ function foreignProtocol(chunk: Buffer, webPort: number | undefined): AppError |
 /** Client commands before CONNECTED (a CONNECT is a few hundred bytes; room for large auth data). */
 export const MAX_COMMAND_BEFORE_SESSION = 64 * 1024;
 
-export class PulsarSession {
+export class PulsarSession implements ConnectionSession {
   readonly #options: PulsarSessionOptions;
   readonly #upReader: FrameReader;
   readonly #downReader: FrameReader;
