@@ -6,6 +6,22 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 import svelte from 'eslint-plugin-svelte';
 import { builtinModules } from 'node:module';
+import { layersRule } from './eslint-rules/layers.js';
+
+/**
+ * The engine's layers (docs/architecture.md "Layer map", which a test keeps equal to this), lowest
+ * first: a folder of src-main/core imports its own folder and the folders of lower layers only, never
+ * a folder beside it or above it (the `local/layers` rule, eslint-rules/layers.js).
+ */
+const coreLayers = [
+  { name: 'leaves', folders: ['pulsar', 'certificates', 'secrets', 'config'] },
+  { name: 'transport and store', folders: ['transport', 'profiles'] },
+  { name: 'routing and web', folders: ['routing', 'web'] },
+  { name: 'tunnel and diagnostics', folders: ['tunnel', 'diagnostics'] },
+  { name: 'service', folders: ['service'] },
+];
+/** Imports the layers allow although the map does not: { from: a folder or a file, to: a folder, reason }. */
+const coreLayerExceptions = [];
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
 
@@ -77,6 +93,14 @@ export default tseslint.config(
           { group: ['**/electron/**', '**/preload/**', '**/cli/**', '**/host/**'], message: 'core/ is the engine: shells import it, never the other way round.' },
         ],
       }),
+    },
+  },
+  {
+    // The layers inside the engine: no import sideways or upwards, so no cycle between its folders.
+    files: ['src-main/core/**/*.ts'],
+    plugins: { local: { rules: { layers: layersRule } } },
+    rules: {
+      'local/layers': ['error', { root: 'src-main/core', layers: coreLayers, exceptions: coreLayerExceptions }],
     },
   },
   {
