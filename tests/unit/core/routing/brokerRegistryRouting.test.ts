@@ -101,3 +101,34 @@ it('announces, lists and keeps each broker port once, in the order opened', asyn
   ]);
   expect(brokers.servers).toHaveLength(2);
 });
+
+it('remembers one plain address per broker, the latest, so answers naming ever new plain addresses cannot grow the memory', async () => {
+  const { brokers } = registry();
+  const one = await brokers.ensure('pulsar://plain-0.internal:6650', 'pulsar+ssl://broker-1.test:6651');
+  const two = await brokers.ensure('pulsar://other.internal:6650', 'pulsar+ssl://broker-2.test:6651');
+  // More plain names for one broker than the tunnel opens brokers (MAX_BROKERS, 256).
+  for (let index = 1; index <= 600; index++) {
+    expect(brokers.ensure(`pulsar://plain-${index}.internal:6650`, 'pulsar+ssl://broker-1.test:6651')).toBe(one);
+  }
+  expect(brokers.resolveProxyTarget('plain-600.internal:6650')).toBe(one);
+  for (const forgotten of ['plain-0.internal:6650', 'plain-1.internal:6650', 'plain-599.internal:6650']) {
+    expect(() => brokers.resolveProxyTarget(forgotten)).toThrow(expect.objectContaining({ code: 'PULSAR_UNKNOWN_BROKER' }));
+  }
+  // The other broker keeps its own; a plain address that moves to another broker stays with it.
+  expect(brokers.resolveProxyTarget('other.internal:6650')).toBe(two);
+  expect(brokers.ensure('pulsar://plain-600.internal:6650', 'pulsar+ssl://broker-2.test:6651')).toBe(two);
+  expect(brokers.ensure('pulsar://plain-601.internal:6650', 'pulsar+ssl://broker-1.test:6651')).toBe(one);
+  expect(brokers.resolveProxyTarget('plain-600.internal:6650')).toBe(two);
+  expect(brokers.resolveProxyTarget('plain-601.internal:6650')).toBe(one);
+  expect(() => brokers.resolveProxyTarget('other.internal:6650')).toThrow(expect.objectContaining({ code: 'PULSAR_UNKNOWN_BROKER' }));
+});
+
+it('remembers the plain address an answer names while the broker port is still opening', async () => {
+  const { brokers } = registry();
+  const opening = brokers.ensure('pulsar://first.internal:6650', 'pulsar+ssl://broker-1.test:6651');
+  const again = brokers.ensure('pulsar://second.internal:6650', 'pulsar+ssl://broker-1.test:6651');
+  const [entry] = await Promise.all([opening, again]);
+  await Promise.resolve();
+  expect(brokers.resolveProxyTarget('second.internal:6650')).toBe(entry);
+  expect(() => brokers.resolveProxyTarget('first.internal:6650')).toThrow(expect.objectContaining({ code: 'PULSAR_UNKNOWN_BROKER' }));
+});
