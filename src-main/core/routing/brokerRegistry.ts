@@ -40,8 +40,13 @@ export interface BrokerRegistryOptions {
 export class BrokerRegistry {
   readonly #options: BrokerRegistryOptions;
   readonly #byAddress = new Map<string, BrokerEntry>();
-  /** The same entries keyed by the plain pulsar:// address the lookups named them by, if any. */
+  /**
+   * The same entries keyed by the plain pulsar:// address the lookups named them by, if any: one per
+   * broker, the latest (#plainOf), so answers naming ever new plain addresses cannot grow it past
+   * the broker limit.
+   */
   readonly #byPlainAddress = new Map<string, BrokerEntry>();
+  readonly #plainOf = new Map<BrokerEntry, string>();
   readonly #byLocalPort = new Map<number, BrokerEntry>();
   readonly #opening = new Map<string, Promise<BrokerEntry>>();
   readonly #servers: net.Server[] = [];
@@ -68,7 +73,7 @@ export class BrokerRegistry {
     const plainKey = plain !== undefined && typeof plain !== 'string' ? `${plain.host.toLowerCase()}:${plain.port}` : undefined;
     const known = this.#byAddress.get(key);
     if (known) {
-      if (plainKey) this.#byPlainAddress.set(plainKey, known);
+      if (plainKey) this.#rememberPlain(plainKey, known);
       return known;
     }
     const opening = this.#opening.get(key);
@@ -83,8 +88,17 @@ export class BrokerRegistry {
     }
     const promise = opening ?? this.#open(key, address);
     if (!opening) this.#opening.set(key, promise);
-    if (plainKey) void promise.then((entry) => this.#byPlainAddress.set(plainKey, entry), () => undefined);
+    if (plainKey) void promise.then((entry) => this.#rememberPlain(plainKey, entry), () => undefined);
     return promise;
+  }
+
+  /** Names `entry` by the plain address `plainKey`, forgetting the plain address it had before. */
+  #rememberPlain(plainKey: string, entry: BrokerEntry): void {
+    const previous = this.#plainOf.get(entry);
+    if (previous === plainKey) return;
+    if (previous !== undefined && this.#byPlainAddress.get(previous) === entry) this.#byPlainAddress.delete(previous);
+    this.#byPlainAddress.set(plainKey, entry);
+    this.#plainOf.set(entry, plainKey);
   }
 
   async #open(key: string, target: DialTarget): Promise<BrokerEntry> {
@@ -141,7 +155,7 @@ export class BrokerRegistry {
     return [...this.#byAddress.values()].map((entry) => entry.target.host);
   }
 
-    /** The listeners, for the tunnel to close. */
+  /** The listeners, for the tunnel to close. */
   get servers(): readonly net.Server[] {
     return this.#servers;
   }
