@@ -98,6 +98,29 @@ export interface ImportOptions {
   name?: string;
 }
 
+/**
+ * A profile's local port against what holds it now, and a free port to use instead: the UI's
+ * "Use port N" after TUNNEL_LISTEN_IN_USE, and the port it offers a duplicate.
+ */
+export interface ListenPortAdvice {
+  /** The profile's field the port is set in. */
+  field: 'listen.port' | 'listen.webPort';
+  /** The port (listen.port is 6650 when the profile sets none). */
+  port: number;
+  /** True when the port cannot be bound now on the profile's listen host. */
+  inUse: boolean;
+  /** The pulsar-tunnel tunnel that holds it, when one does (absent: another program, or nobody). */
+  holder?: { profile: string; pid: number; /** Run by this app (else by another process, e.g. `pulsar-tunnel run`). */ thisApp: boolean };
+  /** A port free now on the listen host that no profile is set to and no tunnel holds. */
+  freePort: number;
+}
+
+/** Options of {@link TunnelApi.duplicateProfile}. */
+export interface DuplicateOptions {
+  /** The copy's listen.port (the original's otherwise: both could never run at once on a fixed port). */
+  listenPort?: number;
+}
+
 export interface ExportRequest {
   names: string[];
   /** When set, secrets are included, encrypted with this passphrase. */
@@ -118,7 +141,8 @@ export interface Snippets {
 export interface TunnelApi {
   listProfiles(): Promise<ProfileView[]>;
   saveProfile(input: StoredProfileInput, options?: { previousName?: string }): Promise<ProfileView>;
-  duplicateProfile(name: string, newName: string): Promise<ProfileView>;
+  /** Copies a profile and its secrets under `newName` (never autoStart). @throws AppError PROFILE_NOT_FOUND, PROFILE_EXISTS, PROFILE_INVALID */
+  duplicateProfile(name: string, newName: string, options?: DuplicateOptions): Promise<ProfileView>;
   removeProfile(name: string): Promise<void>;
   /** Sets (or, with null, deletes) one secret of a profile. */
   setSecret(name: string, kind: SecretKind, value: string | null): Promise<void>;
@@ -134,6 +158,12 @@ export interface TunnelApi {
    */
   restartTunnel(name: string): Promise<TunnelStatus>;
   tunnelStatus(): Promise<TunnelStatus[]>;
+  /**
+   * Which of the profile's local ports is taken and by which pulsar-tunnel profile (and process),
+   * with a free port to use instead.
+   * @throws AppError PROFILE_NOT_FOUND
+   */
+  listenPortAdvice(name: string): Promise<ListenPortAdvice>;
   snippets(name: string): Promise<Snippets>;
   /**
    * Checks the profile's path to its cluster step by step (see shared/model/doctor.ts). Network
@@ -159,6 +189,7 @@ export const apiMethods = [
   'stopTunnel',
   'restartTunnel',
   'tunnelStatus',
+  'listenPortAdvice',
   'snippets',
   'runDoctor',
 ] as const satisfies readonly (keyof TunnelApi)[];

@@ -29,7 +29,7 @@ const profileInput = z.record(z.string(), z.unknown(), { error: 'must be an obje
 const argSchemas = {
   listProfiles: z.tuple([]),
   saveProfile: z.tuple([profileInput, z.strictObject({ previousName: name.optional() }).optional()]),
-  duplicateProfile: z.tuple([name, name]),
+  duplicateProfile: z.tuple([name, name, z.strictObject({ listenPort: z.number().int().min(1).max(65535).optional() }).optional()]),
   removeProfile: z.tuple([name]),
   setSecret: z.tuple([name, z.enum(secretKinds), secretValue]),
   importProfiles: z.tuple([
@@ -44,6 +44,7 @@ const argSchemas = {
   stopTunnel: z.tuple([name]),
   restartTunnel: z.tuple([name]),
   tunnelStatus: z.tuple([]),
+  listenPortAdvice: z.tuple([name]),
   snippets: z.tuple([name]),
   runDoctor: z.tuple([
     name,
@@ -55,7 +56,7 @@ const argSchemas = {
 const argNames: Record<ApiMethod, readonly string[]> = {
   listProfiles: [],
   saveProfile: ['input', 'options'],
-  duplicateProfile: ['name', 'newName'],
+  duplicateProfile: ['name', 'newName', 'options'],
   removeProfile: ['name'],
   setSecret: ['name', 'kind', 'value'],
   importProfiles: ['fileName', 'content', 'options'],
@@ -64,6 +65,7 @@ const argNames: Record<ApiMethod, readonly string[]> = {
   stopTunnel: ['name'],
   restartTunnel: ['name'],
   tunnelStatus: [],
+  listenPortAdvice: ['name'],
   snippets: ['name'],
   runDoctor: ['name', 'options'],
 };
@@ -131,7 +133,7 @@ export function parseExportRequest(value: unknown): ExportRequest {
   return parseApiArgs('exportProfiles', [value])[0];
 }
 
-const optionalTail: Partial<Record<ApiMethod, number>> = { saveProfile: 1, importProfiles: 2, runDoctor: 1 };
+const optionalTail: Partial<Record<ApiMethod, number>> = { saveProfile: 1, duplicateProfile: 2, importProfiles: 2, runDoctor: 1 };
 
 function trimOptionalNulls(method: ApiMethod, args: unknown[]): unknown[] {
   const index = optionalTail[method];

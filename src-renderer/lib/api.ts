@@ -159,6 +159,7 @@ export function createHttpApi(options: HttpApiOptions): TunnelApi {
     stopTunnel: (...args) => call('stopTunnel', args) as ReturnType<TunnelApi['stopTunnel']>,
     restartTunnel: (...args) => call('restartTunnel', args) as ReturnType<TunnelApi['restartTunnel']>,
     tunnelStatus: (...args) => call('tunnelStatus', args) as ReturnType<TunnelApi['tunnelStatus']>,
+    listenPortAdvice: (...args) => call('listenPortAdvice', args) as ReturnType<TunnelApi['listenPortAdvice']>,
     snippets: (...args) => call('snippets', args) as ReturnType<TunnelApi['snippets']>,
     runDoctor: (...args) => call('runDoctor', args) as ReturnType<TunnelApi['runDoctor']>,
     subscribeLog,

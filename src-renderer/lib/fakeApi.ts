@@ -6,6 +6,8 @@
  */
 import { AppError } from '../../shared/errors.ts';
 import type {
+  DuplicateOptions,
+  ListenPortAdvice,
   ExportRequest, ImportOptions, ImportResult, LogBatch, ProfileView, SecretSource, Snippets, TunnelApi, TunnelStatus,
 } from '../../shared/ipc/contract.ts';
 import type { CertificateSummary } from '../../shared/model/certificate.ts';
@@ -144,11 +146,12 @@ export class FakeTunnelApi implements TunnelApi {
     return this.#view(entry);
   }
 
-  async duplicateProfile(name: string, newName: string): Promise<ProfileView> {
-    this.#record('duplicateProfile', [name, newName]);
+  async duplicateProfile(name: string, newName: string, options?: DuplicateOptions): Promise<ProfileView> {
+    this.#record('duplicateProfile', options ? [name, newName, options] : [name, newName]);
     const source = this.#need(name);
     if (this.#entries.has(newName)) throw new AppError('PROFILE_INVALID', `name: a profile named "${newName}" already exists`);
-    const profile = storedProfileSchema.parse({ ...source.profile, name: newName, autoStart: false });
+    const listen = options?.listenPort === undefined ? source.profile.listen : { ...source.profile.listen, port: options.listenPort };
+    const profile = storedProfileSchema.parse({ ...source.profile, name: newName, autoStart: false, listen });
     const entry: Entry = { profile, secrets: { ...source.secrets }, tunnel: stopped(newName) };
     this.#entries.set(newName, entry);
     return this.#view(entry);
@@ -262,6 +265,18 @@ export class FakeTunnelApi implements TunnelApi {
   async tunnelStatus(): Promise<TunnelStatus[]> {
     this.#record('tunnelStatus', []);
     return [...this.#entries.values()].map((entry) => entry.tunnel);
+  }
+
+  /** Port advice: the port counts as taken when another fake tunnel listens on it; free ports count up from it. */
+  async listenPortAdvice(name: string): Promise<ListenPortAdvice> {
+    this.#record('listenPortAdvice', [name]);
+    const entry = this.#need(name);
+    const port = entry.profile.listen.port ?? 6650;
+    const holder = [...this.#entries.values()].find((other) => other !== entry && other.tunnel.listen?.pulsar.endsWith(`:${port}`));
+    const taken = new Set([...this.#entries.values()].map((other) => other.profile.listen.port ?? 6650));
+    let freePort = port + 1;
+    while (taken.has(freePort)) freePort += 1;
+    return { field: 'listen.port', port, inUse: holder !== undefined, ...(holder ? { holder: { profile: holder.profile.name, pid: 4242, thisApp: true } } : {}), freePort };
   }
 
   async runDoctor(name: string, options?: DoctorOptions): Promise<DoctorReport> {

@@ -279,13 +279,14 @@ export class ProfileStore {
   }
 
   /**
-   * Copies a profile and its secrets under a new name.
+   * Copies a profile and its secrets under a new name; `options.listenPort` sets the copy's listen.port.
    * @throws AppError PROFILE_NOT_FOUND, PROFILE_EXISTS, PROFILE_INVALID (bad new name), KEYCHAIN_*.
    */
-  async duplicate(name: string, newName: string): Promise<StoredEntry> {
+  async duplicate(name: string, newName: string, options: { listenPort?: number } = {}): Promise<StoredEntry> {
     const secrets = await this.secretsOf(name);
     const source = await this.get(name);
-    const { entry } = await this.save({ ...source.profile, name: newName, autoStart: false }, { secrets });
+    const listen = options.listenPort === undefined ? source.profile.listen : { ...source.profile.listen, port: options.listenPort };
+    const { entry } = await this.save({ ...source.profile, name: newName, autoStart: false, listen }, { secrets });
     return entry;
   }
 

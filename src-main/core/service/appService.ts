@@ -6,10 +6,12 @@
  * all drive this class; none of them talk to the engine directly.
  */
 import type {
+  DuplicateOptions,
   ExportRequest,
   ImportOptions,
   ImportResult,
   LogBatch,
+  ListenPortAdvice,
   LogEvent,
   ProfileView,
   Snippets,
@@ -25,6 +27,7 @@ import { profileFailureReport, runDoctor as runDoctorChecks, type RunDoctorOptio
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import { summarizeCertificates } from './certificateSummaries.ts';
 import { LogQueue } from './logQueue.ts';
+import { listenPortAdvice, type PortHolder } from './portAdvice.ts';
 import type { AppStore, RunningTunnel, TunnelStarter } from './ports.ts';
 import { canonicalJson, keptPorts } from './runSettings.ts';
 import { buildSnippets, configuredAddresses } from './snippets.ts';
@@ -48,6 +51,8 @@ export interface AppServiceOptions {
   now?: () => Date;
   /** Runs the Doctor's checks: the real `runDoctor` by default. */
   runDoctor?: (config: TunnelConfig, options: RunDoctorOptions) => Promise<DoctorReport>;
+  /** Tunnels of other processes (`pulsar-tunnel run`), for naming who holds a port (runningTunnels.ts); none by default. */
+  otherTunnels?: () => Promise<PortHolder[]>;
 }
 
 /** Options of {@link AppService.subscribeLog} beyond the contract's listener. */
@@ -116,6 +121,7 @@ export class AppService implements TunnelApi {
   readonly #now: () => Date;
   readonly #progressIntervalMs: number;
   readonly #runDoctor: (config: TunnelConfig, options: RunDoctorOptions) => Promise<DoctorReport>;
+  readonly #otherTunnels: () => Promise<PortHolder[]>;
   readonly #history: LogQueue;
   readonly #runs = new Map<string, Run>();
   readonly #subscribers = new Set<Subscriber>();
@@ -134,6 +140,7 @@ export class AppService implements TunnelApi {
     this.#now = options.now ?? (() => new Date());
     this.#progressIntervalMs = options.progressIntervalMs ?? 1000;
     this.#runDoctor = options.runDoctor ?? runDoctorChecks;
+    this.#otherTunnels = options.otherTunnels ?? (async () => []);
     this.#history = new LogQueue(Math.max(1, options.historySize ?? 1000));
   }
 
@@ -157,8 +164,8 @@ export class AppService implements TunnelApi {
     return this.#view(saved);
   }
 
-  async duplicateProfile(name: string, newName: string): Promise<ProfileView> {
-    return this.#view(await this.#store.duplicate(name, newName));
+  async duplicateProfile(name: string, newName: string, options?: DuplicateOptions): Promise<ProfileView> {
+    return this.#view(await this.#store.duplicate(name, newName, options?.listenPort === undefined ? undefined : { listenPort: options.listenPort }));
   }
 
   /** Stops the profile's tunnel if it runs, then removes the profile and its keychain items. */
@@ -278,6 +285,20 @@ export class AppService implements TunnelApi {
   /** The status of every profile that is not stopped, or that failed to start. */
   async tunnelStatus(): Promise<TunnelStatus[]> {
     return [...this.#runs.keys()].map((name) => this.#status(name));
+  }
+
+  /**
+   * Which of the profile's ports is taken and by which tunnel (this app's own, or a recorded one of
+   * another process), with a free port to use instead (see portAdvice.ts).
+   * @throws AppError PROFILE_NOT_FOUND
+   */
+  async listenPortAdvice(name: string): Promise<ListenPortAdvice> {
+    const [profile, entries, others] = await Promise.all([this.#store.get(name), this.#store.list(), this.#otherTunnels()]);
+    const own: PortHolder[] = [];
+    for (const [profileName, run] of this.#runs) {
+      if (run.tunnel && run.state !== 'stopped') own.push({ profile: profileName, pid: process.pid, listen: run.tunnel.addresses });
+    }
+    return listenPortAdvice({ profile, profiles: entries.map((entry) => entry.profile), holders: [...own, ...others] });
   }
 
   /** The status of one profile's tunnel (stopped when it never ran). Synchronous, for the tray. */

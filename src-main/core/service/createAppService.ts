@@ -47,11 +47,13 @@ export async function createAppService(options: CreateAppServiceOptions = {}): P
       ? await openDefaultStore()
       : await ProfileStore.open({ ...(dataDir === undefined ? {} : { dir: dataDir }), ...(keychain === undefined ? {} : { keychain }) });
   const engine = spawnEngine === undefined ? undefined : createRemoteTunnels({ spawn: spawnEngine });
+  const running = new RunningTunnels(store.dir);
   const service = new AppService({
+    otherTunnels: () => running.list(),
     ...serviceOptions,
     store: storeAdapter(store, importExport ?? profileImportExport),
     // Recorded in the data folder while they run, so a port clash names the profile holding the port.
-    startTunnel: recordingStarter(engine?.startTunnel ?? ((config, tunnelOptions) => Tunnel.start(config, tunnelOptions)), new RunningTunnels(store.dir)),
+    startTunnel: recordingStarter(engine?.startTunnel ?? ((config, tunnelOptions) => Tunnel.start(config, tunnelOptions)), running),
   });
   return {
     service,

@@ -22,7 +22,8 @@ export interface AppStore {
   get(name: string): Promise<StoredProfile>;
   /** Creates or replaces a profile (renaming it from `previousName` when given). @throws PROFILE_INVALID */
   save(input: StoredProfileInput, options?: { previousName?: string }): Promise<StoredProfile>;
-  duplicate(name: string, newName: string): Promise<StoredProfile>;
+  /** Copies a profile and its secrets; `listenPort` replaces the copy's listen.port. */
+  duplicate(name: string, newName: string, options?: { listenPort?: number }): Promise<StoredProfile>;
   /** Removes the profile and its keychain items. */
   remove(name: string): Promise<void>;
   /** Which secrets exist in the keychain for the profile (never their values). */

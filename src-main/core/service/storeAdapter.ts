@@ -37,8 +37,8 @@ export function storeAdapter(store: ProfileStore, importExport: ImportExport = m
     async save(input, options) {
       return (await store.save(input, options?.previousName === undefined ? {} : { previousName: options.previousName })).entry.profile;
     },
-    async duplicate(name, newName) {
-      return (await store.duplicate(name, newName)).profile;
+    async duplicate(name, newName, options) {
+      return (await store.duplicate(name, newName, options)).profile;
     },
     remove: (name) => store.remove(name),
     async secretsPresent(name): Promise<Record<SecretKind, boolean>> {

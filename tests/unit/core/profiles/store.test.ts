@@ -110,6 +110,13 @@ describe('profile store with the real Secret Service', () => {
     expect((await store.list()).profiles.map((entry) => entry.profile.name)).toEqual(['copy', 'new']);
   });
 
+  it('gives a duplicate the listen port asked for, keeping the rest of listen', async () => {
+    await store.save({ ...base('fixed'), listen: { host: '127.0.0.1', port: 6650, webPort: 8080 }, webServiceUrl: 'https://web.test:8443' });
+    const copy = await store.duplicate('fixed', 'fixed-copy', { listenPort: 6651 });
+    expect(copy.profile.listen).toEqual({ host: '127.0.0.1', port: 6651, webPort: 8080 });
+    expect((await store.get('fixed')).profile.listen.port).toBe(6650);
+  });
+
   it('deletes the keychain items when a profile is removed', async () => {
     await store.save({ ...mtls('gone'), auth: 'token' }, { secrets: { token, clientKey: pki.clients.alice!.keyPem } });
     await store.remove('gone');

@@ -37,9 +37,9 @@ export class MemoryStore implements AppStore {
     return parsed.data;
   }
 
-  async duplicate(name: string, newName: string): Promise<StoredProfile> {
+  async duplicate(name: string, newName: string, options: { listenPort?: number } = {}): Promise<StoredProfile> {
     const profile = await this.get(name);
-    return this.save({ ...profile, name: newName });
+    return this.save({ ...profile, name: newName, ...(options.listenPort === undefined ? {} : { listen: { ...profile.listen, port: options.listenPort } }) });
   }
 
   async remove(name: string): Promise<void> {
