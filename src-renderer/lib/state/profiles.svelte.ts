@@ -3,7 +3,8 @@
  * selected, and the actions on them. Every action goes through TunnelApi and refreshes the list
  * from what the engine answers; failures reject with the engine's AppError for the caller to show.
  */
-import type { ExportRequest, ImportOptions, ImportResult, ProfileView, Snippets, TunnelApi, TunnelStatus } from '../../../shared/ipc/contract.ts';
+import { AppError } from '../../../shared/errors.ts';
+import type { DuplicateOptions, ExportRequest, ImportOptions, ImportResult, ListenPortAdvice, ProfileView, Snippets, TunnelApi, TunnelStatus } from '../../../shared/ipc/contract.ts';
 import type { SecretKind, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 
 export class ProfilesState {
@@ -73,8 +74,8 @@ export class ProfilesState {
     return saved;
   }
 
-  async duplicate(name: string, newName: string): Promise<ProfileView> {
-    const copy = await this.#api.duplicateProfile(name, newName);
+  async duplicate(name: string, newName: string, options?: DuplicateOptions): Promise<ProfileView> {
+    const copy = await (options ? this.#api.duplicateProfile(name, newName, options) : this.#api.duplicateProfile(name, newName));
     this.#replace(copy.profile.name, copy);
     this.#selectedName = copy.profile.name;
     return copy;
@@ -118,8 +119,28 @@ export class ProfilesState {
     return view && view.tunnel.state !== 'stopped' ? this.stop(name) : this.start(name);
   }
 
+  /** Starts the tunnel; a failed start refreshes the status, whose lastError says why (e.g. a port in use). */
   async start(name: string): Promise<TunnelStatus> {
-    return this.#withBusy(name, () => this.#api.startTunnel(name));
+    try {
+      return await this.#withBusy(name, () => this.#api.startTunnel(name));
+    } catch (error) {
+      await this.refreshStatus().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Which of the profile's ports is taken, by which profile, and a free one (see TunnelApi.listenPortAdvice). */
+  portAdvice(name: string): Promise<ListenPortAdvice> {
+    return this.#api.listenPortAdvice(name);
+  }
+
+  /** Sets the profile's port `field` to `port` (saving it) and starts its tunnel. */
+  async usePort(name: string, field: ListenPortAdvice['field'], port: number): Promise<TunnelStatus> {
+    const view = this.#views.find((candidate) => candidate.profile.name === name);
+    if (!view) throw new AppError('PROFILE_NOT_FOUND', `There is no profile named "${name}"; reload the list.`);
+    const key = field === 'listen.port' ? 'port' : 'webPort';
+    await this.save({ ...view.profile, listen: { ...view.profile.listen, [key]: port } }, name);
+    return this.start(name);
   }
 
   async stop(name: string): Promise<TunnelStatus> {
