@@ -8,7 +8,7 @@
  * opens the choice of replace / keep both / another name; a client.conf first asks for its name.
  */
 import { isAppError } from '../../../shared/errors.ts';
-import type { ImportOptions, SecretSource } from '../../../shared/ipc/contract.ts';
+import type { ImportOptions } from '../../../shared/ipc/contract.ts';
 import type { AppContext } from '../../lib/context.ts';
 import { readText } from '../../lib/files.ts';
 
@@ -24,8 +24,11 @@ export async function importContent(context: AppContext, fileName: string, conte
     context.ui.close();
     context.ui.stopCreating();
     const names = result.imported.join(', ') || 'nothing';
-    const read = result.secretSources.map(describeSecretSource);
-    context.notices.info(`Imported ${names} from ${fileName}.${read.length ? ` Read ${read.join('; ')}.` : ''}${result.warnings.length ? ` Warnings: ${result.warnings.join('; ')}` : ''}`);
+    // Warnings and the secrets read go in a list above the profile (one per line, kept until
+    // dismissed); the notice stays one short line.
+    context.ui.reportImport(fileName, result);
+    const count = result.warnings.length;
+    context.notices.info(`Imported ${names} from ${fileName}.${count ? ` ${count} warning${count === 1 ? '' : 's'}: see the list above the profile.` : ''}`);
     return true;
   } catch (error) {
     if (isAppError(error) && error.code === 'BUNDLE_PASSPHRASE_WRONG') {
@@ -43,12 +46,6 @@ export async function importContent(context: AppContext, fileName: string, conte
     context.notices.error(`Could not import ${fileName}`, error);
     return false;
   }
-}
-
-/** Where an import reads a secret from, in words: "the token from environment variable X". */
-export function describeSecretSource(source: SecretSource): string {
-  const what = source.secret === 'token' ? 'the token' : 'the client private key';
-  return `${what} from ${source.from === 'env' ? `environment variable ${source.name}` : `file ${source.name}`}`;
 }
 
 /** Imports files one after another (a passphrase prompt stops the sequence at that file). */

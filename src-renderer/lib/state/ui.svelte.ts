@@ -1,5 +1,5 @@
 /** Which screen and dialog is showing: UI-only state, no engine calls. */
-import type { ImportOptions, SecretSource } from '../../../shared/ipc/contract.ts';
+import type { ImportOptions, ImportResult, SecretSource } from '../../../shared/ipc/contract.ts';
 
 export type ProfileTab = 'tunnel' | 'settings' | 'certificates' | 'doctor';
 export type Dialog =
@@ -15,6 +15,14 @@ export type Dialog =
    * `options` carries what was already agreed (passphrase, reading secrets) into the next attempt.
    */
   | { kind: 'importChoice'; reason: 'clash' | 'name'; fileName: string; content: string; options: ImportOptions; suggestedName: string; message?: string };
+
+/** What the last import did, kept on screen (above the profile) until dismissed: one warning per line. */
+export interface ImportReport {
+  fileName: string;
+  imported: string[];
+  warnings: string[];
+  secretSources: SecretSource[];
+}
 
 /** Which view the log pane shows. */
 export type LogViewKind = 'connections' | 'lookups';
@@ -32,6 +40,7 @@ export class UiState {
   #logView = $state<LogViewKind>('connections');
   #logHeight = $state<number | undefined>(undefined);
   #formFocusRequests = $state(0);
+  #importReport = $state.raw<ImportReport | undefined>(undefined);
   #doctorRunPending = false;
 
   /** True while the form shows a new, unsaved profile. */
@@ -71,6 +80,18 @@ export class UiState {
   /** Increments each time a new form should take the focus (the "n" shortcut, New profile). */
   get formFocusRequests(): number {
     return this.#formFocusRequests;
+  }
+  /** The last import's warnings and secrets read, until dismissed (undefined: nothing to show). */
+  get importReport(): ImportReport | undefined {
+    return this.#importReport;
+  }
+  /** Keeps an import's outcome on screen when it has warnings or read secrets; clears it otherwise. */
+  reportImport(fileName: string, result: Pick<ImportResult, 'imported' | 'warnings' | 'secretSources'>): void {
+    this.#importReport =
+      result.warnings.length > 0 || result.secretSources.length > 0 ? { fileName, imported: [...result.imported], warnings: [...result.warnings], secretSources: [...result.secretSources] } : undefined;
+  }
+  dismissImportReport(): void {
+    this.#importReport = undefined;
   }
   /** Asks the next Doctor panel that opens to run at once ("Create and test connection"). */
   requestDoctorRun(): void {

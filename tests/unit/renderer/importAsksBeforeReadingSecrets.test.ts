@@ -33,14 +33,15 @@ it('lists the secrets a dropped file wants to read and imports only after the us
   const api = renderApp();
   await pickConf();
   const dialog = await screen.findByTestId('secret-sources-dialog');
-  expect(within(dialog).getByTestId('secret-source').textContent).toContain('the token from environment variable MY_CLOUD_SECRET');
+  expect(within(dialog).getByTestId('secret-source').textContent).toContain('The token from environment variable MY_CLOUD_SECRET');
   expect(screen.queryByTestId('profile-item-shared')).toBeNull();
   expect(importCalls(api)).toEqual([{ name: 'shared' }]);
   await fireEvent.click(within(dialog).getByTestId('secret-sources-confirm'));
   await screen.findByTestId('profile-item-shared');
   expect(importCalls(api)).toEqual([{ name: 'shared' }, { name: 'shared', readSecrets: true }]);
   expect(screen.queryByTestId('secret-sources-dialog')).toBeNull();
-  expect((await screen.findByTestId('notice-info')).textContent).toContain('Read the token from environment variable MY_CLOUD_SECRET');
+  // What was read stays listed above the profile (the import report), not in a passing notice.
+  expect((await screen.findByTestId('import-report-secrets')).textContent).toContain('The token from environment variable MY_CLOUD_SECRET');
 });
 
 it('imports nothing when the user cancels', async () => {
