@@ -6,35 +6,25 @@
  * any serious or critical violation.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withDeadline } from '../fixtures/deadline.ts';
 import { TestClientConnection } from '../fixtures/pulsarCluster/client.ts';
-import { brokerHosts, e2eToken, poll, screenshotDir, serviceHost, startUiWorld, type UiWorld } from './uiWorld.ts';
+import { height, ScreenAudit, widths } from './screens.ts';
+import { brokerHosts, e2eToken, poll, serviceHost, startUiWorld, type UiWorld } from './uiWorld.ts';
 
 const stepTimeout = 120_000;
-const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const widths = [1280, 800] as const;
-const height = 800;
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
 
 let world: UiWorld;
 let page: Page;
+let screens: ScreenAudit;
 const pageErrors: string[] = [];
-const violations: string[] = [];
-const screens: string[] = [];
 
 beforeAll(async () => {
   world = await startUiWorld({ viewport: { width: widths[0], height }, prefix: 'pt-e2e-new-' });
   page = world.page;
+  screens = new ScreenAudit(page);
   page.on('pageerror', (error) => pageErrors.push(error.message));
 }, 180_000);
 
@@ -43,33 +33,7 @@ afterAll(async () => {
 }, 60_000);
 
 const byTestId = (id: string) => page.getByTestId(id);
-
-/** Serious and critical axe-core findings on the page as it is now. */
-async function audit(screen: string): Promise<void> {
-  // Strings, not functions: this file is type-checked without the DOM library.
-  // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') refuses a script tag.
-  if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(await readFile(axeSource, 'utf8'));
-  const found = (await page.evaluate('window.axe.run(document, { resultTypes: ["violations"] }).then((result) => result.violations)')) as AxeViolation[];
-  for (const violation of found) {
-    if (violation.impact !== 'serious' && violation.impact !== 'critical') continue;
-    violations.push(`${screen}: ${violation.id} (${violation.impact}) ${violation.help} at ${violation.nodes.slice(0, 3).map((node) => node.target.join(' ')).join(', ')}`);
-  }
-}
-
-/** Saves and audits the current screen at 1280 and 800 px, light and dark; back to 1280 light after. */
-async function screen(name: string): Promise<void> {
-  screens.push(name);
-  for (const width of widths) {
-    await page.setViewportSize({ width, height });
-    for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
-      await page.screenshot({ path: join(screenshotDir, `new-${name}-${width}-${colorScheme}.png`) });
-      await audit(`${name} ${width}px ${colorScheme}`);
-    }
-  }
-  await page.setViewportSize({ width: widths[0], height });
-  await page.emulateMedia({ colorScheme: 'light' });
-}
+const screen = (name: string) => screens.screen(name);
 
 async function dismissNotices(): Promise<void> {
   const dismiss = page.getByRole('button', { name: 'Dismiss notice' });
@@ -296,8 +260,8 @@ describe('a new user in Chromium, over the web host, with the real engine', () =
   }, stepTimeout);
 
   it('has no serious or critical axe-core violation on any screen, light or dark, at 1280 or 800 px', () => {
-    expect(screens.length).toBeGreaterThanOrEqual(9);
-    expect(violations).toEqual([]);
+    expect(screens.screens.length).toBeGreaterThanOrEqual(9);
+    expect(screens.violations).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });
