@@ -93,7 +93,8 @@ export async function listenPortAdvice(input: PortAdviceInput): Promise<ListenPo
       if (port !== undefined) taken.add(port);
     }
   }
-  const freePort = await findFreePort(host, Math.max(reported.port, 1), taken, canBind);
+  // Counting up from a port below 1024 (or 0: any free port) would offer a privileged port.
+  const freePort = await findFreePort(host, reported.port >= 1024 ? reported.port : defaultListenPort, taken, canBind);
   return {
     field: reported.field,
     port: reported.port,

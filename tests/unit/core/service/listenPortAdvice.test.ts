@@ -60,9 +60,11 @@ describe('listenPortAdvice', () => {
     expect(await listenPortAdvice({ profile: profile('me', { port, webPort }), profiles: [], holders: [] })).toMatchObject({ field: 'listen.port', port, inUse: false });
   });
 
-  it('counts 6650 for a profile that sets no port', async () => {
+  it('counts 6650 for a profile that sets no port, and never offers a privileged port', async () => {
     const advice = await listenPortAdvice({ profile: profile('me', {}), profiles: [], holders: [], canBind: async () => true });
     expect(advice).toEqual({ field: 'listen.port', port: 6650, inUse: false, freePort: 6651 });
+    expect((await listenPortAdvice({ profile: profile('any', { port: 0 }), profiles: [], holders: [], canBind: async () => true })).freePort).toBe(6651);
+    expect((await listenPortAdvice({ profile: profile('low', { port: 443 }), profiles: [], holders: [], canBind: async (_host, port) => port !== 443 })).freePort).toBe(6651);
   });
 });
 
