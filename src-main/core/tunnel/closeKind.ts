@@ -1,0 +1,100 @@
+/**
+ * Tells a broker's TLS close (close_notify, then FIN) from a bare TCP FIN with no close_notify
+ * (a proxy that died, restarted or timed out an idle tunnel), which Node reports alike: both end
+ * the TLS socket's stream with 'end' and no error.
+ *
+ * How Node's TLS layer shows the difference (Node 20, pinned by tests/tunnel/closeKind.test.ts): it
+ * ends the stream right after OpenSSL reads a close_notify, inside the same native read that carried
+ * the alert; a bare FIN ends it from a separate native read of 0 bytes. So, watching the TLS handle's
+ * reads with the raw (encrypted) byte count of the TCP handle under it:
+ * - the end comes in the same event-loop turn as the last data: the alert came with that data;
+ * - the end comes later and raw bytes arrived since the last data (the alert alone, 24 bytes with
+ *   TLS 1.3): a TLS close;
+ * - the end comes later and no raw byte arrived since the last data: a bare FIN.
+ * Session tickets (TLS 1.3 NewSessionTicket after the handshake) are raw bytes without data too, so
+ * the count is also taken at each 'session' event and at the end of the handshake.
+ * Left ambiguous, and read as a TLS close (never reported as lost without knowing): the last data
+ * and a bare FIN read in the same loop turn (a read that exactly fills the buffer, then the FIN),
+ * and a FIN after a fragment of a record that produced no data.
+ *
+ * Cost per read: one counter read and one native getter; one closure per connection, and at most
+ * one shared setImmediate per event-loop turn.
+ */
+import type tls from 'node:tls';
+
+/**
+ * How a TLS socket's stream ended: `close-notify` (a TLS close, or a close that cannot be told from
+ * one), `bare-fin` (a TCP FIN without close_notify, known), `unknown` (not tracked: the socket does
+ * not sit on its own TCP handle, or it has not ended).
+ */
+export type CloseKind = 'close-notify' | 'bare-fin' | 'unknown';
+
+/** Bumped once per event-loop turn in which some read asked for it (check phase, after the poll). */
+let loopTurn = 0;
+let turnScheduled = false;
+const nextTurn = (): void => {
+  turnScheduled = false;
+  loopTurn++;
+};
+
+/** The current loop turn, making sure it advances before the next poll. */
+function currentTurn(): number {
+  if (!turnScheduled) {
+    turnScheduled = true;
+    setImmediate(nextTurn).unref();
+  }
+  return loopTurn;
+}
+
+interface Tracked {
+  /** Loop turn and raw byte count when bytes last produced something: data, handshake, ticket. */
+  turn: number;
+  raw: number;
+  kind: CloseKind | undefined;
+}
+
+/** The native handles Node keeps on a TLSSocket (not in @types/node). */
+interface StreamHandle {
+  onread?: (this: unknown, buffer?: ArrayBuffer) => unknown;
+  bytesRead?: number;
+  constructor?: { name?: string };
+  _parent?: StreamHandle;
+}
+
+const tracked = new WeakMap<tls.TLSSocket, Tracked>();
+
+/**
+ * Starts watching how `socket` ends. Call it right after tls.connect(), before any byte is read.
+ * Without a TCP handle under the TLS handle (TLS over a JS stream), nothing is tracked and
+ * {@link closeKindOf} answers `unknown`.
+ */
+export function trackCloseKind(socket: tls.TLSSocket): void {
+  const handle = (socket as unknown as { _handle?: StreamHandle })._handle;
+  const parent = handle?._parent;
+  const original = handle?.onread;
+  if (!handle || !original || parent?.constructor?.name !== 'TCP' || typeof parent.bytesRead !== 'number') return;
+  const state: Tracked = { turn: currentTurn(), raw: parent.bytesRead, kind: undefined };
+  const mark = () => {
+    state.turn = currentTurn();
+    state.raw = parent.bytesRead ?? state.raw;
+  };
+  handle.onread = function onread(this: unknown, buffer?: ArrayBuffer) {
+    if (buffer === undefined) {
+      // The end of the stream (or a read error, which ends in 'error' and is not asked about). The
+      // first one counts: the TCP FIN that follows a close_notify may be reported again.
+      state.kind ??= loopTurn === state.turn || (parent.bytesRead ?? 0) > state.raw ? 'close-notify' : 'bare-fin';
+    } else {
+      mark();
+    }
+    // eslint-disable-next-line prefer-rest-params -- Node's onread takes its arguments as given
+    return Reflect.apply(original, this, arguments);
+  };
+  socket.once('secureConnect', mark);
+  socket.on('session', mark);
+  tracked.set(socket, state);
+}
+
+/** How `socket`'s stream ended; see {@link CloseKind}. */
+export function closeKindOf(socket: tls.TLSSocket): CloseKind {
+  return tracked.get(socket)?.kind ?? 'unknown';
+}
