@@ -29,7 +29,7 @@ export const errorCatalog = {
   TUNNEL_TLS_CLIENT_CERT_REJECTED: 'The broker rejected the client certificate; check tlsCertificateFilePath and tlsKeyFilePath and that the broker trusts their CA.',
   TUNNEL_TLS_FAILED: 'The TLS handshake failed; the message says why.',
   TUNNEL_PEER_RESET: 'The connection was reset by the other side.',
-  PROXY_CONNECTION_LOST: 'The connection to the proxy broke (reset) while the local client was still connected: the proxy or the broker stopped or restarted, or the network dropped; check that the proxy is running and its logs, then reconnect.',
+  PROXY_CONNECTION_LOST: 'The connection to the proxy broke (a reset, or a close without a TLS close from the broker) while the local client was still connected: the proxy or the broker stopped or restarted, the proxy closed an idle tunnel, or the network dropped; check that the proxy is running and its logs, then reconnect.',
   TUNNEL_CLOSE_TIMEOUT: 'One side closed and the other stayed silent past the close timeout, so the tunnel closed the connection.',
   TUNNEL_CONNECTION_LIMIT: 'A local listener has as many connections open as it allows, so new ones were closed at once; close idle clients, or find the one that opens connections without end.',
   TUNNEL_FILE_LIMIT: 'The tunnel is close to its limit on open files, so new local connections were closed at once to keep room for the open ones; close idle clients, or raise the limit (ulimit -n) before starting the tunnel.',

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeKindOf, trackCloseKind } from '../../src-main/core/tunnel/closeKind.ts';
+import { closeKindOf, trackCloseKind } from '../../src-main/core/transport/closeKind.ts';
 import { once, withDeadline } from '../fixtures/deadline.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { startPlainTcpServer, startTlsBackend, type PlainTcpServer, type TlsBackend } from '../fixtures/tlsBackend.ts';

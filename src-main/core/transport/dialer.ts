@@ -11,6 +11,7 @@ import { summarizePem } from '../certificates/pemCertificates.ts';
 import type { TlsSummary } from '../../../shared/model/events.ts';
 import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
+import { trackCloseKind } from './closeKind.ts';
 import { TlsSessionCache, type PeerCertificateSummary } from './sessionCache.ts';
 import { classifyDialError, type ClientCertificateName } from './tlsErrors.ts';
 
@@ -101,6 +102,8 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
         checkServerIdentity: (_name, cert) => (config.tls.verifyHostname && !config.tls.allowInsecure ? tls.checkServerIdentity(target.host, cert) : undefined),
       });
       secure.setNoDelay(true);
+      // Before any byte is read: how the broker side ends tells a proxy that died from a TLS close.
+      trackCloseKind(secure);
 
       const fail = (error: unknown) => {
         if (settled) return;

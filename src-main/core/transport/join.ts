@@ -8,7 +8,8 @@
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { AppError, isAppError } from '../../../shared/errors.ts';
-import { classifyQuietClose, clientCertRejected, isClientCertRejection, isRoutineDisconnect, proxyConnectionLost, type ClientCertificateName } from './tlsErrors.ts';
+import { closeKindOf } from './closeKind.ts';
+import { classifyQuietClose, clientCertRejected, isClientCertRejection, isRoutineDisconnect, proxyClosedWithoutTlsClose, proxyConnectionLost, type ClientCertificateName } from './tlsErrors.ts';
 
 /** Rewrites one direction of a stream: feed chunks in, get the bytes to forward out, in order. */
 export interface StreamTransform {
@@ -74,6 +75,8 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
     let remoteClosed = false;
     let closeTimer: NodeJS.Timeout | undefined;
     let failed = false;
+    /** The local client sent its FIN: a proxy closing after that is not a lost connection. */
+    let localEnded = false;
     /** Application bytes received from the broker. */
     let received = 0;
 
@@ -82,11 +85,12 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
       clearTimeout(closeTimer);
       resolve(error ? { error } : {});
     };
-    const fail = (failure: AppError | undefined) => {
+    /** What tells the local client why its connection fails, if anything (see JoinOptions.farewell). */
+    const farewellFor = (failure: AppError | undefined) => (failure && !local.destroyed && !local.writableEnded ? options.farewell?.(failure) : undefined);
+    const fail = (failure: AppError | undefined, goodbye = farewellFor(failure)) => {
       if (failure && !error) error = failure;
       failed = true;
       remote.destroy();
-      const goodbye = failure && !local.destroyed && !local.writableEnded ? options.farewell?.(failure) : undefined;
       if (goodbye) {
         local.write(goodbye);
         closeGracefully(local);
@@ -94,7 +98,7 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
         local.destroy();
       }
     };
-    /** The broker closed without a TLS alert: a rejected client certificate, or a routine close. */
+    /** The broker side closed without a TLS alert: a rejected client certificate, or a routine close. */
     const quietClose = () =>
       classifyQuietClose({ sni: options.sni, clientCertificate: options.clientCertificate, tlsVersion: remote.getProtocol(), bytesSent: counters.bytesUp, bytesReceived: received });
     const armCloseTimer = () => {
@@ -157,9 +161,19 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
       const onEnd = () => {
         if (ended) return;
         ended = true;
-        if (direction === 'down') {
+        if (direction === 'up') localEnded = true;
+        else {
           const rejected = quietClose();
           if (rejected) return fail(rejected);
+          // A FIN without close_notify while the local client is still there: the proxy went away
+          // (or timed the tunnel out), not the broker closing. Reported; the FIN is still passed on
+          // below, after every byte (a Pulsar client whose CONNECT is unanswered gets its ERROR).
+          if (!localEnded && !local.destroyed && closeKindOf(remote) === 'bare-fin') {
+            const lost = proxyClosedWithoutTlsClose({ sni: options.sni });
+            const goodbye = transform?.pending?.() ? undefined : farewellFor(lost);
+            if (goodbye) return fail(lost, goodbye);
+            error ??= lost;
+          }
         }
         armCloseTimer();
         // Half-close: pass the FIN on once every byte before it is out (output held back by the
