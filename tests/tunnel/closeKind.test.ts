@@ -8,7 +8,7 @@ import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeKindOf, trackCloseKind } from '../../src-main/core/transport/closeKind.ts';
+import { closeKindOf, closeNotifyRoom, trackCloseKind } from '../../src-main/core/transport/closeKind.ts';
 import { once, withDeadline } from '../fixtures/deadline.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { startPlainTcpServer, startTlsBackend, type PlainTcpServer, type TlsBackend } from '../fixtures/tlsBackend.ts';
@@ -31,30 +31,41 @@ function commanded(socket: tls.TLSSocket): void {
  * in one piece once the broker closes (its last data and its close_notify then arrive in one read);
  * `cut()` closes every client side with a bare FIN (no close_notify) and drops the broker side.
  */
-async function startRelay(backend: TlsBackend): Promise<PlainTcpServer & { hold(): void; cut(): void }> {
+async function startRelay(backend: TlsBackend): Promise<PlainTcpServer & { hold(): void; cut(): void; cutAfter(bytes: number): void }> {
   const pairs: Array<{ client: net.Socket; upstream: net.Socket }> = [];
   let coalesce = false;
+  /** Broker bytes still to pass on before cutting, once cutAfter() was called. */
+  let budget: number | undefined;
   const server = await startPlainTcpServer((client) => {
     const upstream = net.connect({ host: backend.host, port: backend.port, allowHalfOpen: true });
     upstream.on('error', () => client.destroy());
     client.on('data', (chunk: Buffer) => upstream.write(chunk));
     client.once('end', () => upstream.end());
     const held: Buffer[] = [];
-    upstream.on('data', (chunk: Buffer) => (coalesce ? held.push(chunk) : client.write(chunk)));
+    upstream.on('data', (chunk: Buffer) => {
+      if (coalesce) return void held.push(chunk);
+      if (budget === undefined) return void client.write(chunk);
+      client.write(chunk.subarray(0, budget));
+      budget -= Math.min(budget, chunk.length);
+      if (budget === 0) relay.cut();
+    });
     upstream.once('end', () => client.end(Buffer.concat(held)));
     pairs.push({ client, upstream });
   });
-  return {
+  const relay = {
     ...server,
     hold: () => (coalesce = true),
+    cutAfter: (bytes: number) => (budget = bytes),
     cut() {
-      for (const { client, upstream } of pairs) {
+      budget = undefined;
+      for (const { client, upstream } of pairs.splice(0)) {
         upstream.removeAllListeners('data');
         upstream.destroy();
         client.end();
       }
     },
   };
+  return relay;
 }
 
 /** A client as the dialer makes it: tls.connect over its own TCP socket, tracked from the start. */
@@ -145,6 +156,25 @@ describe.each(['TLSv1.3', 'TLSv1.2'] as const)('%s', (version) => {
     const end = ended(socket);
     relay.cut();
     expect(await end).toBe('bare-fin');
+  });
+
+  it('reads a FIN that cuts a record short, more of it than a close_notify takes, as a bare FIN', async () => {
+    const socket = await connect(relay.port, version);
+    await ask(socket, 'data', payload.length);
+    const end = ended(socket);
+    // The next record (3,000 bytes of data) arrives in part: nothing of it can be decrypted.
+    relay.cutAfter(closeNotifyRoom + 1);
+    socket.write('data');
+    expect(await end).toBe('bare-fin');
+  });
+
+  it('reads a FIN after a fragment no longer than a close_notify as a TLS close (not known to be lost)', async () => {
+    const socket = await connect(relay.port, version);
+    await ask(socket, 'data', payload.length);
+    const end = ended(socket);
+    relay.cutAfter(closeNotifyRoom);
+    socket.write('data');
+    expect(await end).toBe('close-notify');
   });
 
   it('reads a FIN without close_notify after session tickets and no data as a bare FIN', async () => {

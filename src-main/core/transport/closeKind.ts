@@ -8,14 +8,16 @@
  * the alert; a bare FIN ends it from a separate native read of 0 bytes. So, watching the TLS handle's
  * reads with the raw (encrypted) byte count of the TCP handle under it:
  * - the end comes in the same event-loop turn as the last data: the alert came with that data;
- * - the end comes later and raw bytes arrived since the last data (the alert alone, 24 bytes with
- *   TLS 1.3): a TLS close;
- * - the end comes later and no raw byte arrived since the last data: a bare FIN.
+ * - the end comes later and a few raw bytes arrived since the last data (the alert alone: 24 bytes
+ *   with TLS 1.3, at most {@link closeNotifyRoom}): a TLS close;
+ * - the end comes later and no raw byte arrived since the last data: a bare FIN;
+ * - the end comes later and more raw bytes arrived than a close_notify takes, without producing
+ *   data: part of a record cut short by a bare FIN (a record is only decrypted once whole).
  * Session tickets (TLS 1.3 NewSessionTicket after the handshake) are raw bytes without data too, so
  * the count is also taken at each 'session' event and at the end of the handshake.
  * Left ambiguous, and read as a TLS close (never reported as lost without knowing): the last data
  * and a bare FIN read in the same loop turn (a read that exactly fills the buffer, then the FIN),
- * and a FIN after a fragment of a record that produced no data.
+ * and a FIN after a fragment of a record no longer than {@link closeNotifyRoom}.
  *
  * Cost per read: one counter read and one native getter; one closure per connection, and at most
  * one shared setImmediate per event-loop turn.
@@ -45,6 +47,14 @@ function currentTurn(): number {
   }
   return loopTurn;
 }
+
+/**
+ * Raw bytes that may hold a close_notify after the last data: the alert record takes 23 to 85 bytes
+ * with the ciphers Node offers (TLS 1.3 AEAD 24, TLS 1.2 GCM 31, CBC-SHA384 85); room for it behind
+ * another small record (a warning alert, a key update). More bytes than this that produced no data
+ * are a record cut short.
+ */
+export const closeNotifyRoom = 256;
 
 interface Tracked {
   /** Loop turn and raw byte count when bytes last produced something: data, handshake, ticket. */
@@ -82,7 +92,8 @@ export function trackCloseKind(socket: tls.TLSSocket): void {
     if (buffer === undefined) {
       // The end of the stream (or a read error, which ends in 'error' and is not asked about). The
       // first one counts: the TCP FIN that follows a close_notify may be reported again.
-      state.kind ??= loopTurn === state.turn || (parent.bytesRead ?? 0) > state.raw ? 'close-notify' : 'bare-fin';
+      const unexplained = (parent.bytesRead ?? 0) - state.raw;
+      state.kind ??= loopTurn === state.turn || (unexplained > 0 && unexplained <= closeNotifyRoom) ? 'close-notify' : 'bare-fin';
     } else {
       mark();
     }
