@@ -2,8 +2,9 @@
  * A proxy that dies under open connections closes them with a TCP FIN and no TLS close_notify
  * (the kernel closes a killed process's sockets), which Node reports like a clean close. Through a
  * real ATS, SIGKILLed under an idle tunnelled connection and a bulk download: each local client is
- * closed, after every byte that arrived, and each connection.closed carries PROXY_CONNECTION_LOST.
- * A broker that closes on purpose (close_notify) still closes with no error.
+ * closed, after every byte that arrived, and each connection.closed carries PROXY_CONNECTION_LOST;
+ * a Pulsar client whose CONNECT was not answered yet gets an ERROR saying so. A broker that closes
+ * on purpose (close_notify) still closes with no error.
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually, once, withDeadline } from '../fixtures/deadline.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { killGroup } from '../fixtures/processGroups.ts';
+import { PulsarServerError, TestClientConnection } from '../fixtures/pulsarCluster/client.ts';
 import { startAts, type SniRouter } from '../fixtures/sniRouters.ts';
 import { startTlsBackend, type TlsBackend } from '../fixtures/tlsBackend.ts';
 import { connectLocal, openedId, startTestTunnel, testConfig, type TestTunnel } from './harness.ts';
@@ -18,11 +20,12 @@ import { connectLocal, openedId, startTestTunnel, testConfig, type TestTunnel } 
 let pki: TestPki;
 let echo: TlsBackend;
 let bulk: TlsBackend;
+let silent: TlsBackend;
 const routers: SniRouter[] = [];
 const tunnels: TestTunnel[] = [];
 
 beforeAll(async () => {
-  pki = await createTestPki({ serverHosts: ['echo.test', 'bulk.test'] });
+  pki = await createTestPki({ serverHosts: ['echo.test', 'bulk.test', 'silent.test'] });
   // Echoes; on "bye" answers and closes its side itself (a TLS close: close_notify, then FIN).
   echo = await startTlsBackend({
     credential: pki.servers['echo.test']!,
@@ -34,12 +37,14 @@ beforeAll(async () => {
   });
   // A download far longer than the test.
   bulk = await startTlsBackend({ credential: pki.servers['bulk.test']!, behaviour: { source: 2 ** 40 } });
+  // A broker that reads and never answers (a Pulsar CONNECT stays unanswered).
+  silent = await startTlsBackend({ credential: pki.servers['silent.test']!, behaviour: (socket) => socket.resume() });
 });
 
 afterAll(async () => {
   await Promise.all(tunnels.map((tunnel) => tunnel.dispose()));
   await Promise.all(routers.map((router) => router.stop({ graceMs: 0 })));
-  await Promise.all([echo?.stop(), bulk?.stop()]);
+  await Promise.all([echo?.stop(), bulk?.stop(), silent?.stop()]);
   await pki?.cleanup();
 });
 
@@ -49,14 +54,15 @@ async function startRouter(): Promise<SniRouter> {
     routes: [
       { fqdn: 'echo.test', target: echo.address },
       { fqdn: 'bulk.test', target: bulk.address },
+      { fqdn: 'silent.test', target: silent.address },
     ],
   });
   routers.push(router);
   return router;
 }
 
-async function tunnelTo(host: string, ats: SniRouter): Promise<TestTunnel> {
-  const tunnel = await startTestTunnel(testConfig({ serviceHost: host, router: ats, caPem: pki.ca.certPem }));
+async function tunnelTo(host: string, ats: SniRouter, pulsarProtocol: 'raw' | 'inspect' = 'raw'): Promise<TestTunnel> {
+  const tunnel = await startTestTunnel(testConfig({ serviceHost: host, router: ats, caPem: pki.ca.certPem, overrides: { pulsarProtocol } }));
   tunnels.push(tunnel);
   return tunnel;
 }
@@ -116,4 +122,26 @@ it("closes a broker's own TLS close (close_notify) with no error", async () => {
   const closed = await tunnel.closed(await openedId(tunnel, 1), 5_000);
   expect(closed.error).toBeUndefined();
   expect(closed.bytesDown).toBe(7);
+});
+
+it('tells a Pulsar client whose CONNECT is unanswered with an ERROR when the proxy is killed', async () => {
+  const ats = await startRouter();
+  const tunnel = await tunnelTo('silent.test', ats, 'inspect');
+  const client = await TestClientConnection.open({ host: tunnel.host, port: tunnel.port });
+  try {
+    const refusal = client.connect().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await tunnel.waitForEvent((event) => event.event === 'connection.secured');
+    await eventually(() => silent.accepted.at(-1)?.bytesIn || undefined, { timeoutMs: 5_000, what: 'the CONNECT to reach the broker' });
+    killGroup(ats.pid, 'SIGKILL');
+    const error = await withDeadline(refusal, 5_000, 'the answer to CONNECT');
+    expect(error).toBeInstanceOf(PulsarServerError);
+    expect((error as PulsarServerError).message).toMatch(/pulsar-tunnel PROXY_CONNECTION_LOST: .*without a TLS close/);
+    const closed = await tunnel.closed(await openedId(tunnel, 1), 5_000);
+    expect(closed.error?.code).toBe('PROXY_CONNECTION_LOST');
+  } finally {
+    client.destroy();
+  }
 });
