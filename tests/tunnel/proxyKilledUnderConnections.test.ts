@@ -49,8 +49,9 @@ afterAll(async () => {
 });
 
 /** An ATS of its own for each test (the first one kills it). */
-async function startRouter(): Promise<SniRouter> {
+async function startRouter(idleTimeoutSeconds?: number): Promise<SniRouter> {
   const router = await startAts({
+    idleTimeoutSeconds,
     routes: [
       { fqdn: 'echo.test', target: echo.address },
       { fqdn: 'bulk.test', target: bulk.address },
@@ -144,4 +145,16 @@ it('tells a Pulsar client whose CONNECT is unanswered with an ERROR when the pro
   } finally {
     client.destroy();
   }
+});
+
+it('closes with PROXY_CONNECTION_LOST, naming the idle timeout, a connection the proxy timed out', async () => {
+  const tunnel = await tunnelTo('echo.test', await startRouter(1));
+  const client = await connectLocal(tunnel.host, tunnel.port);
+  const watched = watch(client);
+  client.write('ping');
+  await eventually(() => watched.received() === 4 || undefined, { timeoutMs: 5_000, what: 'the echo of ping' });
+  await withDeadline(watched.ended, 10_000, "ATS's idle timeout to close the connection");
+  const closed = await tunnel.closed(await openedId(tunnel, 1), 5_000);
+  expect(closed.error?.code).toBe('PROXY_CONNECTION_LOST');
+  expect(closed.error?.message).toMatch(/idle/);
 });
