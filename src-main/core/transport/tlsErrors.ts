@@ -208,12 +208,13 @@ export function proxyConnectionLost(error: unknown, context: { sni: string | und
  * closeKind.ts) while the local client was still connected. A broker that closes on purpose ends
  * TLS with close_notify first; a bare FIN comes from the proxy: it stopped or restarted (the kernel
  * closes a killed process's sockets with a FIN), or it closed a tunnel it found idle (ATS:
- * proxy.config.http.transaction_no_activity_timeout_in, 30 s by default).
+ * proxy.config.http.transaction_no_activity_timeout_in, 30 s by default), or from a broker that
+ * dropped the connection without closing TLS.
  */
 export function proxyClosedWithoutTlsClose(context: { sni: string | undefined }): AppError {
   return new AppError(
     'PROXY_CONNECTION_LOST',
-    `The proxy closed the connection for ${names(context)} without a TLS close from the broker while the local client was still connected: the proxy stopped or restarted, or closed a tunnel it found idle (for ATS, proxy.config.http.transaction_no_activity_timeout_in, 30 s by default); check that the proxy is running and its logs, raise its idle timeout if connections sit idle, then reconnect the client.`,
+    `The proxy closed the connection for ${names(context)} without a TLS close from the broker while the local client was still connected: the proxy stopped or restarted, closed a tunnel it found idle (for ATS, proxy.config.http.transaction_no_activity_timeout_in, 30 s by default), or the broker dropped the connection without closing TLS; check that the proxy is running and its logs, raise its idle timeout if connections sit idle, then reconnect the client.`,
   );
 }
 
