@@ -127,7 +127,8 @@ async function startWeb({ reason, asked }) {
     }
   });
   try {
-    await serveUi({ port: Number.isInteger(port) ? port : 0, open: !noOpen, until });
+    // The engine is forked from the CLI's entry: forking this script would start another web UI.
+    await serveUi({ port: Number.isInteger(port) ? port : 0, open: !noOpen, until, engineEntry: join(root, 'bin', 'pulsar-tunnel.mjs') });
     process.exit(0);
   } catch (error) {
     console.error(`pulsar-tunnel: ${error?.code ? `${error.code}: ` : ''}${error?.message ?? String(error)}`);
