@@ -13,6 +13,7 @@ export const errorCatalog = {
   PROFILE_STORE_CORRUPT: 'A stored profile file was damaged; it was moved aside (the message says where) and the other profiles still load.',
   PROFILE_STORE_BUSY: 'Another pulsar-tunnel process kept the profile store locked too long; try again, or remove a stale lock file the message names.',
   PROFILE_SECRET_UNAVAILABLE: 'A credential the profile refers to cannot be read; check the file or environment variable it names.',
+  PROFILE_SECRETS_NOT_CONFIRMED: 'The profile file names secrets to read from this computer (an environment variable, or a file outside its folder) and send to its server; check the list, and only if you trust the file run again with --read-secrets.',
   TUNNEL_LISTEN_IN_USE: 'The local port is already in use; stop the program holding it or choose another listen port.',
   TUNNEL_LISTEN_FAILED: 'The local listener could not be opened; check listen.host and listen.port.',
   PROXY_DNS_FAILED: 'The proxy host name does not resolve; check proxyServiceUrl and your DNS or VPN.',

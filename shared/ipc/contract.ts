@@ -66,6 +66,8 @@ export interface SecretSource {
   outsideFolder?: boolean;
   /** The key of the imported file that names it, e.g. `authParams (line 4)`. */
   field: string;
+  /** Where the credential would be sent: the broker, the proxy and the SNI (see credentialDestination). */
+  sentTo?: string;
 }
 
 export interface ImportResult {

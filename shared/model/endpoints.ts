@@ -26,3 +26,12 @@ export interface BrokerPort {
   /** Local address, host:port. */
   local: string;
 }
+
+/**
+ * Where a profile's credential goes, in words, for the notice before a secret is read from this
+ * computer: the broker (its host is the SNI) and the proxy the TLS connection passes through.
+ */
+export function credentialDestination(service: HostPort, proxy?: HostPort): string {
+  const broker = `pulsar+ssl://${formatHostPort(service)}`;
+  return proxy === undefined ? `${broker} (straight, no proxy)` : `${broker} through the proxy ${formatHostPort(proxy)} (SNI ${service.host})`;
+}

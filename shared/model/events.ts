@@ -147,6 +147,23 @@ export interface WarningEvent {
 }
 
 /**
+ * A secret the profile FILE names is about to be read from this computer (`run` of a file), emitted
+ * before the tunnel starts, once per secret: what, from where, and where the credential goes.
+ */
+export interface SecretReadEvent {
+  event: 'secret.read';
+  secret: 'token' | 'clientKey';
+  from: 'env' | 'file';
+  /** The environment variable's name, or the file's real path. */
+  name: string;
+  /** The profile key that names it, e.g. `authParams`. */
+  field: string;
+  /** The broker, the proxy and the SNI the credential goes to. */
+  sentTo: string;
+  message: string;
+}
+
+/**
  * A listener reached its cap on open connections (`limit`): since the last report, `evicted` idle
  * connections were closed to make room for newer ones and `refused` newcomers were closed as they
  * were accepted (reports come at most once a second per listener).
@@ -171,6 +188,7 @@ export interface ListenerFullEvent {
 export type TunnelEvent =
   | ReadyEvent
   | WarningEvent
+  | SecretReadEvent
   | ConnectionOpenedEvent
   | ConnectionSecuredEvent
   | ConnectionProgressEvent
@@ -187,6 +205,7 @@ export type TunnelEvent =
 export const tunnelEventKinds = [
   'ready',
   'warning',
+  'secret.read',
   'connection.opened',
   'connection.secured',
   'connection.progress',

@@ -43,7 +43,8 @@ function describeEvent(event: TunnelEvent): string | undefined {
     case 'connection.progress':
       return undefined;
     case 'warning':
-      // `run` writes risky settings to stderr itself; stdout keeps the connection log.
+    case 'secret.read':
+      // `run` writes risky settings and secret reads to stderr itself; stdout keeps the connection log.
       return undefined;
     case 'pulsar.connect':
       return `${time} #${event.id} CONNECT from ${event.clientVersion} (protocol ${event.protocolVersion}), auth ${event.authMethod}${event.authInjected ? ' (added by the tunnel)' : ''}, broker ${event.broker}`;

@@ -53,7 +53,7 @@ describe('profiles import of secrets the file names on this computer', () => {
     const envResult = await cli(['profiles', 'import', fromEnv]);
     expect(envResult.code).toBe(2);
     expect(envResult.stderr).toContain('IMPORT_SECRETS_NOT_CONFIRMED');
-    expect(envResult.stderr).toContain('token from environment variable MY_CLOUD_SECRET (named by authParams (line 3))');
+    expect(envResult.stderr).toContain('token from environment variable MY_CLOUD_SECRET (named by authParams (line 3)), to be sent to pulsar+ssl://their.example:6651 (straight, no proxy)');
     expect(envResult.stderr).toContain('--read-secrets');
     const fileResult = await cli(['profiles', 'import', fromFile, '--json']);
     expect(fileResult.code).toBe(2);

@@ -1,6 +1,6 @@
 /**
  * `--log-format text` gives every event kind its own readable line (only progress ticks print
- * nothing, and warnings, which `run` writes to stderr instead). Driven from the list of kinds in shared/model/events.ts: a kind added there without a
+ * nothing, and warnings and secret reads, which `run` writes to stderr instead). Driven from the list of kinds in shared/model/events.ts: a kind added there without a
  * sample and an expected line here fails this test.
  */
 import { describe, expect, it } from 'vitest';
@@ -24,6 +24,7 @@ const expected: { [K in TunnelEventKind]: Array<{ event: Extract<TunnelEvent, { 
   ],
   'connection.progress': [{ event: { event: 'connection.progress', id: 1, bytesUp: 1, bytesDown: 1 }, line: undefined }],
   warning: [{ event: { event: 'warning', code: 'TLS_INSECURE_CONNECTION', field: 'tlsAllowInsecureConnection', message: 'any certificate' }, line: undefined }],
+  'secret.read': [{ event: { event: 'secret.read', secret: 'token', from: 'env', name: 'MY_TOKEN', field: 'authParams', sentTo: 'pulsar+ssl://b1.test:6651', message: 'reading the token' }, line: undefined }],
   'connection.closed': [
     { event: { event: 'connection.closed', id: 1, bytesUp: 2048, bytesDown: 10, durationMs: 5, error: { code: 'PROXY_NO_ROUTE', message: 'no route' } }, line: /#1 failed after 5 ms: PROXY_NO_ROUTE: no route$/ },
     { event: { event: 'connection.closed', id: 3, bytesUp: 2048, bytesDown: 3 * 1024 * 1024, durationMs: 40, tls }, line: /#3 closed after 40 ms, 2\.0 KiB up, 3\.0 MiB down$/ },

@@ -17,6 +17,7 @@ interface DoctorCliOptions {
   idleCheck?: boolean;
   json?: boolean;
   proxyConfig?: boolean;
+  readSecrets?: boolean;
 }
 
 const marks: Record<DoctorStep['status'], string> = { ok: '✓', failed: '✗', warning: '!', skipped: '-' };
@@ -59,6 +60,7 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
     .option('--topic <topic>', 'also look up this topic and connect to the broker that serves it')
     .option('--idle-check', 'also measure the proxy\'s idle timeout (holds an idle connection up to 40 s)')
     .option('--json', 'print one JSON document (the report) instead of text')
+    .option('--read-secrets', 'let a profile file read the secrets it names in environment variables or in files outside its folder (each read is announced on stderr); without it such a file is refused with the list')
     .option('--proxy-config', 'also print the ATS, haproxy and nginx configuration and the pulsar-admin command this profile needs')
     .action(async (file: string | undefined, options: DoctorCliOptions) => {
       if (file && options.profile) throw new CliExit(2, 'Give either a profile file or --profile NAME, not both.');
@@ -74,7 +76,10 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
 
       let config: TunnelConfig;
       try {
-        config = file ? await loadProfileFile(file) : await context.storedProfileConfig(options.profile as string);
+        // Each secret the file makes us read from this computer is announced on stderr first (stdout
+        // may be the JSON report).
+        const onSecretRead = ({ message }: { message: string }) => void process.stderr.write(`warning: ${printable(message)}\n`);
+        config = file ? await loadProfileFile(file, { readSecrets: options.readSecrets === true, onSecretRead }) : await context.storedProfileConfig(options.profile as string);
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         const report = profileFailureReport(options.profile ?? file ?? '', error);

@@ -93,7 +93,7 @@ interface ImportOptions {
 function secretSourceLine(source: SecretSource): string {
   const what = source.secret === 'token' ? 'token' : 'client private key';
   const file = source.linkedFrom === undefined ? source.name : `${source.linkedFrom} → ${source.name}${source.outsideFolder ? " (a link out of the file's folder)" : ''}`;
-  return `${what} from ${source.from === 'env' ? `environment variable ${source.name}` : `file ${file}`} (named by ${source.field})`;
+  return `${what} from ${source.from === 'env' ? `environment variable ${source.name}` : `file ${file}`} (named by ${source.field})${source.sentTo === undefined ? '' : `, to be sent to ${source.sentTo}`}`;
 }
 
 function json(io: ProfilesIo, value: unknown): void {

@@ -18,6 +18,7 @@ interface RunOptions {
   port?: number;
   webPort?: number;
   logFormat: LogFormat;
+  readSecrets?: boolean;
 }
 
 /** The profile's listen ports, replaced by --port / --web-port for this run only. */
@@ -31,10 +32,23 @@ function withPorts(config: TunnelConfig, options: RunOptions): TunnelConfig {
   };
 }
 
-/** Resolves what to run: a profile file, or a stored profile by name. */
-async function resolveConfig(file: string | undefined, options: RunOptions, context: CliContext): Promise<TunnelConfig> {
+/**
+ * Resolves what to run: a profile file, or a stored profile by name. Each secret a profile file
+ * makes us read from this computer is announced first (stderr and a `secret.read` event); one that
+ * needs consent without --read-secrets fails the load (PROFILE_SECRETS_NOT_CONFIRMED).
+ */
+async function resolveConfig(file: string | undefined, options: RunOptions, context: CliContext, print: (event: TunnelEvent) => void): Promise<TunnelConfig> {
   if (file && options.profile) throw new CliExit(2, 'Give either a profile file or --profile NAME, not both.');
-  if (file) return (await import('../../core/profiles/profileFileLoader.ts')).loadProfileFile(file);
+  if (file) {
+    const { loadProfileFile } = await import('../../core/profiles/profileFileLoader.ts');
+    return loadProfileFile(file, {
+      readSecrets: options.readSecrets === true,
+      onSecretRead: ({ source, message }) => {
+        process.stderr.write(`warning: ${printable(message)}\n`);
+        print({ event: 'secret.read', secret: source.secret, from: source.from, name: source.name, field: source.field, sentTo: source.sentTo, message });
+      },
+    });
+  }
   if (options.profile) return context.storedProfileConfig(options.profile);
   throw new CliExit(2, 'Name a profile file (pulsar-tunnel run profile.json) or a stored profile (--profile NAME).');
 }
@@ -57,6 +71,7 @@ export function registerRunCommand(program: Command, context: CliContext): void 
     .option('--profile <name>', 'a profile from the profile store')
     .option('--port <port>', 'the local Pulsar port for this run, instead of the profile\'s listen.port (0 picks a free port)', listenPortOption)
     .option('--web-port <port>', 'the local web port for this run, instead of the profile\'s listen.webPort', listenPortOption)
+    .option('--read-secrets', 'let a profile file read the secrets it names in environment variables or in files outside its folder (each read is announced); without it such a file is refused with the list')
     .addOption(new Option('--log-format <format>', 'connection log format on stdout').choices(['json', 'text']).default('text'))
     .action(async (file: string | undefined, options: RunOptions) => {
       // Listen for SIGINT/SIGTERM before anything starts: a signal sent as soon as `ready` is read
@@ -66,7 +81,7 @@ export function registerRunCommand(program: Command, context: CliContext): void 
       let config: TunnelConfig;
       let tunnel: RunningTunnel;
       try {
-        config = withPorts(await resolveConfig(file, options, context), options);
+        config = withPorts(await resolveConfig(file, options, context, print), options);
         await warnRisks(config, print);
         // The engine is loaded when a tunnel starts, not at every start of the CLI (`--help`).
         const [{ Tunnel }, { recordingStarter, RunningTunnels }, { defaultDataDir }] = await Promise.all([

@@ -11,6 +11,9 @@ import { authPlugins, describeIssues, parseServiceUrl, profileFileSchema, type H
 import type { AuthConfig, TunnelConfig } from '../config/tunnelConfig.ts';
 import { readFileBounded } from './boundedRead.ts';
 import { readCertificateFile, readFailure, readReferencedFile, readToken, tokenSpec, type ReferenceContext } from './references.ts';
+import { checkSecretReads, type ProfileFileOptions } from './profileFileSecrets.ts';
+
+export type { ProfileFileOptions, SecretReadNotice } from './profileFileSecrets.ts';
 
 /** Defaults the engine applies where a profile is silent. */
 export const profileDefaults = {
@@ -38,8 +41,8 @@ function runContext(baseDir: string): ReferenceContext {
  * @throws AppError PROFILE_SECRET_UNAVAILABLE naming the variable or file when it cannot be read now,
  *   PROFILE_INVALID when `authParams` names no token.
  */
-export async function resolveTokenSource(authParams: string, baseDir: string): Promise<() => Promise<string>> {
-  const context = runContext(baseDir);
+export async function resolveTokenSource(authParams: string, baseDir: string, env?: NodeJS.ProcessEnv): Promise<() => Promise<string>> {
+  const context = { ...runContext(baseDir), env };
   const spec = tokenSpec(authParams, context, 'authParams');
   let last = await readToken(spec, context, 'authParams');
   if (spec.kind !== 'file') return async () => last;
@@ -56,14 +59,19 @@ export async function resolveTokenSource(authParams: string, baseDir: string): P
 /**
  * Validates a parsed profile object and turns it into a TunnelConfig.
  * @param baseDir folder that relative paths resolve against
- * @throws AppError PROFILE_INVALID (names the field), PROFILE_SECRET_UNAVAILABLE
+ * @param options the consent to read secrets from this computer and who hears of each read (see profileFileSecrets.ts)
+ * @throws AppError PROFILE_INVALID (names the field), PROFILE_SECRET_UNAVAILABLE, PROFILE_SECRETS_NOT_CONFIRMED
  */
-export async function profileToConfig(raw: unknown, baseDir: string): Promise<TunnelConfig> {
+export async function profileToConfig(raw: unknown, baseDir: string, options: ProfileFileOptions = {}): Promise<TunnelConfig> {
   const result = profileFileSchema.safeParse(raw);
   if (!result.success) {
     throw new AppError('PROFILE_INVALID', `The profile is not valid:\n  ${describeIssues(result.error.issues, raw).join('\n  ')}`);
   }
   const profile: ProfileFile = result.data;
+  const service = hostPort(profile.serviceUrl, ['pulsar+ssl:']);
+  const proxy = profile.proxyServiceUrl ? hostPort(profile.proxyServiceUrl, ['pulsar+ssl:']) : undefined;
+  // Before any secret is read: refused without consent, or announced with where it goes.
+  await checkSecretReads(profile, baseDir, { service, proxy }, options);
   const context: ReferenceContext = { ...runContext(baseDir), unreadableCode: 'PROFILE_INVALID' };
   const readCertificates = async (field: 'tlsTrustCertsFilePath' | 'tlsCertificateFilePath') => {
     const value = profile[field];
@@ -76,12 +84,12 @@ export async function profileToConfig(raw: unknown, baseDir: string): Promise<Tu
     keyFile ? readReferencedFile(keyFile, context, 'tlsKeyFilePath') : undefined,
   ]);
   let auth: AuthConfig = { kind: 'none' };
-  if (profile.authPlugin === authPlugins.token) auth = { kind: 'token', getToken: await resolveTokenSource(profile.authParams ?? '', baseDir) };
+  if (profile.authPlugin === authPlugins.token) auth = { kind: 'token', getToken: await resolveTokenSource(profile.authParams ?? '', baseDir, options.env) };
   else if (profile.authPlugin === authPlugins.tls) auth = { kind: 'tls' };
   return {
     name: profile.name,
-    service: hostPort(profile.serviceUrl, ['pulsar+ssl:']),
-    proxy: profile.proxyServiceUrl ? hostPort(profile.proxyServiceUrl, ['pulsar+ssl:']) : undefined,
+    service,
+    proxy,
     web: profile.webServiceUrl ? hostPort(profile.webServiceUrl, ['https:']) : undefined,
     listen: {
       host: profile.listen?.host ?? profileDefaults.listenHost,
@@ -104,9 +112,9 @@ export async function profileToConfig(raw: unknown, baseDir: string): Promise<Tu
 
 /**
  * Reads and resolves a profile file.
- * @throws AppError PROFILE_UNREADABLE, PROFILE_INVALID, PROFILE_SECRET_UNAVAILABLE
+ * @throws AppError PROFILE_UNREADABLE, PROFILE_INVALID, PROFILE_SECRET_UNAVAILABLE, PROFILE_SECRETS_NOT_CONFIRMED
  */
-export async function loadProfileFile(file: string): Promise<TunnelConfig> {
+export async function loadProfileFile(file: string, options: ProfileFileOptions = {}): Promise<TunnelConfig> {
   const absolute = path.resolve(file);
   const shown = printable(absolute);
   let text: string;
@@ -125,5 +133,5 @@ export async function loadProfileFile(file: string): Promise<TunnelConfig> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new AppError('PROFILE_INVALID', `The profile ${shown} must be one JSON object.`);
   }
-  return profileToConfig(raw, path.dirname(absolute));
+  return profileToConfig(raw, path.dirname(absolute), options);
 }

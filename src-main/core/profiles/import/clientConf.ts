@@ -9,7 +9,7 @@ import { authPlugins } from '../../../../shared/model/profile.ts';
 import type { StoredProfileInput } from '../../../../shared/model/storedProfile.ts';
 import type { ProfileWithSecrets, Secrets } from '../store.ts';
 import { parseProperties } from './properties.ts';
-import { readImportCertificates, readImportKey, tlsFilesFromAuthParams, tokenFromAuthParams, type ImportContext } from './sources.ts';
+import { importDestination, readImportCertificates, readImportKey, tlsFilesFromAuthParams, tokenFromAuthParams, type ImportContext } from './sources.ts';
 
 /** What an importer returns: the profiles and what the user should know. */
 export interface ParsedImport {
@@ -93,7 +93,8 @@ export function nameFromFileName(fileName: string): string {
  * @throws AppError IMPORT_INVALID naming the key (and line) for every kind of bad input:
  *   a non-TLS broker URL, an unsupported auth plugin, key-store settings, unreadable files, unknown keys.
  */
-export async function parseClientConf(text: string, context: ImportContext, name?: string): Promise<ParsedImport> {
+export async function parseClientConf(text: string, fileContext: ImportContext, name?: string): Promise<ParsedImport> {
+  let context = fileContext;
   const properties = parseProperties(text);
   if (properties.length === 0) throw new AppError('IMPORT_INVALID', `${context.fileName}: no properties found; a client.conf has lines like brokerServiceUrl=pulsar+ssl://host:6651`);
   const values = new Map(properties.map((property) => [property.key, property]));
@@ -133,6 +134,7 @@ export async function parseClientConf(text: string, context: ImportContext, name
   }
   const proxy = get('proxyServiceUrl');
   if (proxy !== undefined) profile.proxyServiceUrl = proxy;
+  context = { ...context, sentTo: importDestination(serviceUrl, proxy) };
   const proxyProtocol = get('proxyProtocol');
   if (proxyProtocol !== undefined) {
     if (proxyProtocol !== 'SNI') throw new AppError('IMPORT_INVALID', `${at('proxyProtocol')}: only SNI is supported, not "${printable(proxyProtocol)}"`);

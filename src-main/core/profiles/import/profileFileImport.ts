@@ -7,17 +7,19 @@ import { authPlugins, describeIssues, profileFileSchema } from '../../../../shar
 import type { StoredProfileInput } from '../../../../shared/model/storedProfile.ts';
 import type { Secrets } from '../store.ts';
 import type { ParsedImport } from './clientConf.ts';
-import { readImportCertificates, readImportKey, tokenFromAuthParams, tokenOrigin, type ImportContext } from './sources.ts';
+import { importDestination, readImportCertificates, readImportKey, tokenFromAuthParams, tokenOrigin, type ImportContext } from './sources.ts';
 
 /**
  * Reads a profile file object into a stored profile and its secrets.
  * @param name overrides the file's `name`.
  * @throws AppError IMPORT_INVALID naming the field (schema problems, unreadable files, unset variables).
  */
-export async function parseProfileFile(data: Record<string, unknown>, context: ImportContext, name?: string): Promise<ParsedImport> {
+export async function parseProfileFile(data: Record<string, unknown>, fileContext: ImportContext, name?: string): Promise<ParsedImport> {
+  let context = fileContext;
   const result = profileFileSchema.safeParse(name === undefined ? data : { ...data, name });
   if (!result.success) throw new AppError('IMPORT_INVALID', `${context.fileName}: ${describeIssues(result.error.issues, name === undefined ? data : { ...data, name }).join('; ')}`);
   const file = result.data;
+  context = { ...context, sentTo: importDestination(file.serviceUrl, file.proxyServiceUrl) };
   const warnings: string[] = [];
   const secrets: Secrets = {};
   const profile: StoredProfileInput = {

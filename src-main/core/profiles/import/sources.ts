@@ -7,6 +7,8 @@ import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../../shared/errors.ts';
 import type { SecretSource } from '../../../../shared/ipc/contract.ts';
+import { credentialDestination } from '../../../../shared/model/endpoints.ts';
+import { parseServiceUrl } from '../../../../shared/model/profile.ts';
 import { droppedBlocksWarning, readCertificateFile, readReferencedFile, readToken, resolveReferencedPath, tokenFilePath, tokenSpec, type ReferenceContext } from '../references.ts';
 
 /**
@@ -31,6 +33,19 @@ export interface ImportContext {
   secretReads?: SecretReads;
   /** Where readers add warnings about what they read (e.g. a private key left out of a certificate file). */
   warnings?: string[];
+  /** Where the profile being read sends its credential (see {@link importDestination}), for the consent list. */
+  sentTo?: string;
+}
+
+/**
+ * Where an imported profile would send its credential, from its URLs as the file gives them (a URL
+ * that does not parse is quoted as it is: the import refuses it anyway).
+ */
+export function importDestination(serviceUrl: string, proxyServiceUrl?: string): string {
+  const service = parseServiceUrl(serviceUrl, ['pulsar+ssl:']);
+  const proxy = proxyServiceUrl === undefined ? undefined : parseServiceUrl(proxyServiceUrl, ['pulsar+ssl:']);
+  if (typeof service === 'string' || typeof proxy === 'string') return printable(proxyServiceUrl === undefined ? serviceUrl : `${serviceUrl} through the proxy ${proxyServiceUrl}`);
+  return credentialDestination(service, proxy);
 }
 
 /** A placeholder kept instead of a secret the user has not allowed the import to read; never stored. */
@@ -61,7 +76,8 @@ export function readImportFile(value: string, context: ImportContext, field: str
 async function mayRead(context: ImportContext, source: SecretSource): Promise<boolean> {
   const reads = context.secretReads;
   if (reads === undefined) return true;
-  reads.sources.push(source.from === 'file' ? await followLinks(source, context.baseDir) : source);
+  const recorded = source.from === 'file' ? await followLinks(source, context.baseDir) : source;
+  reads.sources.push(context.sentTo === undefined ? recorded : { ...recorded, sentTo: context.sentTo });
   return reads.allowed;
 }
 

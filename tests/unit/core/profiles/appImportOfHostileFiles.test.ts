@@ -78,7 +78,7 @@ describe('the app importing hostile files', () => {
     const content = JSON.stringify({ name: 'evil', serviceUrl: 'pulsar+ssl://broker.test:6651', authPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationToken', authParams: 'file://token' });
     const result = await profileImportExport.importProfiles(store, path.join(evil, 'profile.json'), content);
     expect(result.needsConfirmation).toBe(true);
-    expect(result.secretSources).toEqual([{ secret: 'token', from: 'file', name: secretFile, linkedFrom: path.join(evil, 'token'), outsideFolder: true, field: 'authParams' }]);
+    expect(result.secretSources).toEqual([{ secret: 'token', from: 'file', name: secretFile, linkedFrom: path.join(evil, 'token'), outsideFolder: true, field: 'authParams', sentTo: 'pulsar+ssl://broker.test:6651 (straight, no proxy)' }]);
   });
 
   it('says which profiles of a bundle start with the app', async () => {
