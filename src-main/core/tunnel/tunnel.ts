@@ -8,6 +8,7 @@
 import type net from 'node:net';
 import { AppError } from '../../../shared/errors.ts';
 import type { BrokerPort, DialTarget } from '../../../shared/model/endpoints.ts';
+import { capEventStrings } from '../../../shared/model/eventBounds.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import { isLoopbackHost } from '../../../shared/model/profile.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
@@ -184,9 +185,10 @@ export class Tunnel {
     }
   }
 
+  /** The one exit of every event: strings a client or the cluster chose are capped here (shared/model/eventBounds.ts). */
   #emit(event: TunnelEvent): void {
     try {
-      this.#options.onEvent(event);
+      this.#options.onEvent(capEventStrings(event));
     } catch {
       // A faulty subscriber must not break the tunnel; the shells own their own error reporting.
     }
