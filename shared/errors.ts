@@ -33,7 +33,7 @@ export const errorCatalog = {
   PROXY_CONNECTION_LOST: 'The connection to the proxy broke (a reset, or a close without a TLS close from the broker) while the local client was still connected: the proxy or the broker stopped or restarted, the proxy closed an idle tunnel, or the network dropped; check that the proxy is running and its logs, then reconnect.',
   TUNNEL_CLOSE_TIMEOUT: 'One side closed and the other stayed silent past the close timeout, so the tunnel closed the connection.',
   TUNNEL_CONNECTION_LIMIT: 'A local listener has as many connections open as it allows, so new ones were closed at once; close idle clients, or find the one that opens connections without end.',
-  TUNNEL_FILE_LIMIT: 'The tunnel is close to its limit on open files, so new local connections were closed at once to keep room for the open ones; close idle clients, or raise the limit (ulimit -n) before starting the tunnel.',
+  TUNNEL_FILE_LIMIT: 'The tunnel is close to its limit on open files, so idle local connections were closed to make room for newer ones (or, when every open one was in use, new ones were closed at once); close idle clients, or raise the limit (ulimit -n) before starting the tunnel.',
   TUNNEL_BROKER_LIMIT: 'Lookup answers named more brokers than the 256 one tunnel opens local ports for, so the lookup was answered Failed; a cluster that big needs a second tunnel, or restart this one.',
   TUNNEL_INTERNAL: 'An unexpected error occurred in the tunnel; please report it with the log.',
   PULSAR_FRAME_TOO_LARGE: 'A Pulsar frame was larger than the negotiated maximum; the connection was closed.',

@@ -8,8 +8,10 @@
  * descriptor, accepts and closes every pending connection, and tells Node nothing (its "EMFILE
  * trick", uv__emfile_trick in src/unix/stream.c), so net.Server emits no error and clients are
  * dropped without a word in the log. Counting our own descriptors before the limit is reached lets
- * the tunnel refuse the newest connection itself, say so (`listener.error` TUNNEL_FILE_LIMIT), and
- * keep room for the connections it serves.
+ * the tunnel act itself, say so (`listener.error` TUNNEL_FILE_LIMIT), and keep room for the
+ * connections it serves: as at the connection cap, the oldest connection that has not shown it is a
+ * real client is closed to make room for the newcomer (so idle sockets that reconnect cannot lock
+ * real clients out), and the newcomer is closed only when every open one has proven itself.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -130,6 +132,8 @@ export class ListenerGuard {
   /** Each capped listener's connections, by its address. */
   readonly #pools = new Map<string, Pool>();
   readonly #poolOf = new WeakMap<net.Socket, Pool>();
+  /** Every watched listener's unproven connections, oldest first (the file limit is one for all listeners). */
+  readonly #unproven = new Map<net.Socket, ListenerKind>();
 
   readonly #countOpenFiles: () => number | undefined;
 
@@ -165,6 +169,7 @@ export class ListenerGuard {
    */
   proven(socket: net.Socket): void {
     this.#poolOf.get(socket)?.unproven.delete(socket);
+    this.#unproven.delete(socket);
   }
 
   /**
@@ -183,19 +188,40 @@ export class ListenerGuard {
         this.#reportFull(pool, false);
         return false;
       }
-      pool.unproven.delete(oldest.value);
-      pool.open.delete(oldest.value);
-      oldest.value.destroy();
+      this.#evict(oldest.value);
       this.#reportFull(pool, true);
     }
     pool.open.add(socket);
     pool.unproven.add(socket);
+    this.#unproven.set(socket, pool.listener);
     this.#poolOf.set(socket, pool);
     socket.once('close', () => {
       pool.open.delete(socket);
       pool.unproven.delete(socket);
+      this.#unproven.delete(socket);
     });
     return true;
+  }
+
+  /** Closes an unproven connection to make room, forgetting it at once (its descriptor is closed now). */
+  #evict(socket: net.Socket): void {
+    const pool = this.#poolOf.get(socket);
+    pool?.unproven.delete(socket);
+    pool?.open.delete(socket);
+    this.#unproven.delete(socket);
+    socket.destroy();
+  }
+
+  /**
+   * At the file limit, the oldest unproven connection a newcomer on `listener` may take the place
+   * of: any listener's for a Pulsar newcomer; only the web listener's for a web newcomer (the web
+   * listener gives way first, it must not take the Pulsar listeners' room).
+   */
+  #oldestUnproven(listener: ListenerKind): net.Socket | undefined {
+    for (const [socket, kind] of this.#unproven) {
+      if (listener !== 'http' || kind === 'http') return socket;
+    }
+    return undefined;
   }
 
   #reportFull(pool: Pool, evicted: boolean): void {
@@ -248,23 +274,42 @@ export class ListenerGuard {
       // Reading /proc is cheap; elsewhere the limit costs a shell, so it is read once.
       if (this.#limits.fileLimit === undefined && process.platform === 'linux') this.#fileLimit = readFileLimit() ?? this.#fileLimit;
     }
-    const limit = this.#fileLimit;
-    if (this.#estimate < this.#threshold(listener)) {
+    const idle = this.#estimate < this.#threshold(listener) ? undefined : this.#oldestUnproven(listener);
+    if (this.#estimate < this.#threshold(listener) || idle !== undefined) {
+      if (idle !== undefined) {
+        // Its own descriptor comes back now (one more if it had dialed: the next count sees it).
+        this.#evict(idle);
+        this.#estimate -= 1;
+        this.#reportFiles(listener, address, true);
+      }
       if (this.#withinCap(socket, address)) return true;
       this.#estimate -= 2;
       return false;
     }
     socket.destroy();
     this.#estimate -= 2;
-    this.#refused(`files ${address}`, (count) => ({
-      event: 'listener.error',
-      listener,
-      error: new AppError(
-        'TUNNEL_FILE_LIMIT',
-        `The tunnel has about ${this.#estimate} of its ${limit} open files in use; ${count} new ${count === 1 ? 'connection' : 'connections'} on ${address} ${count === 1 ? 'was' : 'were'} closed at once to keep room for the open ones. Close idle clients, or raise the limit (ulimit -n) before starting the tunnel.`,
-      ).toJSON(),
-    }));
+    this.#reportFiles(listener, address, false);
     return false;
+  }
+
+  #reportFiles(listener: ListenerKind, address: string, evicted: boolean): void {
+    this.#refused(
+      `files ${address}`,
+      (count, closedIdle) => ({
+        event: 'listener.error',
+        listener,
+        error: new AppError(
+          'TUNNEL_FILE_LIMIT',
+          `The tunnel has about ${this.#estimate} of its ${this.#fileLimit} open files in use; ${[
+            closedIdle > 0 ? `${closedIdle} open ${closedIdle === 1 ? 'connection' : 'connections'} that had not yet sent a Pulsar CONNECT (without inspection: a first byte) or an HTTP request ${closedIdle === 1 ? 'was' : 'were'} closed to make room for newer ones on ${address}` : '',
+            count > 0 ? `${count} new ${count === 1 ? 'connection' : 'connections'} on ${address} ${count === 1 ? 'was' : 'were'} closed at once to keep room for the open ones, which are all in use` : '',
+          ]
+            .filter(Boolean)
+            .join('; ')}. Close idle clients (or find the one that opens connections without end), or raise the limit (ulimit -n) before starting the tunnel.`,
+        ).toJSON(),
+      }),
+      evicted,
+    );
   }
 
   /** Descriptors in use at which `listener` stops admitting connections. */
