@@ -38,6 +38,7 @@ it.each([
   ['file:/abs/path', () => `file:${dir}/token.txt`],
   ['file:///abs/path', () => `file://${dir}/token.txt`],
   ['file:///abs/path with %20', () => `file://${dir}/with%20space/token.txt`],
+  ['file://localhost/abs/path (RFC 8089: this computer)', () => `file://localhost${dir}/token.txt`],
   ['file://relative/path', () => 'file://token.txt'],
   ['file:relative/path', () => 'file:token.txt'],
   ['a bare token', () => token],
