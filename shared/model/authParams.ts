@@ -1,7 +1,7 @@
 /**
  * The one reading of Pulsar's AuthenticationToken `authParams`, used by the profile schema, `run`,
  * every import and the UI. It follows Pulsar's AuthenticationToken.configure: `token:<jwt>`,
- * `file:<uri>` (`file:///abs/path` and `file:/abs/path` name the same absolute file, percent
+ * `file:<uri>` (`file:///abs/path`, `file:/abs/path` and `file://localhost/abs/path` name the same absolute file, percent
  * escapes decoded as a URI), the JSON form `{"token":"<jwt>"}` (taken literally), and anything else
  * is the token itself. Two additions of pulsar-tunnel: `env:<VARIABLE>`, and a relative file
  * (`file://token.txt`, `file:token.txt`) that resolves against the folder of the file naming it.
@@ -16,7 +16,7 @@ export type TokenSpec =
   | { kind: 'file'; path: string; absolute: boolean };
 
 /** The forms, for messages. */
-export const tokenAuthParamsForms = 'token:<jwt>, file:///abs/path (or file:/abs/path), file://relative/path, env:<VARIABLE>, or the token itself';
+export const tokenAuthParamsForms = 'token:<jwt>, file:///abs/path (or file:/abs/path, file://localhost/abs/path), file://relative/path, env:<VARIABLE>, or the token itself';
 
 const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -43,10 +43,12 @@ function filePath(rest: string): { path: string; absolute: boolean } | string {
 }
 
 /**
- * Reads a `file:` reference: `file:///abs` and `file:/abs` are one absolute path (a URI);
- * `file://rel` and `file:rel` are relative to the folder of the file naming them.
+ * Reads a `file:` reference: `file:///abs`, `file:/abs` and `file://localhost/abs` are one absolute
+ * path (a URI; RFC 8089 names this computer `localhost` or nothing); `file://rel` and `file:rel`
+ * are relative to the folder of the file naming them.
  */
 export function parseFileReference(value: string): { path: string; absolute: boolean } | string {
+  if (/^file:\/\/localhost\//i.test(value)) return filePath(value.slice('file://localhost'.length));
   const rest = value.startsWith('file://') ? value.slice('file://'.length) : value.slice('file:'.length);
   return filePath(rest);
 }

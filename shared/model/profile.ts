@@ -32,6 +32,9 @@ export function parseServiceUrl(value: string, schemes: readonly string[]): Host
   try {
     url = new URL(value);
   } catch {
+    // The URL parser refuses a port over 65535 like any malformed URL: say which it is.
+    const port = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:\[[^\]]*\]|[^/:[\]]*):(\d+)\/?$/.exec(value.trim())?.[1];
+    if (port !== undefined && Number(port) > 65535) return `"${value}": the port ${port} is out of range; a port is a whole number from 1 to 65535`;
     return `"${value}" is not a URL; expected ${schemes.map((s) => `${s}//host:port`).join(' or ')}`;
   }
   if (!schemes.includes(url.protocol)) {
@@ -46,10 +49,34 @@ export function parseServiceUrl(value: string, schemes: readonly string[]): Host
   return { host, port };
 }
 
-/** True for names and addresses that stay on this machine (127.0.0.0/8, ::1, localhost). */
+/**
+ * True for names and addresses that stay on this machine: localhost, 127.0.0.0/8, and ::1 and
+ * 127.0.0.0/8 mapped into IPv6 in any spelling (`0:0:0:0:0:0:0:1`, `::ffff:127.0.0.1`, `::ffff:7f00:1`).
+ */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.startsWith('[') ? host.slice(1, -1) : host;
-  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || bare === '::ffff:127.0.0.1';
+  if (bare === 'localhost' || /^127(\.\d{1,3}){3}$/.test(bare)) return true;
+  if (!bare.includes(':')) return false;
+  let canonical: string;
+  try {
+    // The URL parser writes an IPv6 address in its one canonical form (RFC 5952).
+    canonical = new URL(`http://[${bare}]/`).hostname.slice(1, -1);
+  } catch {
+    return false;
+  }
+  return canonical === '::1' || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(canonical);
+}
+
+/** The loopback addresses a listener may use without listen.allowNonLoopback, in words. */
+export const loopbackAddresses = 'localhost, 127.0.0.0/8 such as 127.0.0.1, and ::1 or ::ffff:127.0.0.1 in any IPv6 spelling';
+
+/**
+ * A whole number from `min` to `max`, with one message for every way a value can miss it (not a
+ * number, a fraction, out of range), in the words of the other messages.
+ */
+export function wholeNumber(min: number, max: number) {
+  const message = `must be a whole number from ${min} to ${max}`;
+  return z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message });
 }
 
 /** A string field holding a `scheme://host:port` URL with one of `schemes`. */
@@ -60,7 +87,7 @@ export function urlField(schemes: readonly string[]) {
   });
 }
 
-const port = z.number().int().min(0).max(65535);
+const port = wholeNumber(0, 65535);
 
 const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const hostName = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
@@ -121,9 +148,9 @@ export const profileFileSchema = z
     /** "inspect" understands Pulsar's protocol (broker routing, credentials); "raw" tunnels bytes only. */
     pulsarProtocol: z.enum(['inspect', 'raw']).optional(),
     /** Seconds between the tunnel's own PINGs to the broker on an idle connection; 0 turns them off. */
-    keepAliveIntervalSeconds: z.number().int().min(0).max(3600).optional(),
+    keepAliveIntervalSeconds: wholeNumber(0, 3600).optional(),
     /** Limit for the TCP connect to the proxy and, again, for the TLS handshake. Default 10,000. */
-    connectionTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+    connectionTimeoutMs: wholeNumber(100, 600_000).optional(),
   })
   .superRefine((profile, ctx) => {
     const host = profile.listen?.host;
@@ -131,7 +158,7 @@ export const profileFileSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['listen', 'host'],
-        message: `"${host}" is not a loopback address; local connections are plain TCP, so set listen.allowNonLoopback to true only if other machines may use this tunnel`,
+        message: `"${host}" is not a loopback address (those are ${loopbackAddresses}); local connections are plain TCP, so set listen.allowNonLoopback to true only if other machines may use this tunnel`,
       });
     }
     if (profile.tlsCertificateFilePath !== undefined && profile.tlsKeyFilePath === undefined) {
@@ -198,8 +225,14 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const value = valueAt(input, issue.path);
   if (issue.code === 'invalid_type') {
     if (value === undefined) return `${path}: is required`;
+    // A number field says its range (wholeNumber) rather than zod's type name ("a int").
+    if ((issue.expected === 'number' || issue.expected === 'int') && issue.message.startsWith('must be ')) return `${path}: ${issue.message}, not ${typeName(value)}`;
     const expected = expectedShape[path] ?? (issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`);
     return `${path || '(profile)'}: must be ${expected}, not ${typeName(value)}`;
+  }
+  if (issue.code === 'invalid_value' && value !== undefined && value !== '') {
+    const allowed = issue.values.map((allowedValue) => JSON.stringify(allowedValue));
+    return `${path || '(profile)'}: must be ${allowed.length === 1 ? allowed[0] : `one of ${allowed.join(', ')}`}, not ${typeName(value)}`;
   }
   // An empty text where a value belongs is a missing value, not a malformed one.
   if (value === '' && path !== '') return `${path}: is required${issue.message.startsWith('is empty;') ? issue.message.slice('is empty'.length) : ''}`;

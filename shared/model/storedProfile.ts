@@ -4,7 +4,7 @@
  * private key live in the OS keychain, and the profile only says whether they are there.
  */
 import { z } from 'zod';
-import { clusterFields, isLoopbackHost, listenSchema } from './profile.ts';
+import { clusterFields, isLoopbackHost, listenSchema, loopbackAddresses, wholeNumber } from './profile.ts';
 
 const pem = (label: string) =>
   z.string().refine((value) => value.includes(`-----BEGIN ${label}`), { message: `must be a PEM ${label.toLowerCase()}` });
@@ -25,15 +25,15 @@ export const storedProfileSchema = z
     auth: z.enum(authKinds).default('none'),
     listen: listenSchema.default({}),
     pulsarProtocol: z.enum(['inspect', 'raw']).default('inspect'),
-    keepAliveIntervalSeconds: z.number().int().min(0).max(3600).default(20),
-    connectionTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    keepAliveIntervalSeconds: wholeNumber(0, 3600).default(20),
+    connectionTimeoutMs: wholeNumber(100, 600_000).default(10_000),
     /** Start this profile's tunnel when the desktop app launches. */
     autoStart: z.boolean().default(false),
   })
   .superRefine((profile, ctx) => {
     const host = profile.listen.host;
     if (host !== undefined && !isLoopbackHost(host) && profile.listen.allowNonLoopback !== true) {
-      ctx.addIssue({ code: 'custom', path: ['listen', 'host'], message: `"${host}" is not a loopback address; set listen.allowNonLoopback to true only if other machines may use this tunnel` });
+      ctx.addIssue({ code: 'custom', path: ['listen', 'host'], message: `"${host}" is not a loopback address (those are ${loopbackAddresses}); set listen.allowNonLoopback to true only if other machines may use this tunnel` });
     }
     if (profile.auth === 'tls' && profile.tlsCertificatePem === undefined) {
       ctx.addIssue({ code: 'custom', path: ['tlsCertificatePem'], message: 'is required when auth is "tls" (the client certificate is the credential)' });
