@@ -105,7 +105,7 @@ describe('the consent list for a secret behind a link', () => {
     expect(asked.stderr).toContain(`token from file ${path.join(evil, 'token')} → ${secretFile} (a link out of the file's folder) (named by authParams)`);
     const json = await cli(['profiles', 'import', profile, '--json']);
     const result = JSON.parse(json.stdout) as { secretSources: unknown[] };
-    expect(result.secretSources).toEqual([{ secret: 'token', from: 'file', name: secretFile, linkedFrom: path.join(evil, 'token'), outsideFolder: true, field: 'authParams' }]);
+    expect(result.secretSources).toEqual([{ secret: 'token', from: 'file', name: secretFile, linkedFrom: path.join(evil, 'token'), outsideFolder: true, field: 'authParams', sentTo: 'pulsar+ssl://broker.test:6651 (straight, no proxy)' }]);
   });
 
   it('names a link inside the folder by its target without the flag', async () => {
