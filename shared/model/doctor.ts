@@ -15,6 +15,7 @@ export const doctorStepNames = [
   'pulsarConnect',
   'lookup',
   'brokerConnect',
+  'brokers',
   'idleTimeout',
 ] as const;
 
@@ -81,4 +82,9 @@ export interface DoctorOptions {
   topic?: string;
   /** Hold an idle connection to measure the proxy's idle timeout (slow: up to about 40 s). */
   idleCheck?: boolean;
+  /**
+   * Brokers to check besides those a lookup names, as the cluster names them (`host:port`). The app
+   * adds the brokers its tunnel has seen in lookup answers for the profile.
+   */
+  brokers?: string[];
 }

@@ -21,6 +21,7 @@ import { createDialer, keyExchangeGroups, type Dialer, type DialResult } from '.
 import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints.ts';
 import { classifyDialError, classifyQuietClose } from '../transport/tlsErrors.ts';
 import { proxyConfigFor, recommendedIdleTimeoutSeconds, type ProxyConfigOptions, type ProxyRoute } from './proxyConfig.ts';
+import { checkBrokers, parseBrokerList, uniqueBrokers } from './brokersCheck.ts';
 import { connectCredential, PulsarProbe } from './pulsarProbe.ts';
 
 /** Options of {@link runDoctor}. */
@@ -33,6 +34,11 @@ export interface RunDoctorOptions {
   idleCheckMaxSeconds?: number;
   /** Called with each step as soon as its outcome is known (and for every skipped step). */
   onStep?: (step: DoctorStep) => void;
+  /**
+   * Brokers to check besides those the lookup names (host:port as the cluster names them): each is
+   * dialed with its own SNI and sent CONNECT, so a broker that is down fails the run by name.
+   */
+  brokers?: readonly string[];
   /** Passed to {@link proxyConfigFor} for the generated proxy configuration. */
   proxyConfig?: ProxyConfigOptions;
 }
@@ -47,6 +53,7 @@ const titles: Record<DoctorStepName, string> = {
   pulsarConnect: 'Pulsar CONNECT / CONNECTED',
   lookup: 'Topic lookup',
   brokerConnect: 'Connection to the broker the lookup named',
+  brokers: 'Every known broker reachable',
   idleTimeout: 'Proxy idle timeout',
 };
 
@@ -226,11 +233,13 @@ function waitForIdleClose(socket: tls.TLSSocket, maxMs: number): Promise<{ idleM
 /**
  * Checks the profile's path to its cluster, step by step, stopping at the first failure. Never
  * rejects for a network problem: each one becomes a failed step with a code and a fix.
+ * @throws AppError PROFILE_INVALID for an entry of `options.brokers` that is not host:port
  * @returns the report: every step of `doctorStepNames` (ok/failed/warning/skipped) and the proxy
  *   configuration this profile needs
  */
 export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions = {}): Promise<DoctorReport> {
   const startedAt = new Date();
+  const callerBrokers = parseBrokerList(options.brokers ?? []);
   const run = new DoctorRun(options.onStep);
   const proxy = config.proxy ?? config.service;
   const proxyText = formatHostPort(proxy);
@@ -474,7 +483,37 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
       });
     }
 
-    // 10. The proxy's idle timeout: a connected, silent session, and when it gets closed.
+    // 10. Every broker known: named by the caller (the tunnel's lookups) or by this run's lookup.
+    // The one brokerConnect already reached is not dialed twice.
+    const reached = run.steps.find((step) => step.name === 'brokerConnect')?.status === 'ok' ? brokerTarget : undefined;
+    const known = uniqueBrokers([...callerBrokers, ...discoveredBrokers]);
+    const toCheck = known.filter((target) => !reached || formatHostPort(target).toLowerCase() !== formatHostPort(reached).toLowerCase());
+    if (known.length === 0) {
+      run.skipOptional('brokers', 'No broker known yet: give a topic to look up, or start the tunnel so that its clients\' lookups name the brokers, then run the Doctor again.');
+    } else if (toCheck.length === 0) {
+      run.skipOptional('brokers', `The only broker known, ${formatHostPort(known[0] as DialTarget)}, was checked in the step before.`);
+    } else {
+      const brokersContext = { ...serviceContext };
+      await run.run('brokers', brokersContext, async () => {
+        const outcomes = await checkBrokers(toCheck, dial, config.auth, timeoutMs);
+        const failing = outcomes.filter((outcome) => outcome.error !== undefined);
+        const names = outcomes.map((outcome) => formatHostPort(outcome.target));
+        const facts = { checked: names, failing: failing.map((outcome) => formatHostPort(outcome.target)) };
+        if (failing.length === 0) {
+          return { detail: `${names.length === 1 ? 'The broker' : `All ${names.length} brokers`} (${names.join(', ')}) answered CONNECTED through the proxy, each dialed with its own SNI and a verified certificate.`, facts };
+        }
+        const first = failing[0] as (typeof failing)[number];
+        // The fix names the first failing broker's route.
+        Object.assign(brokersContext, { sni: first.target.host, route: formatHostPort(first.target) });
+        const reasons = failing.map((outcome) => `${formatHostPort(outcome.target)} (${(outcome.error as AppError).code}): ${(outcome.error as AppError).message}`);
+        throw new StepFailure(
+          new AppError((first.error as AppError).code, `${failing.length} of ${names.length} brokers failed. ${reasons.join(' ')}`),
+          facts,
+        );
+      });
+    }
+
+    // 11. The proxy's idle timeout: a connected, silent session, and when it gets closed.
     if (!options.idleCheck) {
       run.skipOptional('idleTimeout', 'Not requested (a slow check: it holds an idle connection for up to 40 s).');
     } else {
