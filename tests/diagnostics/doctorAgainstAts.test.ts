@@ -65,6 +65,8 @@ describe('doctor through ATS', () => {
       pulsarConnect: 'ok',
       lookup: 'ok',
       brokerConnect: 'ok',
+      // The one broker known is the lookup's, checked in the step before.
+      brokers: 'skipped',
       idleTimeout: 'skipped',
     });
     expect(report.ok).toBe(true);
@@ -120,7 +122,17 @@ describe('doctor through ATS', () => {
   it('explains a route to a port where nothing listens', async () => {
     const step = failedStep(await runDoctor(world.config(ats, { serviceHost: 'dead.test' })));
     expect(step).toMatchObject({ name: 'tls', code: 'PROXY_ROUTE_DEAD' });
-    expect(step.fix).toContain('tunnel_route');
+    expect(step.detail).toContain('check the tunnel_route target');
+    // The fix adds the other reading of the same symptom, not the message again.
+    expect(step.fix).not.toContain('tunnel_route target');
+    expect(step.fix).toContain('use_backend');
+  });
+
+  it('says what to do once: a refused proxy port is explained by the message alone, with no second paragraph', async () => {
+    const step = failedStep(await runDoctor(world.config({ host: '127.0.0.1', port: world.deadPort })));
+    expect(step).toMatchObject({ name: 'tcp', code: 'PROXY_UNREACHABLE' });
+    expect(step.detail).toContain('check proxyServiceUrl (host and port) and that the proxy is running');
+    expect(step.fix ?? '').not.toMatch(/proxyServiceUrl/i);
   });
 
   it('explains a proxy that never answers the ClientHello after the connection timeout', async () => {
@@ -142,7 +154,10 @@ describe('doctor through ATS', () => {
     const step = failedStep(report);
     expect(step).toMatchObject({ name: 'certificate', code: 'TUNNEL_TLS_UNTRUSTED' });
     expect(step.facts).toMatchObject({ expectedName: 'pulsar.test', names: ['pulsar.test'] });
-    expect(step.fix).toContain('tlsTrustCertsFilePath');
+    // The message says what to set; the fix adds only the other cause (the proxy's own certificate).
+    expect(step.detail).toContain('set tlsTrustCertsFilePath');
+    expect(step.fix).not.toContain('tlsTrustCertsFilePath');
+    expect(step.fix).toContain("the proxy's own");
     expect(statuses(report)).toMatchObject({ tls: 'ok' });
   });
 

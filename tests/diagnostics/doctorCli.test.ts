@@ -71,7 +71,7 @@ describe('pulsar-tunnel doctor', () => {
     expect(result.stdout).toMatch(/^✓ TCP connection to the proxy \(\d+ ms\)/m);
     expect(result.stdout).toMatch(/^✗ TLS handshake with the service name \(SNI\) \(\d+ ms\): .*alert 40/m);
     expect(result.stdout).toMatch(/^ {4}error: PROXY_NO_ROUTE$/m);
-    expect(result.stdout).toMatch(/^ {4}what to do: Add a route for "unrouted.test"/m);
+    expect(result.stdout).toMatch(/^ {4}what to do: The route to add, in ATS sni.yaml:$/m);
     expect(result.stdout).toMatch(/^- Pulsar CONNECT \/ CONNECTED \(skipped\)/m);
     expect(result.stderr).toMatch(/doctor: the step "TLS handshake with the service name \(SNI\)" failed/);
   });

@@ -10,7 +10,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
 import type tls from 'node:tls';
-import { AppError, errorCatalog, type ErrorCode } from '../../../shared/errors.ts';
+import { AppError } from '../../../shared/errors.ts';
 import { doctorStepNames, type DoctorReport, type DoctorStep, type DoctorStepName, type DoctorStepStatus } from '../../../shared/model/doctor.ts';
 import { certificateExpiringDays } from '../../../shared/model/certificate.ts';
 import { tlsBrokerAddress } from '../../../shared/model/brokerUrl.ts';
@@ -71,47 +71,46 @@ class StepFailure extends Error {
   }
 }
 
-/** What to change for each failure, beyond the error's own message (which says what happened). */
-function fixFor(code: string, context: { sni: string; route: string; proxy: string }): string {
+/**
+ * What to change for a failure beyond what the error's own message says. The message already says
+ * what happened and what to do, so this is only the further detail the Doctor knows (the proxy
+ * configuration to add, other causes of the same symptom), or undefined: never the same advice twice.
+ */
+function fixFor(code: string, context: { sni: string; route: string; proxy: string }): string | undefined {
   const sniYaml = `- fqdn: '${context.sni}'\n  tunnel_route: '${context.route}'`;
   switch (code) {
-    case 'PROXY_DNS_FAILED':
-      return `Check the host of proxyServiceUrl (${context.proxy}), your DNS and your VPN.`;
     case 'PROXY_UNREACHABLE':
-      return `Check proxyServiceUrl (${context.proxy}): host, port, and that the proxy runs and listens there (ATS proxy.config.http.server_ports).`;
-    case 'PROXY_CONNECT_TIMEOUT':
-      return `Nothing answered the TCP connection to ${context.proxy}: check the address, your VPN and firewalls on the way.`;
+      return 'With ATS, the proxy listens on the ports in proxy.config.http.server_ports (records.config).';
     case 'PROXY_NO_ROUTE':
-      return `Add a route for "${context.sni}" to the proxy: ATS sni.yaml\n${sniYaml}\nhaproxy: use_backend ... if { req.ssl_sni -i ${context.sni} }; nginx: an entry in map $ssl_preread_server_name (see the generated proxy configuration).`;
+      return `The route to add, in ATS sni.yaml:\n${sniYaml}\nhaproxy: use_backend ... if { req.ssl_sni -i ${context.sni} }; nginx: an entry in map $ssl_preread_server_name (see the generated proxy configuration).`;
     case 'PROXY_ANSWERED_PLAINTEXT':
-      return `In ATS records.config, list the route's port in proxy.config.http.connect_ports (it allows 443 only by default), and make the tunnel_route host resolvable by ATS (set proxy.config.hostdb.host_file.path to use /etc/hosts). The sni.yaml entry should read\n${sniYaml}`;
+      return `ATS allows tunnels to port 443 only by default: list the route's port in proxy.config.http.connect_ports (records.config), and set proxy.config.hostdb.host_file.path so ATS resolves the tunnel_route host from /etc/hosts. The sni.yaml entry should read\n${sniYaml}`;
     case 'PROXY_ROUTE_DEAD':
-      return `The proxy closed the connection for "${context.sni}" without a TLS answer. With ATS: its tunnel_route points at a port where nothing listens; check the target and that the broker is up. With haproxy or nginx this is also how a name without a route is refused: add "${context.sni}" to use_backend (req.ssl_sni) or the ssl_preread map.`;
+      return `With haproxy or nginx this is also how a name without a route is refused: add "${context.sni}" to use_backend (req.ssl_sni) or the ssl_preread map.`;
     case 'TUNNEL_TLS_HANDSHAKE_TIMEOUT':
       return `No TLS answer at all: a firewall, a proxy port that is not TLS, or ATS 9.2 hanging on a ClientHello that arrived in pieces (pulsar-tunnel sends it in one write with groups ${keyExchangeGroups}; other clients with post-quantum key shares may not). Check the proxy port and its logs.`;
     case 'TUNNEL_TLS_UNTRUSTED':
-      return `Set tlsTrustCertsFilePath (trust certificates in the app) to the CA that issued the brokers' certificates (the issuer is shown above). If the certificate is the proxy's own, the proxy terminates TLS for "${context.sni}" instead of tunnelling it: ATS has no tunnel_route for that name but a default certificate in ssl_multicert.config; add the route.`;
+      return `If the issuer shown is the proxy's own, the proxy terminates TLS for "${context.sni}" instead of tunnelling it: ATS has no tunnel_route for that name but a default certificate in ssl_multicert.config; add the route.`;
     case 'TUNNEL_TLS_HOSTNAME_MISMATCH':
-      return `Use a service URL whose host the certificate names, or reissue the broker certificate with "${context.sni}" in its subjectAltName; as a last resort turn off hostname verification (tlsHostnameVerificationEnable false). If the certificate names the proxy, the proxy terminates TLS for "${context.sni}" instead of tunnelling it (ATS: no tunnel_route for it, but a default certificate): add the route. If it names another broker, the route for "${context.sni}" points at the wrong broker.`;
-    case 'TUNNEL_TLS_CERT_EXPIRED':
-      return 'Renew the broker certificate, or check this computer\'s clock.';
-    case 'TUNNEL_TLS_CLIENT_CERT_REJECTED':
-      return 'Give the profile a client certificate and key the broker trusts (tlsCertificateFilePath / tlsKeyFilePath, or the certificate in the app), signed by a CA in the broker\'s tlsTrustCertsFilePath.';
+      return `If the certificate names the proxy, the proxy terminates TLS for "${context.sni}" instead of tunnelling it (ATS: no tunnel_route for it, but a default certificate): add the route. If it names another broker, the route for "${context.sni}" points at the wrong broker.`;
     case 'PULSAR_AUTH_REJECTED':
       return 'Check the credential: the token (authParams, or the token in the app) must be valid for this cluster and not expired, or the client certificate\'s role must be known; then check the role\'s permissions.';
     case 'PULSAR_HTTP_RESPONSE':
-      return `The route for "${context.sni}" ends at an HTTP port (the admin port 8080/8443?) or the proxy sent an error page: point the tunnel_route at the broker's TLS port (6651).`;
+      return `The route for "${context.sni}" should end at the broker's TLS port (6651), not its admin port (8080/8443).`;
     case 'PULSAR_CONNECT_FAILED':
       return 'Check that the route ends at a Pulsar broker\'s TLS port (brokerServicePortTls, 6651) and the broker logs.';
     case 'PULSAR_LOOKUP_FAILED':
       return 'Check the topic name (persistent://tenant/namespace/topic), that the namespace exists, and that the role may look it up.';
-    case 'PROFILE_INVALID':
-    case 'PROFILE_SECRET_UNAVAILABLE':
-    case 'CERTIFICATE_INVALID':
-      return 'Fix the profile field named above.';
     default:
-      return code in errorCatalog ? errorCatalog[code as ErrorCode] : 'See the message above.';
+      // The message says it all (PROXY_DNS_FAILED, PROXY_CONNECT_TIMEOUT, TUNNEL_TLS_CERT_EXPIRED,
+      // TUNNEL_TLS_CLIENT_CERT_REJECTED, PROFILE_*: each names the field or setting to change).
+      return undefined;
   }
+}
+
+/** `{ fix }` when there is one, so a step without further advice has no `fix` at all. */
+function withFix(fix: string | undefined): { fix?: string } {
+  return fix === undefined ? {} : { fix };
 }
 
 function certificateFacts(certificate: tls.DetailedPeerCertificate | undefined): Record<string, string | string[]> {
@@ -179,7 +178,7 @@ class DoctorRun {
       durationMs: Date.now() - started,
       detail: appError.message,
       code: appError.code,
-      fix: fixFor(appError.code, fixContext),
+      ...withFix(fixFor(appError.code, fixContext)),
       ...(Object.keys(mergedFacts).length > 0 ? { facts: mergedFacts } : {}),
     });
   }
@@ -320,7 +319,7 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
         const socket = net.connect({ host: proxy.host, port: proxy.port });
         const timer = setTimeout(() => {
           socket.destroy();
-          reject(new AppError('PROXY_CONNECT_TIMEOUT', `${proxyText} did not accept the TCP connection within ${timeoutMs} ms.`));
+          reject(new AppError('PROXY_CONNECT_TIMEOUT', `${proxyText} did not accept the TCP connection within ${timeoutMs} ms; check the address, your VPN and any firewall on the way.`));
         }, timeoutMs);
         socket.once('connect', () => {
           clearTimeout(timer);
@@ -466,7 +465,11 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
         // A redirect target that failed needs the fix text for its own name.
         if (!ok && lookupContext !== serviceContext) {
           const step = run.steps.at(-1);
-          if (step?.status === 'failed' && step.code) step.fix = fixFor(step.code, lookupContext);
+          if (step?.status === 'failed' && step.code) {
+            const fix = fixFor(step.code, lookupContext);
+            if (fix === undefined) delete step.fix;
+            else step.fix = fix;
+          }
         }
       });
       const brokerContext = brokerTarget ? { sni: brokerTarget.host, route: formatHostPort(brokerTarget), proxy: proxyText } : serviceContext;
@@ -574,7 +577,7 @@ export function profileFailureReport(profile: string, error: unknown): DoctorRep
   const appError = error instanceof AppError ? error : new AppError('PROFILE_INVALID', (error as Error)?.message ?? String(error), { cause: error });
   const steps: DoctorStep[] = doctorStepNames.map((name) =>
     name === 'profile'
-      ? { name, title: titles[name], status: 'failed', durationMs: 0, detail: appError.message, code: appError.code, fix: fixFor(appError.code, { sni: '', route: '', proxy: '' }) }
+      ? { name, title: titles[name], status: 'failed', durationMs: 0, detail: appError.message, code: appError.code, ...withFix(fixFor(appError.code, { sni: '', route: '', proxy: '' })) }
       : { name, title: titles[name], status: 'skipped', durationMs: 0, detail: `Not run: the step "${titles.profile}" failed.` },
   );
   return { profile, ok: false, startedAt: new Date().toISOString(), durationMs: 0, steps, failedStep: 'profile' };
