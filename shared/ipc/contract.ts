@@ -5,7 +5,7 @@
  * ({code, message}) and are rebuilt as AppError on the UI side.
  */
 import type { CertificateSummary } from '../model/certificate.ts';
-import type { DoctorOptions, DoctorReport } from '../model/doctor.ts';
+import type { DoctorOptions, DoctorReport, DraftDoctorOptions } from '../model/doctor.ts';
 import type { BrokerPort } from '../model/endpoints.ts';
 import type { TunnelEvent } from '../model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../model/storedProfile.ts';
@@ -23,12 +23,26 @@ export interface ProfileView {
 /** A per-broker local listener; defined with the other addresses in shared/model/endpoints.ts. */
 export type { BrokerPort };
 
+/**
+ * How a broker's connections fare: ok when the latest one got an answer from it (or closed
+ * cleanly), failing when the latest one ended with an error (a dial, TLS or route failure, or an
+ * established connection cut by the broker side), unknown before any connection to it ended or was answered.
+ */
+export type BrokerHealth = 'ok' | 'failing' | 'unknown';
+
+/** A broker row of a running tunnel: its local port, and how its connections fare. */
+export interface BrokerStatus extends BrokerPort {
+  health: BrokerHealth;
+  /** The last error of a connection to this broker (it may be older than a later success). */
+  lastError?: { code: string; message: string; time: string };
+}
+
 export interface TunnelStatus {
   profile: string;
   state: 'stopped' | 'starting' | 'running' | 'failing' | 'stopping';
   /** Local addresses while running. */
   listen?: { pulsar: string; http?: string };
-  brokers: BrokerPort[];
+  brokers: BrokerStatus[];
   openConnections: number;
   totalConnections: number;
   /** The last connection error, for the "failing" state. */
@@ -174,6 +188,13 @@ export interface TunnelApi {
    * @throws AppError PROFILE_NOT_FOUND
    */
   runDoctor(name: string, options?: DoctorOptions): Promise<DoctorReport>;
+  /**
+   * The Doctor on settings that are not saved (the create and edit forms' "Test connection"): the
+   * input is validated with the stored-profile schema as saveProfile does, nothing is written, and
+   * a token given in the options serves this run only.
+   * @throws AppError PROFILE_INVALID (a field), PROFILE_NOT_FOUND (previousName)
+   */
+  runDoctorOnDraft(input: StoredProfileInput, options?: DraftDoctorOptions): Promise<DoctorReport>;
   /** Subscribes to the live log; returns the unsubscribe function. */
   subscribeLog(listener: (batch: LogBatch) => void): () => void;
 }
@@ -194,6 +215,7 @@ export const apiMethods = [
   'listenPortAdvice',
   'snippets',
   'runDoctor',
+  'runDoctorOnDraft',
 ] as const satisfies readonly (keyof TunnelApi)[];
 
 export type ApiMethod = (typeof apiMethods)[number];

@@ -25,6 +25,13 @@ const passphrase = z.string().min(1, 'must not be empty').max(1024, 'must be at 
 
 const profileInput = z.record(z.string(), z.unknown(), { error: 'must be an object (a profile)' });
 
+// The options of a Doctor run: a topic, the idle check, and brokers to check (host:port).
+const doctorOptions = {
+  topic: z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters').optional(),
+  idleCheck: z.boolean().optional(),
+  brokers: z.array(z.string().min(1, 'must not be empty').max(300, 'must be at most 300 characters')).max(64, 'must name at most 64 brokers').optional(),
+};
+
 /** One zod tuple per request/response method: the arguments in order, optional ones last. */
 const argSchemas = {
   listProfiles: z.tuple([]),
@@ -46,9 +53,10 @@ const argSchemas = {
   tunnelStatus: z.tuple([]),
   listenPortAdvice: z.tuple([name]),
   snippets: z.tuple([name]),
-  runDoctor: z.tuple([
-    name,
-    z.strictObject({ topic: z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters').optional(), idleCheck: z.boolean().optional() }).optional(),
+  runDoctor: z.tuple([name, z.strictObject(doctorOptions).optional()]),
+  runDoctorOnDraft: z.tuple([
+    profileInput,
+    z.strictObject({ ...doctorOptions, previousName: name.optional(), token: z.string().min(1, 'must not be empty').max(100_000, 'must be at most 100,000 characters').optional() }).optional(),
   ]),
 } satisfies Record<ApiMethod, z.ZodType>;
 
@@ -68,6 +76,7 @@ const argNames: Record<ApiMethod, readonly string[]> = {
   listenPortAdvice: ['name'],
   snippets: ['name'],
   runDoctor: ['name', 'options'],
+  runDoctorOnDraft: ['input', 'options'],
 };
 
 /** True when `value` names one of the request/response methods of {@link TunnelApi}. */
@@ -111,7 +120,7 @@ export function parseApiArgs<M extends ApiMethod>(method: M, args: unknown): Api
     });
     throw new AppError('API_BAD_REQUEST', `${method}: ${detail.join('; ')}`);
   }
-  if (method === 'saveProfile') {
+  if (method === 'saveProfile' || method === 'runDoctorOnDraft') {
     const [input] = result.data as [Record<string, unknown>, unknown];
     parseProfileInput(input);
   }
@@ -133,7 +142,7 @@ export function parseExportRequest(value: unknown): ExportRequest {
   return parseApiArgs('exportProfiles', [value])[0];
 }
 
-const optionalTail: Partial<Record<ApiMethod, number>> = { saveProfile: 1, duplicateProfile: 2, importProfiles: 2, runDoctor: 1 };
+const optionalTail: Partial<Record<ApiMethod, number>> = { saveProfile: 1, duplicateProfile: 2, importProfiles: 2, runDoctor: 1, runDoctorOnDraft: 1 };
 
 function trimOptionalNulls(method: ApiMethod, args: unknown[]): unknown[] {
   const index = optionalTail[method];

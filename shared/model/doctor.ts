@@ -88,3 +88,14 @@ export interface DoctorOptions {
    */
   brokers?: string[];
 }
+
+/** Options of a Doctor run on a profile that is not saved (a form's draft). */
+export interface DraftDoctorOptions extends DoctorOptions {
+  /**
+   * The saved profile the form edits: secrets the form does not carry (the token, a client key)
+   * come from its keychain items, and the brokers its tunnels named are checked.
+   */
+  previousName?: string;
+  /** The token typed into the form: used for this run only, never stored. */
+  token?: string;
+}

@@ -162,6 +162,7 @@ export function createHttpApi(options: HttpApiOptions): TunnelApi {
     listenPortAdvice: (...args) => call('listenPortAdvice', args) as ReturnType<TunnelApi['listenPortAdvice']>,
     snippets: (...args) => call('snippets', args) as ReturnType<TunnelApi['snippets']>,
     runDoctor: (...args) => call('runDoctor', args) as ReturnType<TunnelApi['runDoctor']>,
+    runDoctorOnDraft: (...args) => call('runDoctorOnDraft', args) as ReturnType<TunnelApi['runDoctorOnDraft']>,
     subscribeLog,
   };
   return api;

@@ -24,7 +24,7 @@ export function createDemoApi(eventsPerSecond: number, prefillRows = 0): TunnelA
   void api.startTunnel('prod-eu');
   api.setStatus({
     profile: 'prod-eu', state: 'running', listen: { pulsar: '127.0.0.1:6650', http: '127.0.0.1:8080' }, openConnections: 0, totalConnections: 0, startedAt: new Date().toISOString(),
-    brokers: brokers.map((host, index) => ({ broker: `${host}:6651`, sni: host, local: `127.0.0.1:${41000 + index}` })),
+    brokers: brokers.map((host, index) => ({ broker: `${host}:6651`, sni: host, local: `127.0.0.1:${41000 + index}`, health: 'unknown' as const })),
   });
   if (eventsPerSecond <= 0 && prefillRows <= 0) return api;
 

@@ -11,7 +11,7 @@ import type {
   ExportRequest, ImportOptions, ImportResult, LogBatch, ProfileView, SecretSource, Snippets, TunnelApi, TunnelStatus,
 } from '../../shared/ipc/contract.ts';
 import type { CertificateSummary } from '../../shared/model/certificate.ts';
-import { doctorStepNames, type DoctorOptions, type DoctorReport, type DoctorStep } from '../../shared/model/doctor.ts';
+import { doctorStepNames, type DoctorOptions, type DoctorReport, type DoctorStep, type DraftDoctorOptions } from '../../shared/model/doctor.ts';
 import { describeIssues } from '../../shared/model/profile.ts';
 import {
   secretKinds, storedProfileSchema, type SecretKind, type StoredProfile, type StoredProfileInput,
@@ -284,6 +284,16 @@ export class FakeTunnelApi implements TunnelApi {
     const entry = this.#need(name);
     if (this.doctorReport) return { ...this.doctorReport, profile: name };
     return fakeDoctorReport(name, new URL(entry.profile.serviceUrl.replace(/^pulsar\+ssl:/, 'https:')).hostname, options);
+  }
+
+  /** Validates the draft as saveProfile does and answers like runDoctor; nothing is stored. */
+  async runDoctorOnDraft(input: StoredProfileInput, options?: DraftDoctorOptions): Promise<DoctorReport> {
+    this.#record('runDoctorOnDraft', [input, options]);
+    const parsed = storedProfileSchema.safeParse(input);
+    if (!parsed.success) throw new AppError('PROFILE_INVALID', describeIssues(parsed.error.issues).join('; '));
+    if (options?.previousName) this.#need(options.previousName);
+    if (this.doctorReport) return { ...this.doctorReport, profile: parsed.data.name };
+    return fakeDoctorReport(parsed.data.name, new URL(parsed.data.serviceUrl.replace(/^pulsar\+ssl:/, 'https:')).hostname, options);
   }
 
   async snippets(name: string): Promise<Snippets> {

@@ -37,21 +37,20 @@ export function formatClock(iso: string): string {
 export interface ErrorDescription {
   code: string;
   message: string;
-  /** The catalog's advice when the message itself is more specific. */
-  hint?: string;
 }
 
 /** Describes an AppError, a serialized error or anything thrown, for display. */
 export function describeError(error: unknown): ErrorDescription {
-  if (isAppError(error)) return withHint(error.code, error.message);
+  // The message is the explanation: it says what happened and what to do. The catalog's general
+  // advice for the code is not printed again beside it (it repeated the message).
+  if (isAppError(error)) return { code: error.code, message: error.message || catalogMessage(error.code) };
   if (typeof error === 'object' && error !== null && 'code' in error && 'message' in error) {
     const { code, message } = error as { code: unknown; message: unknown };
-    return withHint(String(code), String(message));
+    return { code: String(code), message: String(message) || catalogMessage(String(code)) };
   }
   return { code: 'TUNNEL_INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }
 
-function withHint(code: string, message: string): ErrorDescription {
-  const catalog = (errorCatalog as Record<string, string>)[code];
-  return catalog && catalog !== message ? { code, message, hint: catalog } : { code, message };
+function catalogMessage(code: string): string {
+  return (errorCatalog as Record<string, string>)[code] ?? code;
 }

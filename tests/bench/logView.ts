@@ -271,6 +271,7 @@ function memoryStore(profile: StoredProfile, config: () => TunnelConfig): AppSto
     importProfiles: refuse,
     exportProfiles: refuse,
     tunnelConfig: async () => config(),
+    draftTunnelConfig: refuse,
   };
 }
 

@@ -7,8 +7,9 @@
  */
 import { AppError } from '../../../shared/errors.ts';
 import { parseServiceUrl } from '../../../shared/model/profile.ts';
-import type { AuthConfig } from '../tunnel/config.ts';
-import { formatHostPort, type DialResult, type DialTarget } from '../tunnel/dialer.ts';
+import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints.ts';
+import type { AuthConfig } from '../config/tunnelConfig.ts';
+import type { DialResult } from '../transport/dialer.ts';
 import { connectCredential, PulsarProbe } from './pulsarProbe.ts';
 
 /** At most this many brokers are checked in one run (a cluster's brokers, not a list to scan). */

@@ -382,6 +382,31 @@ export class ProfileStore {
     return engineConfig(await this.get(name), this.#secrets);
   }
 
+  /**
+   * The engine's configuration for a profile that is not saved (a form's draft), for the Doctor:
+   * validated as save() validates. The secrets given serve this one configuration and are never
+   * written; a secret not given comes from the keychain items of `previousName` (the profile being
+   * edited), read when the engine needs it.
+   * @throws AppError PROFILE_INVALID (a field, or a token needed and neither typed nor stored),
+   *   PROFILE_NOT_FOUND (previousName), KEYCHAIN_ITEM_MISSING, KEYCHAIN_LOCKED, KEYCHAIN_UNAVAILABLE.
+   */
+  async draftTunnelConfig(input: StoredProfileInput, options: { previousName?: string; secrets?: Secrets } = {}): Promise<TunnelConfig> {
+    this.#check();
+    const profile = validateStoredProfile(input);
+    const typed = options.secrets ?? {};
+    validateSecretValues(typed);
+    const previous = options.previousName === undefined ? undefined : await this.get(options.previousName);
+    const secrets = { token: false, clientKey: false, keyPassphrase: false };
+    for (const kind of secretKinds) secrets[kind] = typed[kind] !== undefined || previous?.secrets[kind] === true;
+    if (profile.auth === 'token' && !secrets.token) {
+      throw new AppError('PROFILE_INVALID', 'token: type the token to test the connection (auth is token, and no token is stored for this profile)');
+    }
+    const access = {
+      require: async (_name: string, kind: SecretKind): Promise<string> => typed[kind] ?? this.#secrets.require((previous as StoredEntry).profile.name, kind),
+    };
+    return engineConfig({ profile, secrets }, access);
+  }
+
   /** Removes temporary files left by a process that crashed mid-write (they are never read). */
   async cleanTemporaryFiles(): Promise<number> {
     return this.#locked(async () => {

@@ -20,7 +20,7 @@ function hostPort(value: string, schemes: string[], field: string): HostPort {
  * @throws AppError PROFILE_INVALID, KEYCHAIN_ITEM_MISSING (a secret the profile needs is not in the
  *   keychain), KEYCHAIN_LOCKED, KEYCHAIN_UNAVAILABLE.
  */
-export async function engineConfig(entry: StoredEntry, secretAccess: SecretAccess): Promise<TunnelConfig> {
+export async function engineConfig(entry: Pick<StoredEntry, 'profile' | 'secrets'>, secretAccess: Pick<SecretAccess, 'require'>): Promise<TunnelConfig> {
   const { profile, secrets } = entry;
   const name = profile.name;
   let keyPem: string | undefined;

@@ -20,11 +20,12 @@ import type {
 } from '../../../shared/ipc/contract.ts';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { SerializedError } from '../../../shared/errors.ts';
-import type { DoctorOptions, DoctorReport } from '../../../shared/model/doctor.ts';
+import type { DoctorOptions, DoctorReport, DraftDoctorOptions } from '../../../shared/model/doctor.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 import { profileFailureReport, runDoctor as runDoctorChecks, type RunDoctorOptions } from '../diagnostics/doctor.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
+import { BrokerHealthTracker, KnownBrokers, routineCloseCodes } from './brokerHealth.ts';
 import { summarizeCertificates } from './certificateSummaries.ts';
 import { LogQueue } from './logQueue.ts';
 import { listenPortAdvice, type PortHolder } from './portAdvice.ts';
@@ -88,6 +89,8 @@ interface Run {
   transition?: Promise<unknown>;
   /** Connections whose TLS session to the broker came up and that are still open. */
   secured: Set<number>;
+  /** Health of each broker this run has a port for (absent for a run that never started). */
+  brokerHealth?: BrokerHealthTracker;
   /** Secured connections the broker has not answered yet (not yet a sign of health). */
   unanswered: Set<number>;
   /** The saved profile the tunnel started with (JSON), to tell when the saved one differs. */
@@ -103,9 +106,6 @@ interface Subscriber {
   ready: () => boolean;
 }
 
-// Errors that end an established connection routinely (ghostunnel treats resets as routine): a
-// client that hangs up is not a sign that the tunnel is failing.
-const routineCloseCodes = new Set(['TUNNEL_PEER_RESET', 'TUNNEL_CLOSE_TIMEOUT']);
 
 /**
  * Implements the TunnelApi over the store and the engine. Every method may reject with AppError
@@ -126,6 +126,7 @@ export class AppService implements TunnelApi {
   readonly #runs = new Map<string, Run>();
   readonly #subscribers = new Set<Subscriber>();
   readonly #healthListeners = new Set<(change: HealthChange) => void>();
+  readonly #knownBrokers = new KnownBrokers();
   #seq = 0;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
@@ -172,6 +173,7 @@ export class AppService implements TunnelApi {
   async removeProfile(name: string): Promise<void> {
     if (this.#runs.has(name)) await this.stopTunnel(name);
     await this.#store.remove(name);
+    this.#knownBrokers.forget(name);
   }
 
   async setSecret(name: string, kind: SecretKind, value: string | null): Promise<void> {
@@ -223,7 +225,7 @@ export class AppService implements TunnelApi {
     }
     if (run && run.state !== 'stopped') return this.#status(name);
 
-    const fresh: Run = { state: 'starting', secured: new Set(), unanswered: new Set() };
+    const fresh: Run = { state: 'starting', secured: new Set(), unanswered: new Set(), brokerHealth: new BrokerHealthTracker(this.#now) };
     this.#runs.set(name, fresh);
     this.#emitHealth(name, 'stopped');
     const transition = (async () => {
@@ -328,7 +330,33 @@ export class AppService implements TunnelApi {
       if (appError.code === 'PROFILE_NOT_FOUND') throw appError;
       return profileFailureReport(name, appError);
     }
-    return this.#runDoctor(config, { topic: options.topic, idleCheck: options.idleCheck ?? false });
+    return this.#runDoctor(config, { topic: options.topic, idleCheck: options.idleCheck ?? false, brokers: this.#doctorBrokers(name, options) });
+  }
+
+  /**
+   * Runs the Doctor on settings that are not saved (a form's draft); nothing is written. A draft
+   * whose secrets cannot be resolved (no token typed nor stored, a locked keychain) gives a report
+   * whose profile step failed.
+   * @throws AppError PROFILE_NOT_FOUND (previousName)
+   */
+  async runDoctorOnDraft(input: StoredProfileInput, options: DraftDoctorOptions = {}): Promise<DoctorReport> {
+    this.#assertLive();
+    const { previousName, token, ...doctorOptions } = options;
+    let config: TunnelConfig;
+    try {
+      config = await this.#store.draftTunnelConfig(input, { ...(previousName === undefined ? {} : { previousName }), ...(token === undefined ? {} : { token }) });
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.code === 'PROFILE_NOT_FOUND') throw appError;
+      return profileFailureReport(typeof input.name === 'string' ? input.name : '', appError);
+    }
+    const brokers = this.#doctorBrokers(previousName ?? config.name, doctorOptions);
+    return this.#runDoctor(config, { topic: doctorOptions.topic, idleCheck: doctorOptions.idleCheck ?? false, brokers });
+  }
+
+  /** The brokers a Doctor run checks: those asked for, and those the profile's tunnels have named. */
+  #doctorBrokers(name: string, options: DoctorOptions): string[] {
+    return [...new Set([...(options.brokers ?? []), ...this.#knownBrokers.of(name)])];
   }
 
   /**
@@ -431,7 +459,7 @@ export class AppService implements TunnelApi {
       status.listen = { ...run.tunnel.addresses };
       try {
         const live = run.tunnel.status();
-        status.brokers = live.brokers.map((broker) => ({ ...broker }));
+        status.brokers = run.brokerHealth ? run.brokerHealth.decorate(live.brokers) : live.brokers.map((broker) => ({ ...broker, health: 'unknown' }));
         status.openConnections = live.openConnections;
         status.totalConnections = live.totalConnections;
       } catch {
@@ -458,6 +486,8 @@ export class AppService implements TunnelApi {
 
   #onTunnelEvent(name: string, run: Run, event: TunnelEvent): void {
     this.#updateHealth(name, run, event);
+    this.#knownBrokers.onEvent(name, event);
+    if (this.#runs.get(name) === run) run.brokerHealth?.onEvent(event);
     this.#seq += 1;
     // Unknown event kinds (the engine may add some) are passed on as they are.
     const logEvent = { ...event, profile: name, seq: this.#seq } as LogEvent;

@@ -33,6 +33,11 @@ export interface AppStore {
   exportProfiles(request: ExportRequest): Promise<{ fileName: string; content: string }>;
   /** The profile resolved for the engine: certificates, keys and credentials read. */
   tunnelConfig(name: string): Promise<TunnelConfig>;
+  /**
+   * An unsaved profile resolved for the engine (the Doctor on a form's draft): validated like save;
+   * `token` serves this configuration only; other secrets come from `previousName`'s keychain items.
+   */
+  draftTunnelConfig(input: StoredProfileInput, options: { previousName?: string; token?: string }): Promise<TunnelConfig>;
 }
 
 /** A running tunnel, as the engine's Tunnel class exposes it. */

@@ -48,5 +48,10 @@ export function storeAdapter(store: ProfileStore, importExport: ImportExport = m
     importProfiles: (fileName, content, options) => importExport.importProfiles(store, fileName, content, options),
     exportProfiles: (request) => importExport.exportProfiles(store, request),
     tunnelConfig: (name) => store.tunnelConfig(name),
+    draftTunnelConfig: (input, options) =>
+      store.draftTunnelConfig(input, {
+        ...(options.previousName === undefined ? {} : { previousName: options.previousName }),
+        ...(options.token === undefined ? {} : { secrets: { token: options.token } }),
+      }),
   };
 }

@@ -41,7 +41,6 @@ export class UiState {
   #logHeight = $state<number | undefined>(undefined);
   #formFocusRequests = $state(0);
   #importReport = $state.raw<ImportReport | undefined>(undefined);
-  #doctorRunPending = false;
 
   /** True while the form shows a new, unsaved profile. */
   get creating(): boolean {
@@ -92,16 +91,6 @@ export class UiState {
   }
   dismissImportReport(): void {
     this.#importReport = undefined;
-  }
-  /** Asks the next Doctor panel that opens to run at once ("Create and test connection"). */
-  requestDoctorRun(): void {
-    this.#doctorRunPending = true;
-  }
-  /** True once after {@link requestDoctorRun}. */
-  takeDoctorRun(): boolean {
-    const pending = this.#doctorRunPending;
-    this.#doctorRunPending = false;
-    return pending;
   }
   toggleLog(): void {
     this.#logCollapsed = !this.#logCollapsed;

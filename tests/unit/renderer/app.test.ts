@@ -165,7 +165,7 @@ describe('tunnels', () => {
     const { api } = await renderApp([prod], 20);
     api.setStatus({
       profile: 'prod', state: 'failing', listen: { pulsar: '127.0.0.1:6650' }, openConnections: 0, totalConnections: 2,
-      brokers: [{ broker: 'broker-1.test:6651', sni: 'broker-1.test', local: '127.0.0.1:41001' }],
+      brokers: [{ broker: 'broker-1.test:6651', sni: 'broker-1.test', local: '127.0.0.1:41001', health: 'unknown' }],
       lastError: { code: 'PROXY_NO_ROUTE', message: 'The proxy has no route for broker-1.test', time: '2026-11-27T00:00:00Z' },
     });
     // The status poll brings the new state in.

@@ -20,13 +20,12 @@ describe('formatting', () => {
     expect(formatDuration(3_700_000)).toBe('1h 01m');
   });
 
-  it('describes an AppError with its code and the catalog advice when the message is specific', () => {
-    expect(describeError(new AppError('PROXY_UNREACHABLE', 'Nothing listens at 127.0.0.1:9.'))).toEqual({
+  it('describes an AppError by its code and its message alone, without repeating the catalog advice beside it', () => {
+    expect(describeError(new AppError('PROXY_UNREACHABLE', 'Nothing accepts connections at 127.0.0.1:9; check proxyServiceUrl.'))).toEqual({
       code: 'PROXY_UNREACHABLE',
-      message: 'Nothing listens at 127.0.0.1:9.',
-      hint: expect.stringContaining('check proxyServiceUrl'),
+      message: 'Nothing accepts connections at 127.0.0.1:9; check proxyServiceUrl.',
     });
-    expect(describeError(new AppError('KEYCHAIN_LOCKED')).hint).toBeUndefined();
+    expect(describeError(new AppError('KEYCHAIN_LOCKED'))).toEqual({ code: 'KEYCHAIN_LOCKED', message: new AppError('KEYCHAIN_LOCKED').message });
     expect(describeError(new Error('boom'))).toEqual({ code: 'TUNNEL_INTERNAL', message: 'boom' });
   });
 });

@@ -22,7 +22,7 @@ describe('tunnel counts', () => {
     expect(screen.getByTestId('brokers-none')).toBeTruthy();
     api.setStatus({
       profile: 'prod', state: 'running', listen: { pulsar: '127.0.0.1:16650' }, openConnections: 6, totalConnections: 6,
-      brokers: [{ broker: 'broker-1.test:6651', sni: 'broker-1.test', local: '127.0.0.1:41001' }],
+      brokers: [{ broker: 'broker-1.test:6651', sni: 'broker-1.test', local: '127.0.0.1:41001', health: 'unknown' }],
     });
     api.emit(batch([1, 2, 3, 4, 5, 6].flatMap((id) => [opened(id), secured(id)])));
     flush();

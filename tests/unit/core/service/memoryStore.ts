@@ -75,10 +75,22 @@ export class MemoryStore implements AppStore {
   }
 
   async tunnelConfig(name: string): Promise<TunnelConfig> {
-    const profile = await this.get(name);
+    return this.#configOf(await this.get(name), this.secrets.get(`${name}/token`));
+  }
+
+  /** Validates like save() without storing; the typed token, else `previousName`'s. */
+  async draftTunnelConfig(input: StoredProfileInput, options: { previousName?: string; token?: string }): Promise<TunnelConfig> {
+    const parsed = storedProfileSchema.safeParse(input);
+    if (!parsed.success) throw new AppError('PROFILE_INVALID', describeIssues(parsed.error.issues).join('\n'));
+    if (options.previousName !== undefined) await this.get(options.previousName);
+    const token = options.token ?? (options.previousName === undefined ? undefined : this.secrets.get(`${options.previousName}/token`));
+    return this.#configOf(parsed.data, token);
+  }
+
+  #configOf(profile: StoredProfile, token: string | undefined): TunnelConfig {
+    const name = profile.name;
     const service = parseServiceUrl(profile.serviceUrl, ['pulsar+ssl:']) as HostPort;
     const proxy = profile.proxyServiceUrl ? (parseServiceUrl(profile.proxyServiceUrl, ['pulsar+ssl:']) as HostPort) : undefined;
-    const token = this.secrets.get(`${name}/token`);
     return {
       name,
       service,
