@@ -4,6 +4,7 @@
  */
 import { createContext } from 'svelte';
 import type { TunnelApi } from '../../shared/ipc/contract.ts';
+import type { DoctorStates } from '../features/doctor/doctorState.svelte.ts';
 import type { ConnectionLog } from './state/connectionLog.svelte.ts';
 import type { Notices } from './state/notices.svelte.ts';
 import type { ProfilesState } from './state/profiles.svelte.ts';
@@ -15,6 +16,8 @@ export interface AppContext {
   log: ConnectionLog;
   notices: Notices;
   ui: UiState;
+  /** The Doctor's options and last report, per profile. */
+  doctors: DoctorStates;
 }
 
 const [getAppContext, setAppContext] = createContext<AppContext>();

@@ -288,7 +288,7 @@ export class FakeTunnelApi implements TunnelApi {
 
   /** Validates the draft as saveProfile does and answers like runDoctor; nothing is stored. */
   async runDoctorOnDraft(input: StoredProfileInput, options?: DraftDoctorOptions): Promise<DoctorReport> {
-    this.#record('runDoctorOnDraft', [input, options]);
+    this.#record('runDoctorOnDraft', [input, options?.token === undefined ? options : { ...options, token: '<redacted>' }]);
     const parsed = storedProfileSchema.safeParse(input);
     if (!parsed.success) throw new AppError('PROFILE_INVALID', describeIssues(parsed.error.issues).join('; '));
     if (options?.previousName) this.#need(options.previousName);
