@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
-import { AppError } from '../../../shared/errors.ts';
+import { AppError, errorCatalog } from '../../../shared/errors.ts';
 import { batch, closed, opened, secured } from './events.ts';
 import { pem, prod, renderApp, type } from './renderApp.ts';
 
@@ -161,22 +161,39 @@ describe('tunnels', () => {
     expect(api.calls.some((call) => call.method === 'startTunnel')).toBe(true);
   });
 
-  it('lists per-broker local ports and explains a failing tunnel with its code', async () => {
+  it('lists per-broker local ports with the health of each broker and last error, and explains a failing tunnel once with its code', async () => {
     const { api } = await renderApp([prod], 20);
+    const longMessage = `The proxy at 127.0.0.1:4443 accepted the connection for server name "broker-2.test" and closed it without a TLS answer: its route for that name points at a port where nothing listens; check the tunnel_route target and that the broker is up.`;
     api.setStatus({
       profile: 'prod', state: 'failing', listen: { pulsar: '127.0.0.1:6650' }, openConnections: 0, totalConnections: 2,
-      brokers: [{ broker: 'broker-1.test:6651', sni: 'broker-1.test', local: '127.0.0.1:41001', health: 'unknown' }],
-      lastError: { code: 'PROXY_NO_ROUTE', message: 'The proxy has no route for broker-1.test', time: '2026-11-27T00:00:00Z' },
+      brokers: [
+        { broker: 'broker-1.test:6651', sni: 'broker-1.test', local: '127.0.0.1:41001', health: 'ok' },
+        { broker: 'broker-2.test:6651', sni: 'broker-2.test', local: '127.0.0.1:41002', health: 'failing', lastError: { code: 'PROXY_ROUTE_DEAD', message: longMessage, time: '2026-11-27T00:00:00Z' } },
+        { broker: 'broker-3.test:6651', sni: 'broker-3.test', local: '127.0.0.1:41003', health: 'unknown' },
+      ],
+      lastError: { code: 'PROXY_NO_ROUTE', message: 'The proxy has no route for broker-1.test; add it to sni.yaml', time: '2026-11-27T00:00:00Z' },
     });
     // The status poll brings the new state in.
     await waitFor(() => expect(screen.getByTestId('tunnel-state').textContent).toBe('failing'));
     const brokers = screen.getByTestId('broker-table');
-    expect(within(brokers).getByTestId('broker-row').textContent).toContain('127.0.0.1:41001');
+    const rows = within(brokers).getAllByTestId('broker-row');
+    expect(rows[0]!.textContent).toContain('127.0.0.1:41001');
     expect(within(brokers).getByRole('button', { name: 'Copy local address of broker-1.test:6651' })).toBeTruthy();
+    // Health: a dot with its word, never the colour alone.
+    expect(rows.map((row) => within(row).getByTestId('broker-health').textContent?.trim())).toEqual(['ok', 'failing', 'unknown']);
+    // The last error: code and a short message in the row, the whole message on hover and expanded.
+    const lastError = within(rows[1]!).getByTestId('broker-last-error');
+    expect(within(lastError).getByTestId('broker-last-error-code').textContent).toBe('PROXY_ROUTE_DEAD');
+    expect(lastError.querySelector('summary')!.textContent!.length).toBeLessThan(90);
+    expect(lastError.getAttribute('title')).toBe(longMessage);
+    expect(within(lastError).getByTestId('broker-last-error-message').textContent).toBe(longMessage);
+    expect(within(rows[0]!).queryByTestId('broker-last-error')).toBeNull();
     const error = screen.getByTestId('tunnel-last-error');
-    expect(error.textContent).toContain('The proxy has no route for broker-1.test');
+    expect(error.textContent).toContain('The proxy has no route for broker-1.test; add it to sni.yaml');
     expect(error.textContent).toContain('PROXY_NO_ROUTE');
-    expect(error.textContent).toContain('sni.yaml');
+    // Said once: the catalog's advice for the code is not printed again below the message.
+    expect(error.textContent).not.toContain(errorCatalog.PROXY_NO_ROUTE);
+    expect(error.querySelectorAll('p')).toHaveLength(2);
   });
 
   it('says so while the engine stops answering the status poll, and clears it when it answers again', async () => {
@@ -216,14 +233,14 @@ describe('connection log', () => {
     expect(screen.getByTestId('log-error').textContent).toContain('The broker reset the connection.');
   });
 
-  it('explains a failed connection in the details panel with what to do', async () => {
+  it('explains a failed connection in the details panel once: its message and its code', async () => {
     const { api, flush } = await renderApp();
     api.emit(batch([opened(3), closed(3, 'prod', { error: { code: 'PROXY_NO_ROUTE', message: 'The proxy has no route for broker-1.test.' } })]));
     flush();
     await fireEvent.click(await screen.findByTestId('log-row-details'));
     const details = screen.getByTestId('log-details-error');
     expect(details.textContent).toContain('The proxy has no route for broker-1.test.');
-    expect(details.textContent).toContain('sni.yaml');
+    expect(details.textContent).not.toContain(errorCatalog.PROXY_NO_ROUTE);
     expect(details.textContent).toContain('PROXY_NO_ROUTE');
     await fireEvent.click(screen.getByTestId('log-details-close'));
     expect(screen.queryByTestId('log-details')).toBeNull();
