@@ -106,9 +106,16 @@ describe('pulsar-tunnel doctor', () => {
     expect(report.steps.slice(1).every((step) => step.status === 'skipped')).toBe(true);
   });
 
-  it('exits 2 without a profile, with two profiles, or with an empty topic', async () => {
+  it('checks each --broker through the proxy with its own SNI', async () => {
+    const result = await runCli(['doctor', await profileFile('brokers'), '--json', '--broker', 'broker1.test:6651', '--broker', 'broker3.test:6651']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as DoctorReport;
+    expect(report.steps.find((step) => step.name === 'brokers')).toMatchObject({ status: 'ok', facts: { checked: ['broker1.test:6651', 'broker3.test:6651'], failing: [] } });
+  });
+
+  it('exits 2 without a profile, with two profiles, with an empty topic, or a --broker that is not host:port', async () => {
     const file = await profileFile('any');
-    for (const args of [['doctor'], ['doctor', file, '--profile', 'x'], ['doctor', file, '--topic', '']]) {
+    for (const args of [['doctor'], ['doctor', file, '--profile', 'x'], ['doctor', file, '--topic', ''], ['doctor', file, '--broker', 'not a broker']]) {
       const result = await runCli(args);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stdout).toBe('');

@@ -58,4 +58,10 @@ export class ScreenAudit {
     await page.setViewportSize({ width: widths[0], height });
     await page.emulateMedia({ colorScheme: 'light' });
   }
+
+  /** Closes every notice on the page. */
+  async dismissNotices(): Promise<void> {
+    const dismiss = this.#page.getByRole('button', { name: 'Dismiss notice' });
+    while ((await dismiss.count()) > 0) await dismiss.first().click();
+  }
 }

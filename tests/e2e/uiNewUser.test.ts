@@ -34,11 +34,7 @@ afterAll(async () => {
 
 const byTestId = (id: string) => page.getByTestId(id);
 const screen = (name: string) => screens.screen(name);
-
-async function dismissNotices(): Promise<void> {
-  const dismiss = page.getByRole('button', { name: 'Dismiss notice' });
-  while ((await dismiss.count()) > 0) await dismiss.first().click();
-}
+const dismissNotices = () => screens.dismissNotices();
 
 /** Height in px of an element's box. */
 async function heightOf(locator: Locator): Promise<number> {
@@ -46,7 +42,7 @@ async function heightOf(locator: Locator): Promise<number> {
 }
 
 describe('a new user in Chromium, over the web host, with the real engine', () => {
-  it('starts empty; creates a profile in one form (CA file, token) and tests the connection before anything else', async () => {
+  it('starts empty; fills one form (CA file, token), tests the connection on the unsaved settings, then creates the profile', async () => {
     await page.goto(world.host.openUrl());
     await expect.poll(() => byTestId('profiles-empty').count(), poll).toBe(1);
     await screen('empty');
@@ -65,15 +61,22 @@ describe('a new user in Chromium, over the web host, with the real engine', () =
     await byTestId('new-ca-file').setInputFiles(caFile);
     await expect.poll(() => byTestId('new-ca-set').textContent(), poll).toContain('1 certificate');
     await screen('new-profile');
-    await byTestId('profile-create-test').click();
-    // The Doctor runs on the new profile at once, with its CA and its token from the keychain.
-    await expect.poll(() => byTestId('doctor-summary').textContent(), { ...poll, timeout: 30_000 }).toMatch(/All checks passed/);
+    // Test connection: the Doctor on the unsaved form, with its CA and the typed token; nothing is stored.
+    await byTestId('profile-test').click();
+    await expect.poll(() => byTestId('connection-test-summary').textContent(), { ...poll, timeout: 30_000 }).toMatch(/All checks passed/);
+    expect(await byTestId('connection-test-scope').textContent()).toMatch(/settings in this form, which are not saved; the token you typed was used for this test only/);
     expect(await byTestId('doctor-step-pulsarConnect').textContent()).toMatch(/passed/);
+    expect(await world.owned.service.listProfiles()).toEqual([]);
+    // The broker saw the typed token, injected as the tunnel does.
+    expect(world.cluster.brokerStats(serviceHost).connects.at(-1)).toMatchObject({ authMethodName: 'token', authData: e2eToken, accepted: true });
+    await screen('tested-before-create');
+    await byTestId('profile-save').click();
+    await expect.poll(() => byTestId('profile-title').textContent(), poll).toBe('typed');
     const [view] = await world.owned.service.listProfiles();
     expect(view).toMatchObject({ profile: { name: 'typed', auth: 'token' }, secrets: { token: true } });
     expect(view?.trustCerts).toHaveLength(1);
     await dismissNotices();
-    await screen('created-and-tested');
+    await screen('created');
     await byTestId('tab-certificates').click();
     await expect.poll(() => byTestId('secret-token-status').textContent(), poll).toBe('set');
     await screen('certificates');
@@ -152,6 +155,8 @@ describe('a new user in Chromium, over the web host, with the real engine', () =
     await screen('settings-changed');
     await byTestId('tunnel-restart').click();
     await expect.poll(() => byTestId('tunnel-pending-changes').count(), poll).toBe(0);
+    // The banner goes as soon as the old tunnel stops; the new one may still be starting.
+    await expect.poll(() => world.owned.service.statusOf('typed').state, poll).toBe('running');
     expect(world.owned.service.statusOf('typed')).toMatchObject({ state: 'running', listen: { pulsar: before } });
     expect(world.owned.service.statusOf('typed').pendingChanges).toBeUndefined();
   }, stepTimeout);

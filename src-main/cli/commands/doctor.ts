@@ -1,5 +1,5 @@
 /**
- * `pulsar-tunnel doctor <profile.json | --profile NAME> [--topic T] [--idle-check] [--json]
+ * `pulsar-tunnel doctor <profile.json | --profile NAME> [--topic T] [--broker H:P ...] [--idle-check] [--json]
  * [--proxy-config]`: checks a profile's path to its cluster step by step and says what to change.
  * Exit status: 0 when every step that ran passed (warnings allowed), 1 when a step failed, 2 for bad
  * input (no or two profiles, a profile that cannot be loaded, an empty topic).
@@ -14,6 +14,7 @@ import { printable, printableLines } from '../printable.ts';
 interface DoctorCliOptions {
   profile?: string;
   topic?: string;
+  broker?: string[];
   idleCheck?: boolean;
   json?: boolean;
   proxyConfig?: boolean;
@@ -58,6 +59,7 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
     .argument('[profile-file]', 'profile file (JSON, version 1)')
     .option('--profile <name>', 'a profile from the profile store')
     .option('--topic <topic>', 'also look up this topic and connect to the broker that serves it')
+    .option('--broker <host:port>', 'also check this broker through the proxy with its own SNI (repeat for each broker of the cluster)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--idle-check', 'also measure the proxy\'s idle timeout (holds an idle connection up to 40 s)')
     .option('--json', 'print one JSON document (the report) instead of text')
     .option('--read-secrets', 'let a profile file read the secrets it names in environment variables or in files outside its folder (each read is announced on stderr); without it such a file is refused with the list')
@@ -66,6 +68,12 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
       if (file && options.profile) throw new CliExit(2, 'Give either a profile file or --profile NAME, not both.');
       if (!file && !options.profile) throw new CliExit(2, 'Name a profile file (pulsar-tunnel doctor profile.json) or a stored profile (--profile NAME).');
       if (options.topic !== undefined && options.topic.trim() === '') throw new CliExit(2, '--topic must not be empty.');
+      const { parseBrokerList } = await import('../../core/diagnostics/brokersCheck.ts');
+      try {
+        parseBrokerList(options.broker ?? []);
+      } catch (error) {
+        throw new CliExit(2, `--broker: ${(error as Error).message}`);
+      }
       const out = process.stdout;
       // The engine is loaded when the command runs, not at every start of the CLI.
       const [{ profileFailureReport, runDoctor }, { loadProfileFile }] = await Promise.all([
@@ -93,7 +101,7 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
         const via = config.proxy ? ` through ${config.proxy.host}:${config.proxy.port}` : '';
         out.write(`${printable(`Checking profile "${config.name}": pulsar+ssl://${config.service.host}:${config.service.port}${via}${options.idleCheck ? ' (the idle check takes up to 40 s)' : ''}`)}\n`);
       }
-      const report = await runDoctor(config, { topic: options.topic, idleCheck: options.idleCheck ?? false, onStep: printStep });
+      const report = await runDoctor(config, { topic: options.topic, idleCheck: options.idleCheck ?? false, brokers: options.broker ?? [], onStep: printStep });
       if (options.json) {
         // The proxy configuration is there only when asked for, as the text output does.
         const { proxyConfig, ...rest } = report;
