@@ -4,7 +4,7 @@
  */
 import { createContext } from 'svelte';
 import type { TunnelApi } from '../../shared/ipc/contract.ts';
-import type { DoctorStates } from '../features/doctor/doctorState.svelte.ts';
+import type { DoctorStates } from '../features/doctor/doctorStates.ts';
 import type { ConnectionLog } from './state/connectionLog.svelte.ts';
 import type { Notices } from './state/notices.svelte.ts';
 import type { ProfilesState } from './state/profiles.svelte.ts';
