@@ -8,12 +8,18 @@
  * Environment: BENCH_BYTES (default 1 GiB), BENCH_REPEATS (3), BENCH_ROUNDS (5000 ping-pongs),
  * BENCH_IDLE (1000 idle connections), BENCH_LOOKUPS (10000), BENCH_LOG_SECONDS (10; 0 skips the
  * log-view section, which measures frame times of the UI's live log in Debian Chromium at 1,000
- * events/s with 10,000 rows), BENCH_STARTUP_RUNS (20; the CLI start-up section, startup.ts).
+ * events/s with 10,000 rows), BENCH_STARTUP_RUNS (20; the CLI start-up section, startup.ts; 0
+ * skips it), BENCH_WARMUP_BYTES (64 MiB each way per path, unrecorded), BENCH_ONLY (`data`: the
+ * data paths, idle memory and ratios only; `ui`: the UI section only).
+ *
+ * On a shared machine: the paths run interleaved (a rotated order each round, after a warm-up), the
+ * table gives medians with the min–max spread below, and the load average is printed at the start
+ * and the end. Compare ratios within one run, not figures across runs.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { repoRoot } from '../fixtures/cliProcess.ts';
@@ -36,8 +42,21 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 5000);
 const idleCount = Number(process.env.BENCH_IDLE ?? 1000);
 const lookups = Number(process.env.BENCH_LOOKUPS ?? 10_000);
 
+const warmupBytes = Number(process.env.BENCH_WARMUP_BYTES ?? Math.min(bytes, 64 * 1024 ** 2));
+const startupRuns = Number(process.env.BENCH_STARTUP_RUNS ?? 20);
+const only = process.env.BENCH_ONLY;
+
 const cleanups: (() => Promise<unknown>)[] = [];
 const log = (line: string) => process.stderr.write(`${line}\n`);
+/** The 1, 5 and 15 minute load averages, as `uptime` prints them. */
+const load = () => loadavg().map((value) => value.toFixed(2)).join(', ');
+
+/** The CLI the tunnel processes run is the built one (as installed), not the tsx fallback. */
+async function buildCli(): Promise<void> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'scripts/buildCli.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const code = await withDeadline(once<number>(child, 'exit', 60_000), 60_000, 'npm run build:cli');
+  if (code !== 0) throw new Error(`npm run build:cli exited with ${code}`);
+}
 
 async function waitForPort(port: number): Promise<void> {
   await eventually(
@@ -105,6 +124,9 @@ async function uiSection(atsAddress: string, caPem: string): Promise<Record<stri
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = load();
+  log(`bench: load average at start ${loadAtStart} (${cpus().length} CPUs)`);
+  await buildCli();
   const dir = await mkdtemp(path.join(tmpdir(), 'pt-bench-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const pki = await createTestPki({ serverHosts: ['sink.test'] });
@@ -115,8 +137,8 @@ async function main(): Promise<void> {
   const ats = await startAts({ routes: [{ fqdn: 'sink.test', target: `127.0.0.1:${server.port}` }] });
   cleanups.push(() => ats.stop());
   // The CLI's start-up first, while nothing else of the bench runs.
-  const startup = await runStartupBench();
-  log(`bench: start-up done (--help ${startup.helpVsNode}x node -e 0, ready in ${startup.readyMs} ms)`);
+  const startup = only === undefined && startupRuns > 0 ? await runStartupBench() : undefined;
+  if (startup) log(`bench: start-up done (--help ${startup.helpVsNode}x node -e 0, ready in ${startup.readyMs} ms)`);
   const tunnel = await startTunnel(dir, 'bench', ats.address, pki.ca.certPath, 'raw');
   const inspect = await startTunnel(dir, 'bench-inspect', ats.address, pki.ca.certPath, 'inspect');
   const stunnel = await startStunnel(dir, ats.address, pki.ca.certPath);
@@ -133,11 +155,11 @@ async function main(): Promise<void> {
     [direct]: { connect: connectTlsDirect(ats.host, ats.port, 'sink.test', pki.ca.certPem), rawBytes: true },
   };
   log(`bench: ${(bytes / 1024 ** 2).toFixed(0)} MiB per transfer, ${repeats} repeats, ${rounds} ping-pongs, through ATS on ${ats.address}`);
-  if (process.env.BENCH_ONLY === 'ui') {
+  if (only === 'ui') {
     await uiSection(ats.address, pki.ca.certPem);
     return;
   }
-  const figures = await measureDataPaths(paths, { bytes, repeats, rounds, log });
+  const figures = await measureDataPaths(paths, { bytes, repeats, rounds, warmupBytes, log });
 
   // Memory: 1,000 idle tunnelled connections (inspection on), each proven end to end by its CONNECTED.
   const idleBefore = await treeRssMb(inspect.cli.pid);
@@ -180,8 +202,10 @@ async function main(): Promise<void> {
     console.log(row([name, up(name), down(name), cpuUp(name), cpuDown(name), entry.ping.p50, entry.ping.p99, entry.echo?.p50 ?? '—', entry.echo?.p99 ?? '—']));
     console.log(row(['  range', range(entry.up.mbps, 0), range(entry.down.mbps, 0), range(entry.up.cpuPerGiB), range(entry.down.cpuPerGiB), '', '', '', '']));
   }
-  console.log(row(['CLI --help vs node -e 0', startup.helpVsNode, 'x', `${startup.helpMs} ms`, `${startup.nodeMs} ms`]));
-  console.log(row(['CLI run to ready', startup.readyMs, 'ms', `${startup.tunnelProcesses} process`, `${startup.tunnelRssMb} MB`]));
+  if (startup) {
+    console.log(row(['CLI --help vs node -e 0', startup.helpVsNode, 'x', `${startup.helpMs} ms`, `${startup.nodeMs} ms`]));
+    console.log(row(['CLI run to ready', startup.readyMs, 'ms', `${startup.tunnelProcesses} process`, `${startup.tunnelRssMb} MB`]));
+  }
   console.log(row(['tunnel RSS, idle before', idleBefore, 'MB', '', '']));
   console.log(row([`tunnel RSS, ${idleCount} idle conns`, idleRss, 'MB', '', '']));
   console.log(row(['slow reader RSS growth', slowPeak - slowBefore, 'MB', `${slowRate.toFixed(0)} MB/s`, '']));
@@ -212,19 +236,27 @@ async function main(): Promise<void> {
     inspectVsRawDown: '>= 0.95',
     idleRssMB: '<= 120',
   };
-  console.log(row(['ratio (pulsar-tunnel, inspect)', 'measured', 'target', '', '']));
-  for (const [key, value] of Object.entries(ratios)) console.log(row([key, value, targets[key as keyof typeof targets] ?? '', '', '']));
+  // The CPU ratio of each round on its own (the two paths ran minutes apart at most): its spread.
+  const perRound = (name: string, direction: 'up' | 'down') => figures[name]![direction].cpuPerGiB.map((value, i) => value / figures[floor]![direction].cpuPerGiB[i]!);
+  const spread = { cpuVsPipeUp: range(perRound(ours, 'up'), 3), cpuVsPipeDown: range(perRound(ours, 'down'), 3) };
+  console.log(row(['ratio (pulsar-tunnel, inspect)', 'measured', 'target', 'per round', '']));
+  for (const [key, value] of Object.entries(ratios)) console.log(row([key, value, targets[key as keyof typeof targets] ?? '', spread[key as keyof typeof spread] ?? '', '']));
   const summary = {
     bench: 'pulsar-tunnel',
     bytes,
     repeats,
     paths: figures,
     ratios,
+    ratioSpread: spread,
     targets,
     lookupStorm: { lookups, ...storm },
-    startup: { ...startup, targets: { helpVsNode: 2, tunnelProcesses: 1 } },
+    ...(startup ? { startup: { ...startup, targets: { helpVsNode: 2, tunnelProcesses: 1 } } } : {}),
     memoryMB: { idleConnections: idleCount, idleRss: +idleRss.toFixed(1), slowReaderGrowth: +(slowPeak - slowBefore).toFixed(1) },
   };
+  if (only === 'data') {
+    printLoad(summary, loadAtStart);
+    return;
+  }
   if (process.env.BENCH_UI !== '0') Object.assign(summary, { ui: await uiSection(ats.address, pki.ca.certPem) });
   const logSeconds = Number(process.env.BENCH_LOG_SECONDS ?? 10);
   if (logSeconds > 0) {
@@ -238,7 +270,14 @@ async function main(): Promise<void> {
     );
     Object.assign(summary, { logView: { ...logView, targets: { eventsPerSecond: 1000, rows: 10_000, frameP95Ms: 17 } } });
   }
-  console.log(JSON.stringify(summary));
+  printLoad(summary, loadAtStart);
+}
+
+/** The load average at the start and now, in the table and in the JSON summary (printed last). */
+function printLoad(summary: Record<string, unknown>, loadAtStart: string): void {
+  const loadAtEnd = load();
+  console.log(row(['load average (1, 5, 15 min)', `start ${loadAtStart}`, '', `end ${loadAtEnd}`]));
+  console.log(JSON.stringify({ ...summary, loadAverage: { start: loadAtStart, end: loadAtEnd } }));
 }
 
 try {

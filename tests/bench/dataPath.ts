@@ -4,7 +4,7 @@
  * carry the path (all threads, all child processes), and round-trip latency. The paths are
  * interleaved within each repeat so drift in the machine's load hits all of them alike.
  */
-import { median, pingPong, pulsarDownload, pulsarPingPong, pulsarUpload, type Connect } from './paths.ts';
+import { median, percentiles, pingPongSamples, pulsarDownload, pulsarPingPongSamples, pulsarUpload, type Connect } from './paths.ts';
 import { treeCpuSeconds } from './processTree.ts';
 
 /** One measured path: how to reach it, and the process that carries it (none: in this process). */
@@ -41,30 +41,67 @@ async function measured(path: DataPath, bytes: number, run: () => Promise<number
   return { mbps, cpuPerGiB: seconds / (bytes / GiB) };
 }
 
-/** Runs `repeats` rounds of upload and download through every path, then the latency rounds. */
+/** `names` rotated left by `by`: round i starts with a different path (A B C, B C A, C A B, ...). */
+export function rotated<T>(names: T[], by: number): T[] {
+  const at = names.length === 0 ? 0 : by % names.length;
+  return [...names.slice(at), ...names.slice(0, at)];
+}
+
+/**
+ * Runs `repeats` rounds of upload and download through every path, then the latency rounds. Each
+ * round goes through the paths in a rotated order (so no path is always first after a pause, or
+ * always right after the heaviest one), after one unrecorded warm-up round of `warmupBytes` per
+ * path (JIT, TLS session caches, socket buffers). The latency rounds are interleaved too: each
+ * path's ping-pongs run in `latencySlices` slices, one slice per path in turn.
+ */
 export async function measureDataPaths(
   paths: Record<string, DataPath>,
-  options: { bytes: number; repeats: number; rounds: number; log: (line: string) => void },
+  options: { bytes: number; repeats: number; rounds: number; warmupBytes?: number; latencySlices?: number; log: (line: string) => void },
 ): Promise<Record<string, PathFigures>> {
   const figures: Record<string, PathFigures> = {};
-  for (const name of Object.keys(paths)) figures[name] = { up: { mbps: [], cpuPerGiB: [] }, down: { mbps: [], cpuPerGiB: [] }, ping: { p50: 0, p99: 0 } };
+  const names = Object.keys(paths);
+  for (const name of names) figures[name] = { up: { mbps: [], cpuPerGiB: [] }, down: { mbps: [], cpuPerGiB: [] }, ping: { p50: 0, p99: 0 } };
+  const warmupBytes = options.warmupBytes ?? Math.min(options.bytes, 64 * 1024 ** 2);
+  if (warmupBytes > 0) {
+    for (const name of names) {
+      await pulsarUpload(paths[name]!.connect, warmupBytes);
+      await pulsarDownload(paths[name]!.connect, warmupBytes);
+    }
+    options.log(`bench: warm-up done (${(warmupBytes / 1024 ** 2).toFixed(0)} MiB each way per path)`);
+  }
   // pulsarDownload asks for whole 64 KiB messages: the bytes it moves.
   const downBytes = Math.ceil(options.bytes / 65_536) * 65_536;
   for (let i = 0; i < options.repeats; i++) {
-    for (const [name, path] of Object.entries(paths)) {
+    // Uploads of every path, then downloads of every path, each in this round's order.
+    const order = rotated(names, i);
+    for (const name of order) {
+      const path = paths[name]!;
       const up = await measured(path, options.bytes, () => pulsarUpload(path.connect, options.bytes));
-      const down = await measured(path, downBytes, () => pulsarDownload(path.connect, options.bytes));
-      const entry = figures[name]!;
-      entry.up.mbps.push(up.mbps);
-      entry.down.mbps.push(down.mbps);
-      if (up.cpuPerGiB !== undefined) entry.up.cpuPerGiB.push(up.cpuPerGiB);
-      if (down.cpuPerGiB !== undefined) entry.down.cpuPerGiB.push(down.cpuPerGiB);
+      figures[name]!.up.mbps.push(up.mbps);
+      if (up.cpuPerGiB !== undefined) figures[name]!.up.cpuPerGiB.push(up.cpuPerGiB);
     }
-    options.log(`bench: data paths round ${i + 1}/${options.repeats} done`);
+    for (const name of order) {
+      const path = paths[name]!;
+      const down = await measured(path, downBytes, () => pulsarDownload(path.connect, options.bytes));
+      figures[name]!.down.mbps.push(down.mbps);
+      if (down.cpuPerGiB !== undefined) figures[name]!.down.cpuPerGiB.push(down.cpuPerGiB);
+    }
+    options.log(`bench: data paths round ${i + 1}/${options.repeats} done (order: ${order.join(', ')})`);
   }
-  for (const [name, path] of Object.entries(paths)) {
-    figures[name]!.ping = await pulsarPingPong(path.connect, options.rounds);
-    if (path.rawBytes) figures[name]!.echo = await pingPong(path.connect, options.rounds);
+  const slices = Math.max(1, options.latencySlices ?? 5);
+  const perSlice = Math.max(1, Math.ceil(options.rounds / slices));
+  const pings: Record<string, number[]> = {};
+  const echoes: Record<string, number[]> = {};
+  for (let slice = 0; slice < slices; slice++) {
+    for (const name of rotated(names, slice)) {
+      const path = paths[name]!;
+      (pings[name] ??= []).push(...(await pulsarPingPongSamples(path.connect, perSlice)));
+      if (path.rawBytes) (echoes[name] ??= []).push(...(await pingPongSamples(path.connect, perSlice)));
+    }
+  }
+  for (const name of names) {
+    figures[name]!.ping = percentiles(pings[name]!);
+    if (echoes[name]) figures[name]!.echo = percentiles(echoes[name]);
   }
   options.log('bench: latency done');
   return figures;

@@ -89,8 +89,14 @@ export async function download(connect: Connect, bytes: number, options: { pause
   return bytes / 1e6 / seconds;
 }
 
-/** Round trips of `size`-byte messages through the echo mode; returns p50 and p99 in µs. */
-export async function pingPong(connect: Connect, rounds: number, size = 100): Promise<{ p50: number; p99: number }> {
+/** p50 and p99 of round-trip samples in µs. */
+export function percentiles(samples: number[]): { p50: number; p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.floor(sorted.length * 0.99)]! };
+}
+
+/** Round trips of `size`-byte messages through the echo mode, in µs (after an unrecorded warm-up). */
+export async function pingPongSamples(connect: Connect, rounds: number, size = 100): Promise<number[]> {
   const socket = await connect();
   const message = Buffer.alloc(size, 0x42);
   socket.write('E');
@@ -115,8 +121,7 @@ export async function pingPong(connect: Connect, rounds: number, size = 100): Pr
     if (i >= warmup) samples.push(Number(process.hrtime.bigint() - started) / 1000);
   }
   socket.destroy();
-  samples.sort((a, b) => a - b);
-  return { p50: samples[Math.floor(samples.length * 0.5)]!, p99: samples[Math.floor(samples.length * 0.99)]! };
+  return samples;
 }
 
 /** Resident set size of a process in MB, from /proc. */
@@ -207,8 +212,8 @@ export async function pulsarDownload(connect: Connect, bytes: number): Promise<n
   return (count * block.length) / 1e6 / seconds;
 }
 
-/** PING/PONG round trips; p50 and p99 in µs. */
-export async function pulsarPingPong(connect: Connect, rounds: number): Promise<{ p50: number; p99: number }> {
+/** PING/PONG round trips in µs (after an unrecorded warm-up). */
+export async function pulsarPingPongSamples(connect: Connect, rounds: number): Promise<number[]> {
   const { pingFrame } = await import('./pulsarFrames.ts');
   const { socket, frames } = await pulsarSession(connect);
   const samples: number[] = [];
@@ -220,8 +225,7 @@ export async function pulsarPingPong(connect: Connect, rounds: number): Promise<
     if (i >= warmup) samples.push(Number(process.hrtime.bigint() - started) / 1000);
   }
   socket.destroy();
-  samples.sort((a, b) => a - b);
-  return { p50: samples[Math.floor(samples.length * 0.5)]!, p99: samples[Math.floor(samples.length * 0.99)]! };
+  return samples;
 }
 
 /** `count` LOOKUPs one after the other on one connection; mean and p50 per lookup in µs. */
