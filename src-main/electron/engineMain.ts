@@ -5,6 +5,7 @@
  * it never imports electron.
  */
 import type { EngineEndpoint, FromEngine, ToEngine } from '../core/service/engineProtocol.ts';
+import { lowerEnginePriority } from '../core/service/enginePriority.ts';
 import { serveTunnels } from '../core/service/tunnelHost.ts';
 
 /** The parent port of an Electron utility process (process.parentPort). */
@@ -24,4 +25,5 @@ const endpoint: EngineEndpoint = {
   // Electron ends its utility processes with the app; there is no disconnect to wait for.
   onDisconnect: () => undefined,
 };
+lowerEnginePriority();
 void serveTunnels(endpoint);

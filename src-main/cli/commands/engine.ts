@@ -14,7 +14,12 @@ export function registerEngineCommand(program: Command): void {
     .action(async () => {
       if (!process.send) throw new CliExit(2, 'pulsar-tunnel engine is started by `pulsar-tunnel ui`; run that instead.');
       // Loaded on use, so other commands do not load the engine.
-      const [{ serveTunnels }, { parentEndpoint }] = await Promise.all([import('../../core/service/tunnelHost.ts'), import('../../host/engineProcess.ts')]);
+      const [{ serveTunnels }, { parentEndpoint }, { lowerEnginePriority }] = await Promise.all([
+        import('../../core/service/tunnelHost.ts'),
+        import('../../host/engineProcess.ts'),
+        import('../../core/service/enginePriority.ts'),
+      ]);
+      lowerEnginePriority();
       await serveTunnels(parentEndpoint());
     });
 }
