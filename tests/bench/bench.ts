@@ -108,10 +108,17 @@ function row(cells: (string | number)[]): string {
 /** The UI's API and live log while one of its tunnels moves `bytes` each way. */
 async function uiSection(atsAddress: string, caPem: string): Promise<Record<string, UiFigures>> {
   const results: Record<string, UiFigures> = {};
-  for (const inProcess of [false, true]) {
-    for (const direction of ['down', 'up'] as const) {
-      const key = `${inProcess ? 'in-process' : 'engine process'}, ${direction}`;
-      results[key] = await runUiBench({ atsAddress, caPem, bytes, direction, inProcess });
+  // The engine process at its default priority (nice +5 below the UI), at the UI's own (nice 0),
+  // and the tunnels in the UI's process.
+  const setups = [
+    { name: 'engine process', inProcess: false },
+    { name: 'engine process, nice 0', inProcess: false, engineNice: 0 },
+    { name: 'in-process', inProcess: true },
+  ];
+  for (const direction of ['down', 'up'] as const) {
+    for (const setup of setups) {
+      const key = `${setup.name}, ${direction}`;
+      results[key] = await runUiBench({ atsAddress, caPem, bytes, direction, inProcess: setup.inProcess, ...(setup.engineNice === undefined ? {} : { engineNice: setup.engineNice }) });
       log(`bench: UI (${key}) done`);
     }
   }

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
-import { startCli, type CliProcess, repoRoot } from '../fixtures/cliProcess.ts';
+import { startCli, type CliOptions, type CliProcess, repoRoot } from '../fixtures/cliProcess.ts';
 import { once, withDeadline } from '../fixtures/deadline.ts';
 import { killGroup, registerGroup, startWatchdog, unregisterGroup } from '../fixtures/processGroups.ts';
 import { connectPlain, type Connect } from './paths.ts';
@@ -66,13 +66,14 @@ export interface TunnelProcess {
 }
 
 /**
- * Writes `profile` to `<dir>/<profile.name>.json` and runs it with the CLI until `ready`.
+ * Writes `profile` to `<dir>/<profile.name>.json` and runs it with the CLI until `ready`; `options`
+ * as startCli's (e.g. Node flags for one variant through `entry`).
  * @throws Error (with the CLI's stderr) when it is not ready within 15 s.
  */
-export async function startTunnelProcess(dir: string, profile: { name: string } & Record<string, unknown>): Promise<TunnelProcess> {
+export async function startTunnelProcess(dir: string, profile: { name: string } & Record<string, unknown>, options: CliOptions = {}): Promise<TunnelProcess> {
   const file = path.join(dir, `${profile.name}.json`);
   await writeFile(file, JSON.stringify(profile));
-  const cli = startCli(['run', file, '--log-format', 'json']);
+  const cli = startCli(['run', file, '--log-format', 'json'], options);
   try {
     const ready = await cli.waitForEvent((event) => event.event === 'ready', 15_000);
     const portOf = (address: unknown) => Number(String(address).split(':').pop());

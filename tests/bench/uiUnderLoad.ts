@@ -35,11 +35,17 @@ function percentiles(samples: number[]): { calls: number; p50Ms: number; p99Ms: 
   return { calls: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
 }
 
-export async function runUiBench(options: { atsAddress: string; caPem: string; bytes: number; direction: 'up' | 'down'; inProcess: boolean }): Promise<UiFigures> {
+/**
+ * @param options.engineNice PULSAR_TUNNEL_ENGINE_NICE for the engine process (unset: the default)
+ */
+export async function runUiBench(options: { atsAddress: string; caPem: string; bytes: number; direction: 'up' | 'down'; inProcess: boolean; engineNice?: number }): Promise<UiFigures> {
   const home = await mkdtemp(path.join(tmpdir(), 'pt-bench-ui-'));
-  const ui = startCli(['ui', '--no-open', ...(options.inProcess ? ['--in-process'] : [])], { env: { PULSAR_TUNNEL_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '' } });
+  const nice = options.engineNice === undefined ? {} : { PULSAR_TUNNEL_ENGINE_NICE: String(options.engineNice) };
+  const ui = startCli(['ui', '--no-open', ...(options.inProcess ? ['--in-process'] : [])], { env: { PULSAR_TUNNEL_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '', ...nice } });
   try {
-    const url = new URL(await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+/.exec(ui.stdout())?.[0], { timeoutMs: 60_000, what: 'the UI URL' }));
+    // The printed link is one-time: its first use redirects to the page with the session token.
+    const link = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(ui.stdout())?.[0], { timeoutMs: 60_000, what: 'the UI URL' });
+    const url = new URL((await fetch(link)).url);
     const token = url.searchParams.get('token')!;
     const call = async (method: string, args: unknown[] = []) => {
       const response = await fetch(`${url.origin}/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ args }) });
