@@ -40,7 +40,7 @@ function percentiles(samples: number[]): { calls: number; p50Ms: number; p99Ms: 
  */
 export async function runUiBench(options: { atsAddress: string; caPem: string; bytes: number; direction: 'up' | 'down'; inProcess: boolean; engineNice?: number }): Promise<UiFigures> {
   const home = await mkdtemp(path.join(tmpdir(), 'pt-bench-ui-'));
-  const nice = options.engineNice === undefined ? {} : { PULSAR_TUNNEL_ENGINE_NICE: String(options.engineNice) };
+  const nice: Record<string, string> = options.engineNice === undefined ? {} : { PULSAR_TUNNEL_ENGINE_NICE: String(options.engineNice) };
   const ui = startCli(['ui', '--no-open', ...(options.inProcess ? ['--in-process'] : [])], { env: { PULSAR_TUNNEL_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '', ...nice } });
   try {
     // The printed link is one-time: its first use redirects to the page with the session token.
