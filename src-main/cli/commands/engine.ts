@@ -14,12 +14,14 @@ export function registerEngineCommand(program: Command): void {
     .action(async () => {
       if (!process.send) throw new CliExit(2, 'pulsar-tunnel engine is started by `pulsar-tunnel ui`; run that instead.');
       // Loaded on use, so other commands do not load the engine.
-      const [{ serveTunnels }, { parentEndpoint }, { lowerEnginePriority }] = await Promise.all([
+      const [{ serveTunnels }, { parentEndpoint }, { lowerEnginePriority }, { tuneGcForStreaming }] = await Promise.all([
         import('../../core/service/tunnelHost.ts'),
         import('../../host/engineProcess.ts'),
         import('../../core/service/enginePriority.ts'),
+        import('../../core/tunnel/gcTuning.ts'),
       ]);
       lowerEnginePriority();
+      tuneGcForStreaming();
       await serveTunnels(parentEndpoint());
     });
 }

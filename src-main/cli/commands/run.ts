@@ -84,11 +84,13 @@ export function registerRunCommand(program: Command, context: CliContext): void 
         config = withPorts(await resolveConfig(file, options, context, print), options);
         await warnRisks(config, print);
         // The engine is loaded when a tunnel starts, not at every start of the CLI (`--help`).
-        const [{ Tunnel }, { recordingStarter, RunningTunnels }, { defaultDataDir }] = await Promise.all([
+        const [{ Tunnel }, { recordingStarter, RunningTunnels }, { defaultDataDir }, { tuneGcForStreaming }] = await Promise.all([
           import('../../core/tunnel/tunnel.ts'),
           import('../../core/service/runningTunnels.ts'),
           import('../../core/profiles/storeFiles.ts'),
+          import('../../core/tunnel/gcTuning.ts'),
         ]);
+        tuneGcForStreaming();
         const start = recordingStarter((tunnelConfig, tunnelOptions) => Tunnel.start(tunnelConfig, tunnelOptions), new RunningTunnels(defaultDataDir()));
         tunnel = await start(config, { onEvent: print });
       } catch (error) {
