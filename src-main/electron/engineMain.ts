@@ -7,7 +7,7 @@
 import type { EngineEndpoint, FromEngine, ToEngine } from '../core/service/engineProtocol.ts';
 import { lowerEnginePriority } from '../core/service/enginePriority.ts';
 import { serveTunnels } from '../core/service/tunnelHost.ts';
-import { tuneGcForStreaming } from '../core/tunnel/gcTuning.ts';
+import { tuneGcForStreaming } from '../core/service/gcTuning.ts';
 
 /** The parent port of an Electron utility process (process.parentPort). */
 interface ParentPort {

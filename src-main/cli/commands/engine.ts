@@ -18,7 +18,7 @@ export function registerEngineCommand(program: Command): void {
         import('../../core/service/tunnelHost.ts'),
         import('../../host/engineProcess.ts'),
         import('../../core/service/enginePriority.ts'),
-        import('../../core/tunnel/gcTuning.ts'),
+        import('../../core/service/gcTuning.ts'),
       ]);
       lowerEnginePriority();
       tuneGcForStreaming();

@@ -88,7 +88,7 @@ export function registerRunCommand(program: Command, context: CliContext): void 
           import('../../core/tunnel/tunnel.ts'),
           import('../../core/service/runningTunnels.ts'),
           import('../../core/profiles/storeFiles.ts'),
-          import('../../core/tunnel/gcTuning.ts'),
+          import('../../core/service/gcTuning.ts'),
         ]);
         tuneGcForStreaming();
         const start = recordingStarter((tunnelConfig, tunnelOptions) => Tunnel.start(tunnelConfig, tunnelOptions), new RunningTunnels(defaultDataDir()));
