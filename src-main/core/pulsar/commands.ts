@@ -160,7 +160,10 @@ export function readConnect(command: Buffer): ConnectInfo {
 export interface ConnectRewrite {
   /** Remove proxy_to_broker_url (6): a broker is no proxy. */
   stripProxyToBrokerUrl?: boolean;
-  /** Set auth_method_name (5) and auth_data (3), replacing what the client sent. */
+  /**
+   * Set auth_method_name (5) and auth_data (3), replacing what the client sent, and remove the
+   * proxy-only original_principal, original_auth_data and original_auth_method (7–9).
+   */
   injectAuth?: { methodName: string; data: Buffer };
   /**
    * Set FeatureFlags.supports_auth_refresh (10.1) to true (adding FeatureFlags if absent), for a
@@ -170,8 +173,10 @@ export interface ConnectRewrite {
 }
 
 /**
- * Rewrites a CONNECT (2). Never sets the proxy-only original_* fields (7–9); keeps every other
- * field byte for byte.
+ * Rewrites a CONNECT (2). Never sets the proxy-only original_* fields (7–9), and removes them when
+ * it injects a credential: a broker takes them as the real caller's identity from a connection
+ * authenticated as one of its proxyRoles, so beside a profile credential that is such a role they
+ * would let any local client act as any role. Keeps every other field byte for byte.
  * @throws AppError PULSAR_FRAME_INVALID when malformed or not a CONNECT
  */
 export function rewriteConnect(command: Buffer, opts: ConnectRewrite): Buffer {
@@ -183,6 +188,7 @@ export function rewriteConnect(command: Buffer, opts: ConnectRewrite): Buffer {
   if (opts.injectAuth) {
     edits.set(5, { string: opts.injectAuth.methodName });
     edits.set(3, { bytes: opts.injectAuth.data });
+    for (const proxyOnly of [7, 8, 9]) edits.set(proxyOnly, null);
   }
   if (opts.enableAuthRefresh) {
     const refresh: FieldValue = { bool: true };

@@ -16,7 +16,20 @@ import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints
  */
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
-/** Headers of a request or response minus hop-by-hop ones (and any the Connection header names). */
+/**
+ * Headers a Pulsar broker's web service takes as the real caller or client address when they come
+ * from a proxy: `X-Original-Principal` (honoured from a caller authenticated as one of the
+ * broker's proxyRoles) and the forwarding headers (`X-Forwarded-*`, `Forwarded`, `X-Real-IP`, used
+ * with webServiceTrustXForwardedFor). The tunnel is no such proxy and adds the profile's credential,
+ * so a local client's copies are dropped: beside a proxy-role credential they would let any local
+ * process act as any role.
+ */
+const proxyTrust = /^(x-original-principal|x-forwarded-.*|forwarded|x-real-ip)$/;
+
+/**
+ * Headers of a request or response minus hop-by-hop ones (and any the Connection header names) and
+ * minus the proxy-trust headers (see proxyTrust).
+ */
 export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const named = new Set(
     String(headers.connection ?? '')
@@ -26,7 +39,7 @@ export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeade
   );
   const result: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || hopByHop.has(name) || named.has(name)) continue;
+    if (value === undefined || hopByHop.has(name) || named.has(name) || proxyTrust.test(name)) continue;
     result[name] = value;
   }
   return result;
