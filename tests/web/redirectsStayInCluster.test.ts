@@ -15,17 +15,21 @@ const other = '127.0.0.2';
 let pki: TestPki;
 let admin: AdminCluster;
 let otherUrl: string;
+/** A second HTTPS service on the web host, another port: another program, not the cluster. */
+let otherService: AdminCluster;
 const tunnels: TestTunnel[] = [];
 
 beforeAll(async () => {
   pki = await createTestPki({ serverHosts: ['localhost'], serverIps: [other] });
   admin = await startAdminCluster({ pki, brokers: ['localhost', other], token, owners: { 't/ns/far': other } });
   otherUrl = `https://${admin.sniRoutes().find((route) => route.fqdn === other)!.target}/admin/v2/clusters`;
+  otherService = await startAdminCluster({ pki, brokers: ['localhost'], token: 'not-the-cluster' });
 });
 
 afterAll(async () => {
   await Promise.all(tunnels.map((tunnel) => tunnel.dispose()));
   await admin?.stop();
+  await otherService?.stop();
   await pki?.cleanup();
 });
 
@@ -85,4 +89,15 @@ it("drops a client's Cookie on the way to another host and sends the profile tok
   const first = admin.requests.filter((request) => request.url.startsWith('/admin/v2/test/redirect')).at(-1);
   expect(first).toMatchObject({ broker: 'localhost', cookie: 'session=client-secret' });
   expect(reachedOther().at(-1)).toMatchObject({ authorization: `Bearer ${token}`, cookie: undefined });
+});
+
+it('does not follow a redirect to another port of the web host, and sends that port nothing', async () => {
+  const base = await directTunnel();
+  const otherPort = otherService.sniRoutes()[0]!.target.split(':')[1]!;
+  const response = await fetch(`${base}/admin/v2/test/redirect?to=${encodeURIComponent(`https://localhost:${otherPort}/collect`)}`);
+  expect(response.status).toBe(502);
+  const error = (await response.json()) as { code: string; message: string };
+  expect(error.code).toBe('HTTP_REDIRECT_REFUSED');
+  expect(error.message).toContain(`localhost:${otherPort} is not an address of this cluster`);
+  expect(otherService.requests).toEqual([]);
 });
