@@ -1,42 +1,50 @@
 import { describe, expect, it } from 'vitest';
-import { decideRedirect, endToEndHeaders, hostHeader, loggablePath, lookupAnswerHosts, rewriteLookupAnswer } from '../../src-main/core/web/httpRewrite.ts';
+import { decideRedirect, endToEndHeaders, hostHeader, loggablePath, lookupAnswerAddresses, rewriteLookupAnswer } from '../../src-main/core/web/httpRewrite.ts';
 
 const broker1 = { host: 'broker1.test', port: 8443 };
 
 describe('web listener rules', () => {
   it('follows https redirects to host names, relative ones to the same host', () => {
-    expect(decideRedirect(broker1, 'https://broker2.test:8443/admin/v2/x?authoritative=true', { throughProxy: true, isClusterHost: () => false })).toEqual({
+    expect(decideRedirect(broker1, 'https://broker2.test:8443/admin/v2/x?authoritative=true', { throughProxy: true, isClusterAddress: () => false })).toEqual({
       follow: true,
       target: { host: 'broker2.test', port: 8443 },
       path: '/admin/v2/x?authoritative=true',
     });
-    expect(decideRedirect(broker1, '/admin/v2/y', { throughProxy: true, isClusterHost: () => false })).toEqual({ follow: true, target: broker1, path: '/admin/v2/y' });
-    expect(decideRedirect(broker1, 'https://broker2.test/z', { throughProxy: true, isClusterHost: () => false })).toMatchObject({ target: { host: 'broker2.test', port: 443 } });
+    expect(decideRedirect(broker1, '/admin/v2/y', { throughProxy: true, isClusterAddress: () => false })).toEqual({ follow: true, target: broker1, path: '/admin/v2/y' });
+    expect(decideRedirect(broker1, 'https://broker2.test/z', { throughProxy: true, isClusterAddress: () => false })).toMatchObject({ target: { host: 'broker2.test', port: 443 } });
   });
 
   it('refuses plain http, other schemes, and IP addresses behind an SNI proxy, saying why', () => {
-    expect(decideRedirect(broker1, 'http://broker2.test:8080/a', { throughProxy: true, isClusterHost: () => false })).toMatchObject({ follow: false, reason: expect.stringContaining('plain-HTTP') });
-    expect(decideRedirect(broker1, 'ftp://broker2.test/a', { throughProxy: true, isClusterHost: () => false })).toMatchObject({ follow: false });
-    expect(decideRedirect(broker1, 'https://10.1.2.3:8443/a', { throughProxy: true, isClusterHost: () => false })).toMatchObject({ follow: false, reason: expect.stringContaining('10.1.2.3') });
-    expect(decideRedirect(broker1, 'https://[fd00::1]:8443/a', { throughProxy: true, isClusterHost: () => false })).toMatchObject({ follow: false });
+    expect(decideRedirect(broker1, 'http://broker2.test:8080/a', { throughProxy: true, isClusterAddress: () => false })).toMatchObject({ follow: false, reason: expect.stringContaining('plain-HTTP') });
+    expect(decideRedirect(broker1, 'ftp://broker2.test/a', { throughProxy: true, isClusterAddress: () => false })).toMatchObject({ follow: false });
+    expect(decideRedirect(broker1, 'https://10.1.2.3:8443/a', { throughProxy: true, isClusterAddress: () => false })).toMatchObject({ follow: false, reason: expect.stringContaining('10.1.2.3') });
+    expect(decideRedirect(broker1, 'https://[fd00::1]:8443/a', { throughProxy: true, isClusterAddress: () => false })).toMatchObject({ follow: false });
     // Without a proxy an IP address is dialed directly, so it can be followed.
-    expect(decideRedirect(broker1, 'https://10.1.2.3:8443/a', { throughProxy: false, isClusterHost: (host) => host === '10.1.2.3' })).toMatchObject({ follow: true, target: { host: '10.1.2.3', port: 8443 } });
+    expect(decideRedirect(broker1, 'https://10.1.2.3:8443/a', { throughProxy: false, isClusterAddress: (address) => address.host === '10.1.2.3' && address.port === 8443 })).toMatchObject({ follow: true, target: { host: '10.1.2.3', port: 8443 } });
   });
 
-  it('without a proxy follows only hosts of the cluster, and says how to make a new broker known', () => {
-    const cluster = (host: string) => host === 'broker1.test' || host === 'broker2.test';
-    expect(decideRedirect(broker1, 'https://broker2.test:8443/a', { throughProxy: false, isClusterHost: cluster })).toMatchObject({ follow: true, target: { host: 'broker2.test', port: 8443 } });
-    expect(decideRedirect(broker1, 'https://collector.example/steal', { throughProxy: false, isClusterHost: cluster })).toMatchObject({
+  it('without a proxy follows only addresses of the cluster, host and port, and says how to make a new broker known', () => {
+    const cluster = (address: { host: string; port: number }) => ['broker1.test:8443', 'broker2.test:8443'].includes(`${address.host}:${address.port}`);
+    expect(decideRedirect(broker1, 'https://broker2.test:8443/a', { throughProxy: false, isClusterAddress: cluster })).toMatchObject({ follow: true, target: { host: 'broker2.test', port: 8443 } });
+    expect(decideRedirect(broker1, 'https://collector.example/steal', { throughProxy: false, isClusterAddress: cluster })).toMatchObject({
       follow: false,
       code: 'HTTP_REDIRECT_REFUSED',
-      reason: expect.stringContaining('collector.example is not a host of this cluster'),
+      reason: expect.stringContaining('collector.example:443 is not an address of this cluster'),
     });
+    expect(decideRedirect(broker1, 'https://broker2.test:9443/a', { throughProxy: false, isClusterAddress: cluster })).toMatchObject({ follow: false, code: 'HTTP_REDIRECT_REFUSED' });
   });
 
-  it('reads the hosts an HTTP-lookup answer names', () => {
+  it('reads the addresses an HTTP-lookup answer names', () => {
     const answer = JSON.stringify({ brokerUrl: 'pulsar://Broker2.test:6650', brokerUrlTls: 'pulsar+ssl://broker2.test:6651', httpUrl: 'http://broker2.test:8080', httpUrlTls: 'https://web2.test:8443', nativeUrl: 'pulsar://[fd00::2]:6650' });
-    expect(new Set(lookupAnswerHosts(answer))).toEqual(new Set(['broker2.test', 'web2.test', 'fd00::2']));
-    expect(lookupAnswerHosts('not json')).toEqual([]);
+    expect(lookupAnswerAddresses(answer)).toEqual([
+      { host: 'broker2.test', port: 6650 },
+      { host: 'broker2.test', port: 6651 },
+      { host: 'fd00::2', port: 6650 },
+      { host: 'broker2.test', port: 8080 },
+      { host: 'web2.test', port: 8443 },
+    ]);
+    expect(lookupAnswerAddresses(JSON.stringify({ httpUrlTls: 'https://web3.test' }))).toEqual([{ host: 'web3.test', port: 443 }]);
+    expect(lookupAnswerAddresses('not json')).toEqual([]);
   });
 
   it('drops hop-by-hop headers and the ones Connection names', () => {

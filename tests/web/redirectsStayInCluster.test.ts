@@ -1,7 +1,7 @@
 /**
  * Without a proxy nothing but the tunnel keeps a followed redirect inside the cluster, and it
- * carries the profile's token. So, in direct mode, a redirect is followed only to hosts the cluster
- * has named (the web and service hosts, brokers named in lookup answers), and a client's own
+ * carries the profile's token. So, in direct mode, a redirect is followed only to addresses, host and
+ * port, the cluster has named (the web and service addresses, brokers named in lookup answers), and a client's own
  * Authorization or Cookie is never carried to another host. The web service here is our admin
  * server on `localhost`; the "other host" is a second one on 127.0.0.2, reached directly.
  */
@@ -21,7 +21,7 @@ const tunnels: TestTunnel[] = [];
 
 beforeAll(async () => {
   pki = await createTestPki({ serverHosts: ['localhost'], serverIps: [other] });
-  admin = await startAdminCluster({ pki, brokers: ['localhost', other], token, owners: { 't/ns/far': other } });
+  admin = await startAdminCluster({ pki, brokers: ['localhost', other], token, owners: { 't/ns/far': other }, advertiseListeningPorts: true });
   otherUrl = `https://${admin.sniRoutes().find((route) => route.fqdn === other)!.target}/admin/v2/clusters`;
   otherService = await startAdminCluster({ pki, brokers: ['localhost'], token: 'not-the-cluster' });
 });
@@ -56,7 +56,7 @@ it('does not follow a redirect to a host the cluster never named, and sends that
   expect(response.status).toBe(502);
   const error = (await response.json()) as { code: string; message: string };
   expect(error.code).toBe('HTTP_REDIRECT_REFUSED');
-  expect(error.message).toContain(`${other} is not a host of this cluster`);
+  expect(error.message).toContain(`${other}:${otherUrl.split(':')[2]!.split('/')[0]!} is not an address of this cluster`);
   expect(reachedOther().length).toBe(before);
 });
 

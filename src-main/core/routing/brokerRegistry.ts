@@ -150,9 +150,9 @@ export class BrokerRegistry {
     return [...this.#byAddress.values()].map((entry) => ({ broker: entry.broker, sni: sni(entry.target) ?? '', local: entry.local }));
   }
 
-  /** The host names of every broker a lookup has named. */
-  hosts(): string[] {
-    return [...this.#byAddress.values()].map((entry) => entry.target.host);
+  /** The address (host and Pulsar port) of every broker a lookup has named. */
+  targets(): DialTarget[] {
+    return [...this.#byAddress.values()].map((entry) => entry.target);
   }
 
   /** The listeners, for the tunnel to close. */

@@ -94,7 +94,7 @@ export class Tunnel {
         listenHost: config.listen.host,
         headerTimeoutMs: this.#guard.limits.headerTimeoutMs,
         onRequest: (socket) => this.#guard.proven(socket),
-        clusterHosts: () => [config.service.host, ...(this.#registry?.hosts() ?? [])],
+        clusterAddresses: () => this.#clusterAddresses(),
       });
     }
   }
@@ -223,6 +223,20 @@ export class Tunnel {
       return;
     }
     this.#connections.serve(local, 'http', this.#defaultTarget({ listener: 'http' }), (socket, id) => web.serve(socket, id));
+  }
+
+  /**
+   * The addresses a redirect may take the credential to in direct mode, besides the web service's
+   * and those HTTP-lookup answers named: the service address, each broker a binary lookup named,
+   * and that broker's host at the web service's port (a binary lookup names no web port; a Pulsar
+   * cluster's brokers share one webServicePortTls setting).
+   */
+  *#clusterAddresses(): Iterable<DialTarget> {
+    yield this.#config.service;
+    for (const broker of this.#registry?.targets() ?? []) {
+      yield broker;
+      if (this.#config.web) yield { host: broker.host, port: this.#config.web.port };
+    }
   }
 
   /** The target a listener stands for before any protocol inspection. */

@@ -86,11 +86,12 @@ export type RedirectDecision =
  * credential. Only https addresses are followed. Through an SNI proxy the address must be a host
  * name: the proxy routes by the TLS server name, and an IP address has none (RFC 6066 section 3
  * forbids SNI for IP literals); the proxy's routes keep the request inside the cluster. Without a
- * proxy nothing else would, so the host must be one the cluster has named (`isClusterHost`: the
- * service and web hosts, and brokers named in lookup answers): a redirect elsewhere, from a
- * misconfigured or hostile endpoint, must not receive the credential.
+ * proxy nothing else would, so the address, host AND port, must be one the cluster has named
+ * (`isClusterAddress`: the service and web addresses, and brokers named in lookup answers): a
+ * redirect elsewhere, from a misconfigured or hostile endpoint, must not receive the credential, and
+ * neither may another program listening on another port of a cluster host.
  */
-export function decideRedirect(from: DialTarget, location: string, options: { throughProxy: boolean; isClusterHost: (host: string) => boolean }): RedirectDecision {
+export function decideRedirect(from: DialTarget, location: string, options: { throughProxy: boolean; isClusterAddress: (target: DialTarget) => boolean }): RedirectDecision {
   let url: URL;
   try {
     url = new URL(location, `https://${hostHeader(from)}/`);
@@ -114,14 +115,15 @@ export function decideRedirect(from: DialTarget, location: string, options: { th
       reason: `it points to the IP address ${host}; an SNI proxy routes by host name, so the brokers must advertise host names the proxy routes`,
     };
   }
-  if (!options.throughProxy && !options.isClusterHost(host)) {
+  const target = { host, port: url.port === '' ? 443 : Number(url.port) };
+  if (!options.throughProxy && !options.isClusterAddress(target)) {
     return {
       follow: false,
       code: 'HTTP_REDIRECT_REFUSED',
-      reason: `${host} is not a host of this cluster; without a proxy the tunnel follows redirects (with your credential) only to the web service host and the brokers the cluster has named in lookup answers (look the topic up first, e.g. pulsar-admin topics lookup, if that broker is new to this tunnel)`,
+      reason: `${formatHostPort(target)} is not an address of this cluster; without a proxy the tunnel follows redirects (with your credential) only to the web service's address, the service address and the brokers the cluster has named in lookup answers, at the ports it named (look the topic up first, e.g. pulsar-admin topics lookup, if that broker is new to this tunnel)`,
     };
   }
-  return { follow: true, target: { host, port: url.port === '' ? 443 : Number(url.port) }, path };
+  return { follow: true, target, path };
 }
 
 /** The fields of Pulsar's HTTP lookup answer (`GET /lookup/v2/topic/...`). */
@@ -162,8 +164,8 @@ export async function rewriteLookupAnswer(
   return JSON.stringify(record);
 }
 
-/** The host names an HTTP-lookup answer names (its broker and web URLs), lower case. */
-export function lookupAnswerHosts(body: string): string[] {
+/** The addresses an HTTP-lookup answer names (its broker and web URLs), host in lower case. */
+export function lookupAnswerAddresses(body: string): DialTarget[] {
   let answer: unknown;
   try {
     answer = JSON.parse(body);
@@ -171,14 +173,17 @@ export function lookupAnswerHosts(body: string): string[] {
     return [];
   }
   if (typeof answer !== 'object' || answer === null) return [];
-  const hosts: string[] = [];
+  const addresses: DialTarget[] = [];
   for (const name of [...brokerFields, ...httpFields]) {
     const value = (answer as Record<string, unknown>)[name];
     if (typeof value !== 'string' || !URL.canParse(value)) continue;
-    const host = new URL(value).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    if (host !== '') hosts.push(host);
+    const url = new URL(value);
+    const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    // A URL without a port: the scheme's default (only https is ever followed; 443).
+    const port = url.port !== '' ? Number(url.port) : url.protocol === 'http:' ? 80 : 443;
+    if (host !== '') addresses.push({ host, port });
   }
-  return hosts;
+  return addresses;
 }
 
 const loopbackHostNames = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);

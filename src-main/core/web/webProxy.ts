@@ -19,7 +19,7 @@
  * of up to `maxReplayBytes` (1 MiB) is kept; a redirected request with a larger body gets 413.
  * Following carries the profile's credential only inside the cluster: through the profile's proxy
  * (whose SNI routes are the cluster's brokers, verified with the profile's CA and hostname check),
- * or, without a proxy, only to hosts the cluster has named (see decideRedirect). A client's OWN
+ * or, without a proxy, only to addresses (host and port) the cluster has named (see decideRedirect). A client's OWN
  * credential never goes to another host than the web service it addressed: its Cookie is dropped,
  * and a request with its own Authorization is answered HTTP_REDIRECT_REFUSED rather than sent on
  * without it (an unexplained 401 from the owner broker) or with the profile's (another identity).
@@ -34,7 +34,7 @@ import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import type { Dialer } from '../transport/dialer.ts';
 import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints.ts';
 import { defaultHeaderTimeoutMs } from '../transport/listenerGuard.ts';
-import { decideRedirect, endToEndHeaders, hostHeader, isLookupPath, loggablePath, lookupAnswerHosts, refuseBrowserRequest, rewriteLookupAnswer } from './httpRewrite.ts';
+import { decideRedirect, endToEndHeaders, hostHeader, isLookupPath, loggablePath, lookupAnswerAddresses, refuseBrowserRequest, rewriteLookupAnswer } from './httpRewrite.ts';
 import { RequestBody } from './requestBody.ts';
 import { UpstreamAgents } from './upstreamAgents.ts';
 
@@ -56,8 +56,8 @@ export interface WebProxyOptions {
   anyHost?: boolean;
   /** With anyHost: the listener's configured host, a name other machines may use for it. */
   listenHost?: string;
-  /** Host names the cluster has named besides the web host (the service host, brokers from lookups). */
-  clusterHosts?: () => Iterable<string>;
+  /** Addresses the cluster has named besides the web service's (the service, brokers from binary lookups). */
+  clusterAddresses?: () => Iterable<DialTarget>;
   /** A client must send each request head within this long, counted from when it may start; 20 s by default. */
   headerTimeoutMs?: number;
   /** Called with the local socket whenever a whole request head arrived on it. */
@@ -77,8 +77,8 @@ const followAlways = new Set([307, 308]);
 // 301/302 change a POST into a GET in most clients (RFC 9110 15.4.2), so they are followed only
 // for GET and HEAD, where following is exactly what a client would do.
 const followForSafeMethods = new Set([301, 302]);
-/** Bound on the host names remembered from HTTP-lookup answers (a cluster has far fewer brokers). */
-const maxNamedHosts = 1024;
+/** Bound on the addresses remembered from HTTP-lookup answers (a cluster has far fewer brokers). */
+const maxNamedAddresses = 1024;
 
 /** Turns an upstream failure into an AppError with a stable code (dial errors already are). */
 function upstreamError(error: unknown, target: DialTarget): AppError {
@@ -107,8 +107,8 @@ export class WebProxy {
   readonly #server: http.Server;
   readonly #agents: UpstreamAgents;
   readonly #connections = new WeakMap<net.Socket, LocalConnection>();
-  /** Hosts named in HTTP-lookup answers, for following redirects without a proxy. */
-  readonly #namedHosts = new Set<string>();
+  /** Addresses (`host:port`, lower case) named in HTTP-lookup answers, for following redirects without a proxy. */
+  readonly #namedAddresses = new Set<string>();
 
   /** @throws AppError TUNNEL_INTERNAL when the config has no web service */
   constructor(options: WebProxyOptions) {
@@ -254,7 +254,7 @@ export class WebProxy {
           upstream.resume();
           body.detach();
           const from = hostHeader(target);
-          const decision = decideRedirect(target, location, { throughProxy: this.#options.config.proxy !== undefined, isClusterHost: (host) => this.#isClusterHost(host) });
+          const decision = decideRedirect(target, location, { throughProxy: this.#options.config.proxy !== undefined, isClusterAddress: (address) => this.#isClusterAddress(address) });
           if (!decision.follow) {
             throw new AppError(
               decision.code,
@@ -313,11 +313,15 @@ export class WebProxy {
     });
   }
 
-  /** True for the web host and any host the cluster has named (lookup answers, the service host). */
-  #isClusterHost(host: string): boolean {
-    const wanted = host.toLowerCase();
-    if (wanted === this.#web.host.toLowerCase() || this.#namedHosts.has(wanted)) return true;
-    for (const named of this.#options.clusterHosts?.() ?? []) if (named.toLowerCase() === wanted) return true;
+  /**
+   * True for the web service's address and any address the cluster has named (lookup answers, the
+   * service): host AND port, so another program on another port of a cluster host gets nothing.
+   */
+  #isClusterAddress(address: DialTarget): boolean {
+    const key = (target: DialTarget) => formatHostPort(target).toLowerCase();
+    const wanted = key(address);
+    if (wanted === key(this.#web) || this.#namedAddresses.has(wanted)) return true;
+    for (const named of this.#options.clusterAddresses?.() ?? []) if (key(named) === wanted) return true;
     return false;
   }
 
@@ -366,7 +370,7 @@ export class WebProxy {
       chunks.push(chunk);
     }
     const original = Buffer.concat(chunks).toString('utf8');
-    for (const host of lookupAnswerHosts(original)) if (this.#namedHosts.size < maxNamedHosts) this.#namedHosts.add(host);
+    for (const address of lookupAnswerAddresses(original)) if (this.#namedAddresses.size < maxNamedAddresses) this.#namedAddresses.add(formatHostPort(address).toLowerCase());
     const rewritten = await rewriteLookupAnswer(original, { webUrl: this.#options.localWebUrl(), brokerLocalUrl: this.#options.brokerLocalUrl });
     const payload = Buffer.from(rewritten ?? original, 'utf8');
     const headers = endToEndHeaders(upstream.headers);
