@@ -1,9 +1,11 @@
 /**
- * The web listener adds the profile's credential to requests, so no request a web page starts may
- * use it: a cross-site request (CSRF), an <img>, no-cors fetch or <iframe> from another local page
- * (same-site to the listener), and a request for a rebound host name (DNS rebinding) are refused
- * before anything reaches the cluster, while local tools (no browser headers) and an address the user
- * typed are served. The last test proves it with Debian's Chromium loading a page from another port.
+ * The web listener adds the profile's credential to requests, so no request a browser makes may use
+ * it: a cross-site request (CSRF), an <img>, no-cors fetch or <iframe> from another local page
+ * (same-site to the listener), a request for a rebound host name (DNS rebinding), and even a
+ * navigation marked as started by the user (a link opened from another app or site that redirects to
+ * the listener carries the same `Sec-Fetch-Site: none`) are refused before anything reaches the
+ * cluster, while local tools (no browser headers) are served. The Chromium tests prove it with
+ * Debian's Chromium: a page from another port, and a foreign site that redirects a navigation.
  */
 import http from 'node:http';
 import type net from 'node:net';
@@ -73,11 +75,12 @@ it("serves Node's fetch, which sends Sec-Fetch-Mode: cors and nothing else a bro
   expect(admin.requests.length).toBe(before + 1);
 });
 
-it('serves an address the user typed into the browser (Sec-Fetch-Site: none, a navigation)', async () => {
+it('refuses a navigation marked Sec-Fetch-Site: none, which a link another site redirected looks exactly like', async () => {
   const before = admin.requests.length;
   const answer = await request('GET', { host: `localhost:${port}`, 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-user': '?1', 'user-agent': 'Mozilla/5.0' });
-  expect(answer.status).toBe(200);
-  expect(admin.requests.length).toBe(before + 1);
+  expect(answer.status).toBe(403);
+  expect(JSON.parse(answer.body)).toMatchObject({ code: 'HTTP_REQUEST_REFUSED', message: expect.stringContaining('cannot tell an address you typed') });
+  expect(admin.requests.length).toBe(before);
 });
 
 // The listener's port is known only once it runs, so each case builds its headers from it. The
@@ -143,5 +146,35 @@ it('refuses the <img>, no-cors fetch and <iframe> of a page on another local por
   } finally {
     await browser.close();
     await new Promise<void>((resolve) => pageServer.close(() => resolve()));
+  }
+}, 60_000);
+
+it('refuses a navigation that a foreign site redirected to the listener in real Chromium (Sec-Fetch-Site: none kept)', async () => {
+  await ensureProgram({ binary: 'chromium', debianPackage: 'chromium', neededFor: 'the browser-request tests (a real page makes the requests)' });
+  // A "foreign site" on another loopback address: any link, from a mail or chat app, that answers 302.
+  const foreign = http.createServer((_request, response) => {
+    response.writeHead(302, { location: `http://localhost:${port}/lookup/v2/topic/persistent/t/ns/created-by-a-redirect?via=redirected-navigation` });
+    response.end();
+  });
+  await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.2', () => resolve()));
+  const foreignPort = (foreign.address() as net.AddressInfo).port;
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs, headless: true });
+  try {
+    const before = admin.requests.length;
+    const tab = await browser.newPage();
+    const sent: Record<string, string>[] = [];
+    tab.on('request', (made) => {
+      if (made.url().includes('via=redirected-navigation')) sent.push(made.headers());
+    });
+    const response = await tab.goto(`http://127.0.0.2:${foreignPort}/a-link-in-an-email`);
+    expect(response?.status()).toBe(403);
+    const answered = await tunnel.waitForEvent((event): event is HttpRequestEvent => event.event === 'http.request' && event.path.endsWith('via=redirected-navigation'), 15_000);
+    expect(answered).toMatchObject({ status: 403, error: { code: 'HTTP_REQUEST_REFUSED' } });
+    // What makes this case: Chromium marks the redirected request as one the user started.
+    expect(sent.at(-1)).toMatchObject({ 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' });
+    expect(admin.requests.slice(before).filter((received) => received.url.includes('via='))).toEqual([]);
+  } finally {
+    await browser.close();
+    await new Promise<void>((resolve) => foreign.close(() => resolve()));
   }
 }, 60_000);
