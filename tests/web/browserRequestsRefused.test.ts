@@ -162,16 +162,11 @@ it('refuses a navigation that a foreign site redirected to the listener in real 
   try {
     const before = admin.requests.length;
     const tab = await browser.newPage();
-    const sent: Record<string, string>[] = [];
-    tab.on('request', (made) => {
-      if (made.url().includes('via=redirected-navigation')) sent.push(made.headers());
-    });
     const response = await tab.goto(`http://127.0.0.2:${foreignPort}/a-link-in-an-email`);
     expect(response?.status()).toBe(403);
     const answered = await tunnel.waitForEvent((event): event is HttpRequestEvent => event.event === 'http.request' && event.path.endsWith('via=redirected-navigation'), 15_000);
-    expect(answered).toMatchObject({ status: 403, error: { code: 'HTTP_REQUEST_REFUSED' } });
     // What makes this case: Chromium marks the redirected request as one the user started.
-    expect(sent.at(-1)).toMatchObject({ 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' });
+    expect(answered).toMatchObject({ status: 403, error: { code: 'HTTP_REQUEST_REFUSED', message: expect.stringContaining('Sec-Fetch-Site: none') } });
     expect(admin.requests.slice(before).filter((received) => received.url.includes('via='))).toEqual([]);
   } finally {
     await browser.close();

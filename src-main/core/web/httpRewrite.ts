@@ -208,12 +208,15 @@ function browserMarks(headers: IncomingHttpHeaders): string[] {
 }
 
 /**
- * A navigation the user started: typed into the address bar or opened from a bookmark. Browsers mark
- * it `Sec-Fetch-Site: none` with mode `navigate`, which no page can cause, and send no Origin or
- * Referer. Its answer is shown to the user only, never to a page.
+ * A navigation marked as one the user started (`Sec-Fetch-Site: none`, mode `navigate`). It is NOT
+ * served: a browser keeps that mark on a navigation that another site redirected (Fetch Metadata
+ * Request Headers, section 5.1: a redirect chain that started without an initiator stays `none`),
+ * so a link opened from a mail or chat app, or a bookmark, to any site that answers 302 to the
+ * listener would carry the same headers as an address typed into the address bar. Named apart only
+ * to word its refusal.
  */
-function userNavigation(headers: IncomingHttpHeaders, method: string): boolean {
-  return (method === 'GET' || method === 'HEAD') && headers['sec-fetch-site'] === 'none' && headers['sec-fetch-mode'] === 'navigate' && headers.origin === undefined && headers.referer === undefined;
+function userStartedNavigation(headers: IncomingHttpHeaders): boolean {
+  return headers['sec-fetch-site'] === 'none' && headers['sec-fetch-mode'] === 'navigate';
 }
 
 /**
@@ -223,7 +226,8 @@ function userNavigation(headers: IncomingHttpHeaders, method: string): boolean {
  * no-cors `fetch` or `<iframe>` of another local page (`http://localhost:3000` is "same-site" to a
  * listener on localhost, yet another program's page). It is recognised by the headers browsers add
  * (see browserMarks). Also refused: a page whose own name was made to resolve to this machine (DNS
- * rebinding: its `Host` is not a loopback name). A navigation the user typed is served.
+ * rebinding: its `Host` is not a loopback name). A navigation marked as the user's own
+ * (`Sec-Fetch-Site: none`) is refused as well: a redirect from another site carries the same mark.
  *
  * On a listener that serves other machines (anyHost), browsers send no Fetch Metadata to an http://
  * LAN address, and a page can strip Referer, so two more refusals apply there: a Host that is not
@@ -236,7 +240,7 @@ function userNavigation(headers: IncomingHttpHeaders, method: string): boolean {
  * @param listenHost the listener's configured host (a name other machines may use)
  * @returns the error to answer with, or undefined to serve the request
  */
-export function refuseBrowserRequest(headers: IncomingHttpHeaders, anyHost: boolean, method = 'GET', listenHost = ''): AppError | undefined {
+export function refuseBrowserRequest(headers: IncomingHttpHeaders, anyHost: boolean, listenHost = ''): AppError | undefined {
   const host = headers.host ?? '';
   const hostName = host.replace(/:\d+$/, '').toLowerCase();
   const loopbackName = loopbackHostNames.has(hostName) || /^127\.\d+\.\d+\.\d+$/.test(hostName);
@@ -247,12 +251,17 @@ export function refuseBrowserRequest(headers: IncomingHttpHeaders, anyHost: bool
     const refusal = refuseOnSharedListener(headers, hostName, loopbackName, listenHost);
     if (refusal) return refusal;
   }
-  if (userNavigation(headers, method)) return undefined;
+  if (userStartedNavigation(headers)) {
+    return new AppError(
+      'HTTP_REQUEST_REFUSED',
+      `The web listener refused a browser navigation (Sec-Fetch-Site: none): the tunnel adds your credentials here, and it cannot tell an address you typed from a link another site or app redirected the browser to, which looks the same. Use a local tool instead (curl, pulsar-admin, a script).`,
+    );
+  }
   const marks = browserMarks(headers);
   if (marks.length > 0) {
     return new AppError(
       'HTTP_REQUEST_REFUSED',
-      `The web listener refused a request a web page started (${marks.join(', ')}): the tunnel adds your credentials here, so only local tools (curl, pulsar-admin, scripts) may use it, or an address typed into the browser.`,
+      `The web listener refused a request a web page started (${marks.join(', ')}): the tunnel adds your credentials here, so only local tools (curl, pulsar-admin, scripts) may use it.`,
     );
   }
   return undefined;

@@ -1,5 +1,5 @@
 /**
- * The web listener's HTTP side: plain HTTP/1.1 from local tools (pulsar-admin, curl, a browser,
+ * The web listener's HTTP side: plain HTTP/1.1 from local tools (pulsar-admin, curl, scripts,
  * fetch) is forwarded to the cluster's web service over TLS through the proxy, with the profile's
  * credential added. Both sides use Node's http module (llhttp), never a hand-written parser: a
  * local http.Server that is fed the tunnel's accepted sockets, and keep-alive agents upstream whose
@@ -8,7 +8,7 @@
  * Redirects. A broker that does not own a topic answers 307 with the owner's web address
  * (docs/pulsar-protocol.md, "HTTP: admin API and HTTP lookup"), a host local tools cannot reach. The tunnel FOLLOWS such redirects
  * itself rather than rewriting Location to a local address, because:
- * - every client then works unchanged: curl without -L, fetch, browsers and pulsar-admin alike,
+ * - every client then works unchanged: curl without -L, fetch, scripts and pulsar-admin alike,
  *   including clients that do not resend a PUT/POST body on 307, or drop Authorization when the
  *   host changes (curl does) and would then fail on the owner broker;
  * - a rewritten Location would need one more local listener per broker web host, and an address
@@ -203,7 +203,7 @@ export class WebProxy {
     let cameFrom: string | undefined;
     let error: AppError | undefined;
     try {
-      const refusal = refuseBrowserRequest(request.headers, this.#options.anyHost ?? false, method, this.#options.listenHost);
+      const refusal = refuseBrowserRequest(request.headers, this.#options.anyHost ?? false, this.#options.listenHost);
       if (refusal) {
         request.resume();
         throw refusal;
