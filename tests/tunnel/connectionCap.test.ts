@@ -1,13 +1,14 @@
 /**
  * Every listener of a tunnel caps its open connections: at the cap the oldest connection that has
  * not shown it is a real client (no CONNECT, no request yet) is closed to serve the newcomer, and
- * the tunnel says so (`listener.full`, TUNNEL_CONNECTION_LIMIT). connectionCapKeepsRealClients
+ * the tunnel says so (`listener.full`, and the closed connection's own `connection.closed`, both
+ * TUNNEL_CONNECTION_LIMIT). connectionCapKeepsRealClients
  * covers a listener whose connections are all in use. Small caps here; the defaults are 1024 per Pulsar
  * listener and 128 on the web listener.
  */
 import type net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ListenerFullEvent, TunnelEvent } from '../../shared/model/events.ts';
+import type { ConnectionOpenedEvent, ListenerFullEvent, TunnelEvent } from '../../shared/model/events.ts';
 import { eventually, freePort, withDeadline } from '../fixtures/deadline.ts';
 import { connectLocal, splitAddress, startTestTunnel, testConfig, type TestTunnel } from './harness.ts';
 
@@ -68,6 +69,9 @@ it.each([
   const full = await tunnel.waitForEvent(isFull(listener), 5_000);
   expect(full).toMatchObject({ listener, address: address(), limit: cap, refused: 0, evicted: 1, error: { code: 'TUNNEL_CONNECTION_LIMIT' } });
   expect(full.error.message).toMatch(/closed to make room/);
+  // The evicted connection's own close says why, with the same code.
+  const opened = await tunnel.waitForEvent((event): event is ConnectionOpenedEvent => event.event === 'connection.opened' && event.local === `127.0.0.1:${held[0]!.localPort}`, 5_000);
+  expect(await tunnel.closed(opened.id, 5_000)).toMatchObject({ error: { code: 'TUNNEL_CONNECTION_LIMIT', message: expect.stringContaining('to make room') } });
   await eventually(() => tunnel.tunnel.status().openConnections === before + cap, { timeoutMs: 5_000, what: 'the cap to hold' });
   expect(newcomer.destroyed || newcomer.readableEnded).toBe(false);
   for (const client of held.slice(1)) expect(client.readableEnded).toBe(false);
