@@ -45,6 +45,14 @@ interface ConnectionPlan {
 export interface OpenConnection {
   readonly id: number;
   readonly local: net.Socket;
+  /** The client's address, `host:port`, read at accept (a socket closed early no longer knows it). */
+  readonly from: string;
+  /**
+   * Emits an event of this connection. Until `connection.opened` is out (a session reads the
+   * client's CONNECT, and logs it, before the connection knows where it goes) events wait, so the
+   * log always shows a connection's opened first; at most the few a first frame causes.
+   */
+  emit(event: TunnelEvent): void;
   remote?: net.Socket;
   readonly counters: ByteCounters;
   /** The counters as the last connection.progress reported them. */
@@ -70,6 +78,8 @@ export interface ConnectionsOptions {
 export class Connections {
   readonly #options: ConnectionsOptions;
   readonly #open = new Map<number, OpenConnection>();
+  /** Events of connections whose connection.opened is not out yet (see OpenConnection.emit). */
+  readonly #waiting = new Map<number, TunnelEvent[]>();
   #nextId = 1;
   #total = 0;
 
@@ -156,24 +166,41 @@ export class Connections {
     const id = this.#nextId++;
     this.#total++;
     local.setNoDelay(true);
-    const connection: OpenConnection = { id, local, counters, reported: { bytesUp: 0, bytesDown: 0 }, abort: new AbortController(), started: performance.now(), done: Promise.resolve() };
+    const waiting: TunnelEvent[] = [];
+    this.#waiting.set(id, waiting);
+    const connection: OpenConnection = {
+      id,
+      local,
+      from: formatHostPort({ host: local.remoteAddress ?? '?', port: local.remotePort ?? 0 }),
+      emit: (event) => {
+        if (this.#waiting.get(id) === waiting) waiting.push(event);
+        else this.#options.emit(event);
+      },
+      counters,
+      reported: { bytesUp: 0, bytesDown: 0 },
+      abort: new AbortController(),
+      started: performance.now(),
+      done: Promise.resolve(),
+    };
     this.#open.set(id, connection);
     return connection;
   }
 
   #opened(connection: OpenConnection, listener: ListenerKind, target: DialTarget): void {
     const route = this.#options.dialer.route(target);
-    const { local } = connection;
     this.#options.emit({
       event: 'connection.opened',
       id: connection.id,
       time: new Date().toISOString(),
       profile: this.#options.profile,
       listener,
-      local: formatHostPort({ host: local.remoteAddress ?? '?', port: local.remotePort ?? 0 }),
+      local: connection.from,
       sni: route.sni ?? '',
       proxy: route.dialed,
     });
+    const waiting = this.#waiting.get(connection.id) ?? [];
+    this.#waiting.delete(connection.id);
+    for (const event of waiting) this.#options.emit(event);
   }
 
   #closed(connection: OpenConnection, { tls, error }: { tls?: TlsSummary; error?: AppError }): void {

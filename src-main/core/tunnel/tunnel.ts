@@ -205,7 +205,8 @@ export class Tunnel {
             registry,
             boundTo: binding.listener === 'broker' ? binding.broker : undefined,
             counters: connection.counters,
-            emit: (event) => this.#emit(event),
+            // Through the connection: its events wait until connection.opened is out.
+            emit: (event) => connection.emit(event),
           })
       : undefined;
     this.#connections.relay(local, binding.listener, this.#defaultTarget(binding), session);
