@@ -203,8 +203,11 @@ export class Connections {
     for (const event of waiting) this.#options.emit(event);
   }
 
-  #closed(connection: OpenConnection, { tls, error }: { tls?: TlsSummary; error?: AppError }): void {
+  #closed(connection: OpenConnection, closing: { tls?: TlsSummary; error?: AppError }): void {
     const { id, counters, started } = connection;
+    const { tls } = closing;
+    // Closed by the listener's cap: that is why, whatever the aborted dial or session said.
+    const error = this.#options.guard.closedToMakeRoom(connection.local) ?? closing.error;
     this.#open.delete(id);
     this.#options.emit({
       event: 'connection.closed',

@@ -134,6 +134,8 @@ export class ListenerGuard {
   readonly #poolOf = new WeakMap<net.Socket, Pool>();
   /** Every watched listener's unproven connections, oldest first (the file limit is one for all listeners). */
   readonly #unproven = new Map<net.Socket, ListenerKind>();
+  /** Connections closed to make room (at a listener's cap or the file limit), and the error their connection.closed carries. */
+  readonly #madeRoom = new WeakMap<net.Socket, AppError>();
 
   readonly #countOpenFiles: () => number | undefined;
 
@@ -188,7 +190,7 @@ export class ListenerGuard {
         this.#reportFull(pool, false);
         return false;
       }
-      this.#evict(oldest.value);
+      this.#evict(oldest.value, this.#evictionError(pool));
       this.#reportFull(pool, true);
     }
     pool.open.add(socket);
@@ -203,8 +205,12 @@ export class ListenerGuard {
     return true;
   }
 
-  /** Closes an unproven connection to make room, forgetting it at once (its descriptor is closed now). */
-  #evict(socket: net.Socket): void {
+  /**
+   * Closes an unproven connection to make room, forgetting it at once (its descriptor is closed
+   * now); `why` is what its own connection.closed says (see closedToMakeRoom).
+   */
+  #evict(socket: net.Socket, why: AppError): void {
+    this.#madeRoom.set(socket, why);
     const pool = this.#poolOf.get(socket);
     pool?.unproven.delete(socket);
     pool?.open.delete(socket);
@@ -222,6 +228,22 @@ export class ListenerGuard {
       if (listener !== 'http' || kind === 'http') return socket;
     }
     return undefined;
+  }
+
+  /**
+   * Why a connection was closed by the tunnel to make room (at its listener's cap:
+   * TUNNEL_CONNECTION_LIMIT; at the file limit: TUNNEL_FILE_LIMIT), for its own connection.closed;
+   * undefined for any other connection.
+   */
+  closedToMakeRoom(socket: net.Socket): AppError | undefined {
+    return this.#madeRoom.get(socket);
+  }
+
+  #evictionError({ listener, address, limit }: Pool): AppError {
+    return new AppError(
+      'TUNNEL_CONNECTION_LIMIT',
+      `The ${listener} listener on ${address} has ${limit} connections open, its limit; this one had not ${listener === 'http' ? 'sent a request' : 'sent a Pulsar CONNECT (without inspection: a first byte)'} yet and was closed to make room for a newer one. Close idle clients (or find the one that opens connections without end).`,
+    );
   }
 
   #reportFull(pool: Pool, evicted: boolean): void {
@@ -278,7 +300,13 @@ export class ListenerGuard {
     if (this.#estimate < this.#threshold(listener) || idle !== undefined) {
       if (idle !== undefined) {
         // Its own descriptor comes back now (one more if it had dialed: the next count sees it).
-        this.#evict(idle);
+        this.#evict(
+          idle,
+          new AppError(
+            'TUNNEL_FILE_LIMIT',
+            `The tunnel is near its limit of ${this.#fileLimit} open files; this connection had not yet sent a Pulsar CONNECT (without inspection: a first byte) or an HTTP request and was closed to make room for a newer one. Close idle clients, or raise the limit (ulimit -n) before starting the tunnel.`,
+          ),
+        );
         this.#estimate -= 1;
         this.#reportFiles(listener, address, true);
       }
