@@ -9,10 +9,9 @@
  */
 import http from 'node:http';
 import type net from 'node:net';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { HttpRequestEvent } from '../../shared/model/events.ts';
-import { ensureProgram } from '../fixtures/systemPrograms.ts';
+import { launchChromium } from '../fixtures/chromium.ts';
 import { startAdminCluster, type AdminCluster } from '../fixtures/adminServer.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { startAts, type SniRouter } from '../fixtures/sniRouters.ts';
@@ -116,11 +115,7 @@ it('names only the referring page’s origin in the log, not its path or query',
   expect(JSON.stringify(tunnel.events)).not.toContain('hunter2');
 });
 
-// TOOLCHAIN: Debian's Chromium, as root in a container, headless (as tests/e2e/ui.test.ts launches it).
-const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
 it('refuses the <img>, no-cors fetch and <iframe> of a page on another local port in real Chromium', async () => {
-  await ensureProgram({ binary: 'chromium', debianPackage: 'chromium', neededFor: 'the browser-request tests (a real page makes the requests)' });
   const listener = `http://localhost:${port}/admin/v2/clusters`;
   const page = `<!doctype html><title>other local app</title>
 <img src="${listener}?via=img">
@@ -132,7 +127,7 @@ it('refuses the <img>, no-cors fetch and <iframe> of a page on another local por
   });
   await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', () => resolve()));
   const pagePort = (pageServer.address() as net.AddressInfo).port;
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs, headless: true });
+  const browser = await launchChromium('the browser-request tests (a real page makes the requests)');
   try {
     const before = admin.requests.length;
     const tab = await browser.newPage();
@@ -150,7 +145,6 @@ it('refuses the <img>, no-cors fetch and <iframe> of a page on another local por
 }, 60_000);
 
 it('refuses a navigation that a foreign site redirected to the listener in real Chromium (Sec-Fetch-Site: none kept)', async () => {
-  await ensureProgram({ binary: 'chromium', debianPackage: 'chromium', neededFor: 'the browser-request tests (a real page makes the requests)' });
   // A "foreign site" on another loopback address: any link, from a mail or chat app, that answers 302.
   const foreign = http.createServer((_request, response) => {
     response.writeHead(302, { location: `http://localhost:${port}/lookup/v2/topic/persistent/t/ns/created-by-a-redirect?via=redirected-navigation` });
@@ -158,7 +152,7 @@ it('refuses a navigation that a foreign site redirected to the listener in real 
   });
   await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.2', () => resolve()));
   const foreignPort = (foreign.address() as net.AddressInfo).port;
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs, headless: true });
+  const browser = await launchChromium('the browser-request tests (a real page makes the requests)');
   try {
     const before = admin.requests.length;
     const tab = await browser.newPage();
