@@ -59,7 +59,7 @@ it.each([
   ['http', 3, () => tunnel.tunnel.addresses.http!],
 ] as const)('at its cap of %2$i the %1$s listener closes the oldest idle connection to serve a newcomer, and says so', async (listener, cap, address) => {
   const before = tunnel.tunnel.status().openConnections;
-  const held = [];
+  const held: net.Socket[] = [];
   for (let index = 0; index < cap; index++) held.push(await open(address()));
   await eventually(() => tunnel.tunnel.status().openConnections === before + cap, { timeoutMs: 5_000, what: `${cap} connections held` });
 
