@@ -9,8 +9,10 @@
  *   unknown method 404, bad body 400/413) carry the same JSON error body.
  * - `GET /api/log?token=TOKEN` upgraded to a WebSocket: one JSON {@link LogBatch} per message.
  * - `GET /?code=CODE`: a one-time link ({@link WebHost.openUrl}). The first use within its expiry
- *   answers 303 to `/?token=TOKEN` (the page keeps the token in sessionStorage and strips it from
- *   the address bar); any later use, or an unknown or expired code, 401.
+ *   answers a hand-off page whose one inline script puts the token in the tab's sessionStorage
+ *   and replaces itself with `/`; any later use, or an unknown or expired code, 401. The token is
+ *   never in a URL the browser visits: a redirect to `/?token=` would be kept in its history (and
+ *   session restore, sync) even after the page took it out of the address bar.
  *
  * Security: a random token per start (never in a command line: a browser opener's arguments are
  * readable by every local user in `ps`, so it gets a one-time code that expires within a minute;
@@ -18,7 +20,7 @@
  * header must be 127.0.0.1:PORT or localhost:PORT (DNS-rebinding protection), an Origin, when sent,
  * must be that same origin, and the HTML is served with a strict Content-Security-Policy.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -32,6 +34,7 @@ import { isApiMethod, maxImportChars, parseApiArgs } from '../../shared/ipc/vali
 import type { HostedApi } from '../core/service/appService.ts';
 import { serializeError } from '../core/service/serializeError.ts';
 import { contentSecurityPolicyHeader } from '../../shared/csp.ts';
+import { sessionTokenStorageKey } from '../../shared/ipc/webSession.ts';
 
 /** Options of {@link startWebHost}. */
 export interface WebHostOptions {
@@ -179,11 +182,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
         error: new AppError('API_UNAUTHORIZED', 'This pulsar-tunnel UI link has been used already or has expired (each link works once, the one a browser is opened with for a minute). Open the other URL pulsar-tunnel ui printed, or restart pulsar-tunnel ui for a new one.').toJSON(),
       });
     }
-    response.statusCode = 303;
-    setCommonHeaders(response);
-    response.setHeader('Cache-Control', 'no-store');
-    response.setHeader('Location', `/?token=${token}`);
-    response.end();
+    sendHandOff(response, token);
   }
 
   async function serveStatic(request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
@@ -334,11 +333,32 @@ function readBody(request: IncomingMessage, limit: number): Promise<string> {
 
 function setCommonHeaders(response: ServerResponse): void {
   response.setHeader('X-Content-Type-Options', 'nosniff');
-  // The token is in the page URL: never send it on as a Referer.
+  // No page URL carries the token any more, but a page's address is still nobody else's business.
   response.setHeader('Referrer-Policy', 'no-referrer');
   response.setHeader('X-Frame-Options', 'DENY');
   response.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
   response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+}
+
+/**
+ * The page a one-time link answers: one inline script keeps the session token in the tab's
+ * sessionStorage (where src-renderer/lib/api.ts reads it) and replaces the page with `/`, so the
+ * back button does not return to the used link. Its Content-Security-Policy allows that script
+ * alone, by its SHA-256 (CSP Level 3 hash source), and nothing else.
+ */
+function sendHandOff(response: ServerResponse, token: string): void {
+  // JSON string literals, with `<` escaped so no value can close the script element.
+  const literal = (value: string) => JSON.stringify(value).replace(/</g, '\\u003c');
+  const script = `sessionStorage.setItem(${literal(sessionTokenStorageKey)}, ${literal(token)});location.replace('/');`;
+  const hash = createHash('sha256').update(script).digest('base64');
+  const html = `<!doctype html><meta charset="utf-8"><title>pulsar-tunnel</title><script>${script}</script><noscript>The pulsar-tunnel UI needs JavaScript.</noscript>`;
+  response.statusCode = 200;
+  setCommonHeaders(response);
+  response.setHeader('Content-Type', 'text/html; charset=utf-8');
+  response.setHeader('Cache-Control', 'no-store');
+  response.setHeader('Content-Security-Policy', `default-src 'none'; script-src 'sha256-${hash}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`);
+  response.setHeader('Content-Length', Buffer.byteLength(html));
+  response.end(html);
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -5,6 +5,7 @@
  */
 import { AppError, deserializeError, type SerializedError } from '../../shared/errors.ts';
 import type { ApiMethod, LogBatch, TunnelApi } from '../../shared/ipc/contract.ts';
+import { sessionTokenStorageKey } from '../../shared/ipc/webSession.ts';
 
 declare global {
   interface Window {
@@ -13,8 +14,8 @@ declare global {
   }
 }
 
-/** Where the session token is kept after it leaves the address bar. */
-export const tokenStorageKey = 'pulsar-tunnel.token';
+/** Where the tab keeps the web host's session token (the one-time link's page puts it there). */
+export const tokenStorageKey = sessionTokenStorageKey;
 
 /** The browser objects the token hand-off touches; injected so tests can pass their own. */
 export interface TokenSources {
@@ -24,9 +25,10 @@ export interface TokenSources {
 }
 
 /**
- * Reads the web host's session token: from `?token=` on first load (then drops it from the address
- * bar so it is not bookmarked or shared by accident, keeping it in sessionStorage for reloads), or
- * from sessionStorage afterwards. Returns undefined when there is none.
+ * Reads the web host's session token from sessionStorage, where the web host's one-time link page
+ * stores it (src-main/host/webHost.ts). A `?token=` in the address, which the web host no longer
+ * sends, is still taken and dropped from the address bar so it is not bookmarked or shared by
+ * accident. Returns undefined when there is none.
  */
 export function takeToken(sources: TokenSources): string | undefined {
   const url = new URL(sources.location.href);

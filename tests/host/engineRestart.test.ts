@@ -11,6 +11,7 @@ import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type CliProcess } from '../fixtures/cliProcess.ts';
 import { eventually, once } from '../fixtures/deadline.ts';
+import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
 import { TestClientConnection } from '../fixtures/pulsarCluster/client.ts';
 import { startSecretService, type SecretService } from '../unit/core/secrets/secretService.ts';
 import { startClusterHarness, type ClusterHarness } from '../routing/clusterHarness.ts';
@@ -50,10 +51,10 @@ async function enginePids(pid: number): Promise<number[]> {
 describe('pulsar-tunnel ui with its engine in a child process', () => {
   it('reports an engine that died, keeps answering, and brings the tunnel back on the same port', async () => {
     ui = startCli(['ui', '--no-open'], { env: { ...secrets.env, PULSAR_TUNNEL_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '' } });
-    // The printed link is one-time: its first use redirects to the page with the session token.
+    // The printed link is one-time: its first use answers the page that hands over the session token.
     const link = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(ui!.stdout())?.[0], { timeoutMs: 30_000, what: 'the UI URL' });
-    const url = new URL((await fetch(link)).url);
-    const session = url.searchParams.get('token')!;
+    const url = new URL(link);
+    const session = sessionFromHandOff(await (await fetch(link)).text());
     const call = async (method: string, args: unknown[] = []) => {
       const response = await fetch(`${url.origin}/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${session}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ args }) });
       const body = (await response.json()) as { ok: boolean; value?: any; error?: { code: string; message: string } }; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -50,11 +50,12 @@ it('hands the page its session token without putting it in any URL the browser v
     page.on('request', (request) => visited.push(request.url()));
     page.on('framenavigated', (frame) => visited.push(frame.url()));
     await page.goto(host.openUrl());
-    await page.waitForFunction(() => document.title === 'api ok' || document.title === 'api refused', undefined, { timeout: 15_000 });
+    // (Strings: this file is type-checked for Node, without the DOM's globals.)
+    await page.waitForFunction("document.title === 'api ok' || document.title === 'api refused'", undefined, { timeout: 15_000 });
     expect(visited.length).toBeGreaterThan(0);
     expect(visited.filter((url) => url.includes(host.token))).toEqual([]);
     expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/');
-    expect(await page.evaluate((key) => sessionStorage.getItem(key), sessionTokenStorageKey)).toBe(host.token);
+    expect(await page.evaluate(`sessionStorage.getItem(${JSON.stringify(sessionTokenStorageKey)})`)).toBe(host.token);
     expect(await page.title()).toBe('api ok');
   } finally {
     await browser.close();

@@ -12,6 +12,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCli } from '../fixtures/cliProcess.ts';
 import type { CliProcess } from '../fixtures/cliProcess.ts';
 import { eventually } from '../fixtures/deadline.ts';
+import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
 import { ensureRendererBuild } from '../../src-main/host/rendererBuild.ts';
 
 let home: string | undefined;
@@ -43,11 +44,13 @@ describe('pulsar-tunnel ui', () => {
     const ui = await startUi(['--no-open']);
     const url = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(ui.stdout())?.[0], { timeoutMs: 20_000, what: 'the UI URL on stdout' });
     expect(ui.stdout()).not.toContain('token=');
-    const page = await fetch(url);
+    const handOff = await fetch(url);
+    expect(handOff.status).toBe(200);
+    const token = sessionFromHandOff(await handOff.text());
+    const { origin } = new URL(url);
+    const page = await fetch(`${origin}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
-    const { origin, searchParams } = new URL(page.url);
-    const token = searchParams.get('token')!;
     expect((await fetch(url)).status).toBe(401);
     const listed = await fetch(`${origin}/api/listProfiles`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{"args":[]}' });
     expect(await listed.json()).toEqual({ ok: true, value: [] });
@@ -72,7 +75,7 @@ describe('pulsar-tunnel ui', () => {
     // The browser's first use of the link lets it in; the token it gets was never on a command line.
     const page = await fetch(opened);
     expect(page.status).toBe(200);
-    const token = new URL(page.url).searchParams.get('token')!;
+    const token = sessionFromHandOff(await page.text());
     expect(token.length).toBeGreaterThanOrEqual(32);
     expect(opened).not.toContain(token);
     // Another local user replaying the argument afterwards gets nothing.

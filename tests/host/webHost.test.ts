@@ -9,6 +9,7 @@ import { AppService } from '../../src-main/core/service/appService.ts';
 import { startWebHost } from '../../src-main/host/webHost.ts';
 import type { WebHost } from '../../src-main/host/webHost.ts';
 import { eventually, withDeadline } from '../fixtures/deadline.ts';
+import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
 import { connectionEvents, MemoryStore, sampleProfile, ScriptedRunner } from '../unit/core/service/memoryStore.ts';
 
 interface RawResponse {
@@ -104,9 +105,13 @@ describe('web host', () => {
     expect(web.openUrl()).not.toBe(link);
     const path = link.slice(`http://127.0.0.1:${web.port}`.length);
     const first = await send(web.port, { path, headers: { Host: `127.0.0.1:${web.port}` } });
-    expect(first.status).toBe(303);
-    expect(first.headers.location).toBe(`/?token=${web.token}`);
+    // A page that keeps the token in sessionStorage, not a redirect to a URL holding it.
+    expect(first.status).toBe(200);
+    expect(first.headers.location).toBeUndefined();
+    expect(sessionFromHandOff(first.body)).toBe(web.token);
     expect(first.headers['cache-control']).toBe('no-store');
+    // Its one inline script is the only script allowed, by hash.
+    expect(first.headers['content-security-policy']).toMatch(/^default-src 'none'; script-src 'sha256-[\w+/=]+'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'$/);
     const again = await send(web.port, { path, headers: { Host: `127.0.0.1:${web.port}` } });
     expect(again.status).toBe(401);
     expect(JSON.parse(again.body)).toMatchObject({ ok: false, error: { code: 'API_UNAUTHORIZED', message: expect.stringContaining('used already or has expired') } });
@@ -126,7 +131,7 @@ describe('web host', () => {
 
   it('serves the UI page with a strict Content-Security-Policy and no referrer', async () => {
     const web = await start();
-    const page = await send(web.port, { path: '/?token=x', headers: { Host: `localhost:${web.port}` } });
+    const page = await send(web.port, { path: '/', headers: { Host: `localhost:${web.port}` } });
     expect(page.status).toBe(200);
     expect(page.body).toContain('<title>pulsar-tunnel</title>');
     expect(page.headers['content-security-policy']).toMatch(/default-src 'none'.*script-src 'self'.*frame-ancestors 'none'/);
