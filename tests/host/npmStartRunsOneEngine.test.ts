@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { repoRoot, startCli, type CliProcess } from '../fixtures/cliProcess.ts';
 import { eventually } from '../fixtures/deadline.ts';
+import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
 import { ensureRendererBuild } from '../../src-main/host/rendererBuild.ts';
 
 let home: string;
@@ -40,8 +41,8 @@ async function descendants(pid: number): Promise<{ pid: number; argv: string[] }
 it('forks one engine from the CLI entry, whose tunnel listens, and stops it on Ctrl-C', async () => {
   ui = startCli(['--web', '--no-open', '--port', '0'], { entry: [path.join(repoRoot, 'bin', 'start.mjs')], env: { PULSAR_TUNNEL_HOME: home } });
   const link = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(ui!.stdout())?.[0], { timeoutMs: 120_000, what: 'the UI URL' });
-  const url = new URL((await fetch(link)).url);
-  const session = url.searchParams.get('token')!;
+  const url = new URL(link);
+  const session = sessionFromHandOff(await (await fetch(link)).text());
   const call = async (method: string, args: unknown[] = []) => {
     const response = await fetch(`${url.origin}/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${session}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ args }) });
     const body = (await response.json()) as { ok: boolean; value?: unknown; error?: { code: string; message: string } };
