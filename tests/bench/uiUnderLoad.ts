@@ -14,6 +14,7 @@ import readline from 'node:readline';
 import { WebSocket } from 'ws';
 import { repoRoot, startCli } from '../fixtures/cliProcess.ts';
 import { eventually, once, withDeadline } from '../fixtures/deadline.ts';
+import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
 import { connectPlain } from './paths.ts';
 import { connectFrame } from './pulsarFrames.ts';
 import { treeCpuSeconds } from './processTree.ts';
@@ -43,10 +44,10 @@ export async function runUiBench(options: { atsAddress: string; caPem: string; b
   const nice: Record<string, string> = options.engineNice === undefined ? {} : { PULSAR_TUNNEL_ENGINE_NICE: String(options.engineNice) };
   const ui = startCli(['ui', '--no-open', ...(options.inProcess ? ['--in-process'] : [])], { env: { PULSAR_TUNNEL_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '', ...nice } });
   try {
-    // The printed link is one-time: its first use redirects to the page with the session token.
+    // The printed link is one-time: its first use answers the page that hands over the session token.
     const link = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(ui.stdout())?.[0], { timeoutMs: 60_000, what: 'the UI URL' });
-    const url = new URL((await fetch(link)).url);
-    const token = url.searchParams.get('token')!;
+    const url = new URL(link);
+    const token = sessionFromHandOff(await (await fetch(link)).text());
     const call = async (method: string, args: unknown[] = []) => {
       const response = await fetch(`${url.origin}/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ args }) });
       const body = (await response.json()) as { ok: boolean; value?: unknown; error?: { code: string; message: string } };
