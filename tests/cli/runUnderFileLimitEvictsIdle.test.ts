@@ -3,7 +3,8 @@
  * Pulsar port, send nothing and reconnect as soon as they are closed must not lock real clients
  * out: as at the connection cap, the tunnel closes the oldest connection that has not sent a Pulsar
  * CONNECT to make room for the newcomer, so a real client gets in, proves itself with its CONNECT
- * and is served, and the evictions are reported (`listener.error` TUNNEL_FILE_LIMIT).
+ * and is served, and the evictions are reported (`listener.error` TUNNEL_FILE_LIMIT, and each evicted
+ * connection's own `connection.closed`).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -76,6 +77,8 @@ it('closes the oldest idle connection at the file limit so that real clients are
   expect(served).toBe(10);
   const evictions = cli.events.filter((event) => event.event === 'listener.error' && /closed to make room for newer ones/.test(String((event.error as { message: string }).message)));
   expect(evictions.length).toBeGreaterThan(0);
+  // Each connection closed to make room says why on its own connection.closed.
+  expect(cli.events.some((event) => event.event === 'connection.closed' && (event.error as { code?: string } | undefined)?.code === 'TUNNEL_FILE_LIMIT')).toBe(true);
   flooding = false;
   for (const socket of flood) socket.destroy();
   expect((await cli.stop()).code).toBe(0);
