@@ -27,6 +27,7 @@ import { eventually, freePort, once, withDeadline } from '../fixtures/deadline.t
 import { createTestPki } from '../fixtures/pki.ts';
 import { startAts } from '../fixtures/sniRouters.ts';
 import { ensureOneOf, stunnelSpec } from '../fixtures/systemPrograms.ts';
+import { runFileCountBench } from './fileCount.ts';
 import { runLogViewBench } from './logView.ts';
 import { startBenchServer, startTunnelProcess, type TunnelProcess } from './processes.ts';
 import { runStartupBench } from './startup.ts';
@@ -229,6 +230,9 @@ async function main(): Promise<void> {
   console.log(row(['  fresh process', idleFresh.before, idleFresh.rss, perConnectionKiB(idleFresh), '']));
   console.log(row(['  after the transfers', idleBefore, idleRss, perConnectionKiB({ before: idleBefore, rss: idleRss }), '']));
   console.log(row(['slow reader RSS growth', slowPeak - slowBefore, 'MB', `${slowRate.toFixed(0)} MB/s`, '']));
+  const fileCount = runFileCountBench();
+  log('bench: descriptor count done');
+  console.log(row([`descriptor count, ${fileCount.openFiles} open`, fileCount.countMs, 'ms', `share ${fileCount.countingShare}`, '<= 0.3']));
   console.log(row(['lookup storm', 'inspect µs', 'raw µs', '', '']));
   console.log(row(['', storm.inspect!.meanUs, storm.raw!.meanUs, '', '']));
   const ratio = (value: number) => +value.toFixed(3);
@@ -273,6 +277,7 @@ async function main(): Promise<void> {
     targets,
     lookupStorm: { lookups, ...storm },
     ...(startup ? { startup: { ...startup, targets: { helpVsNode: 2, tunnelProcesses: 1 } } } : {}),
+    fileCount: { ...fileCount, targets: { countingShare: 0.3 } },
     memoryMB: { idleConnections: idleCount, idleRss: +idleRss.toFixed(1), idleRssFresh: +idleFresh.rss.toFixed(1), idleFreshBefore: +idleFresh.before.toFixed(1), idleBefore: +idleBefore.toFixed(1), slowReaderGrowth: +(slowPeak - slowBefore).toFixed(1) },
   };
   if (only === 'data') {

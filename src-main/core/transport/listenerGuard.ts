@@ -138,12 +138,18 @@ export class ListenerGuard {
   readonly #madeRoom = new WeakMap<net.Socket, AppError>();
 
   readonly #countOpenFiles: () => number | undefined;
+  readonly #now: () => number;
 
-  /** `countOpenFiles` stands in for the real count in unit tests. */
-  constructor(options: { emit: (event: TunnelEvent) => void; limits?: Partial<ListenerLimits>; countOpenFiles?: () => number | undefined }) {
+  /**
+   * `countOpenFiles` stands in for the real count in unit tests, `now` for the clock (milliseconds,
+   * `performance.now` by default) that spaces the counts, so a test measures the spacing without
+   * depending on the machine's load.
+   */
+  constructor(options: { emit: (event: TunnelEvent) => void; limits?: Partial<ListenerLimits>; countOpenFiles?: () => number | undefined; now?: () => number }) {
     this.#limits = { ...defaultListenerLimits, ...options.limits };
     this.#emit = options.emit;
     this.#countOpenFiles = options.countOpenFiles ?? countOpenFiles;
+    this.#now = options.now ?? (() => performance.now());
     this.#fileLimit = this.#limits.fileLimit ?? readFileLimit();
   }
 
@@ -280,7 +286,7 @@ export class ListenerGuard {
   admit(socket: net.Socket, listener: ListenerKind, address: string): boolean {
     if (this.#fileLimit === undefined) return this.#withinCap(socket, address);
     this.#estimate += 2;
-    const now = performance.now();
+    const now = this.#now();
     const since = now - this.#measuredAt;
     const stale = since > Math.min(Math.max(recountIntervalMs, this.#countCostMs * farCostFactor), farIntervalCapMs);
     const near = this.#estimate >= this.#threshold(listener) && since >= Math.min(Math.max(measureIntervalMs, this.#countCostMs * nearCostFactor), nearIntervalCapMs);
@@ -291,7 +297,7 @@ export class ListenerGuard {
       this.#estimate = counted + 1;
       this.#measuredAt = now;
       // Smoothed, so one count slowed by the scheduler does not space the next ones far apart.
-      const cost = performance.now() - now;
+      const cost = this.#now() - now;
       this.#countCostMs = this.#countCostMs === 0 ? cost : this.#countCostMs * 0.7 + cost * 0.3;
       // Reading /proc is cheap; elsewhere the limit costs a shell, so it is read once.
       if (this.#limits.fileLimit === undefined && process.platform === 'linux') this.#fileLimit = readFileLimit() ?? this.#fileLimit;

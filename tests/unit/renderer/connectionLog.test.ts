@@ -179,7 +179,6 @@ describe('ConnectionLog', () => {
   it('holds 10,000 rows under a stream of 1,000 events per frame and stays bounded', () => {
     const { log, runFrame } = manualLog(10_000);
     let id = 0;
-    const started = performance.now();
     for (let frame = 0; frame < 30; frame += 1) {
       const events: LogEvent[] = [];
       for (let i = 0; i < 500; i += 1) {
@@ -190,11 +189,10 @@ describe('ConnectionLog', () => {
       log.receive(batch(events));
       runFrame();
     }
-    const elapsed = performance.now() - started;
     expect(log.rows).toHaveLength(10_000);
     expect(log.droppedRows).toBe(id - 10_000);
     expect(log.visible[0]!.id).toBe(id);
-    // 30,000 events in well under the 30 s they would take at 1,000/s: the merge keeps up.
-    expect(elapsed).toBeLessThan(5_000);
+    // Whether the merge keeps up at 1,000 events/s is a timing figure: `npm run bench` measures it
+    // (the log-view section, frame times in Chromium), not `npm test`, whose timing varies with load.
   });
 });
