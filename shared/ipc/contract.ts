@@ -9,6 +9,7 @@ import type { DoctorOptions, DoctorReport, DraftDoctorOptions } from '../model/d
 import type { BrokerPort } from '../model/endpoints.ts';
 import type { TunnelEvent } from '../model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../model/storedProfile.ts';
+import type { SerializedError } from '../errors.ts';
 
 /** A profile with what the UI needs to show it at a glance. */
 export interface ProfileView {
@@ -153,6 +154,12 @@ export interface Snippets {
   pulsarPerf: string;
 }
 
+/**
+ * Whether the OS keychain answers; when it does not, `error` is its KEYCHAIN_UNAVAILABLE or
+ * KEYCHAIN_LOCKED error (saying what to do), and no secret can be stored or read.
+ */
+export type KeychainStatus = { available: true } | { available: false; error: SerializedError };
+
 /** Everything the UI can ask of the engine. Every method may reject with an AppError. */
 export interface TunnelApi {
   listProfiles(): Promise<ProfileView[]>;
@@ -162,6 +169,8 @@ export interface TunnelApi {
   removeProfile(name: string): Promise<void>;
   /** Sets (or, with null, deletes) one secret of a profile. */
   setSecret(name: string, kind: SecretKind, value: string | null): Promise<void>;
+  /** Whether the OS keychain answers (asked before the user types a secret). */
+  keychainStatus(): Promise<KeychainStatus>;
   /** Imports our profile file/bundle, a Pulsar client.conf or cluster metadata JSON. */
   importProfiles(fileName: string, content: string, options?: ImportOptions): Promise<ImportResult>;
   exportProfiles(request: ExportRequest): Promise<{ fileName: string; content: string }>;
@@ -206,6 +215,7 @@ export const apiMethods = [
   'duplicateProfile',
   'removeProfile',
   'setSecret',
+  'keychainStatus',
   'importProfiles',
   'exportProfiles',
   'startTunnel',

@@ -39,6 +39,7 @@ const argSchemas = {
   duplicateProfile: z.tuple([name, name, z.strictObject({ listenPort: z.number().int().min(1).max(65535).optional() }).optional()]),
   removeProfile: z.tuple([name]),
   setSecret: z.tuple([name, z.enum(secretKinds), secretValue]),
+  keychainStatus: z.tuple([]),
   importProfiles: z.tuple([
     z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters'),
     z.string(),
@@ -67,6 +68,7 @@ const argNames: Record<ApiMethod, readonly string[]> = {
   duplicateProfile: ['name', 'newName', 'options'],
   removeProfile: ['name'],
   setSecret: ['name', 'kind', 'value'],
+  keychainStatus: [],
   importProfiles: ['fileName', 'content', 'options'],
   exportProfiles: ['request'],
   startTunnel: ['name'],

@@ -155,6 +155,7 @@ export function createHttpApi(options: HttpApiOptions): TunnelApi {
     duplicateProfile: (...args) => call('duplicateProfile', args) as ReturnType<TunnelApi['duplicateProfile']>,
     removeProfile: (...args) => call('removeProfile', args) as ReturnType<TunnelApi['removeProfile']>,
     setSecret: (...args) => call('setSecret', args) as ReturnType<TunnelApi['setSecret']>,
+    keychainStatus: (...args) => call('keychainStatus', args) as ReturnType<TunnelApi['keychainStatus']>,
     importProfiles: (...args) => call('importProfiles', args) as ReturnType<TunnelApi['importProfiles']>,
     exportProfiles: (...args) => call('exportProfiles', args) as ReturnType<TunnelApi['exportProfiles']>,
     startTunnel: (...args) => call('startTunnel', args) as ReturnType<TunnelApi['startTunnel']>,

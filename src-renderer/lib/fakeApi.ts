@@ -8,7 +8,7 @@ import { AppError } from '../../shared/errors.ts';
 import type {
   DuplicateOptions,
   ListenPortAdvice,
-  ExportRequest, ImportOptions, ImportResult, LogBatch, ProfileView, SecretSource, Snippets, TunnelApi, TunnelStatus,
+  ExportRequest, ImportOptions, ImportResult, KeychainStatus, LogBatch, ProfileView, SecretSource, Snippets, TunnelApi, TunnelStatus,
 } from '../../shared/ipc/contract.ts';
 import type { CertificateSummary } from '../../shared/model/certificate.ts';
 import { doctorStepNames, type DoctorOptions, type DoctorReport, type DoctorStep, type DraftDoctorOptions } from '../../shared/model/doctor.ts';
@@ -163,8 +163,17 @@ export class FakeTunnelApi implements TunnelApi {
     this.#entries.delete(name);
   }
 
+  /** Set to a KEYCHAIN_* error to stand for an unreachable keychain: keychainStatus says so and setSecret fails with it. */
+  keychainError: AppError | undefined;
+
+  async keychainStatus(): Promise<KeychainStatus> {
+    this.#record('keychainStatus', []);
+    return this.keychainError ? { available: false, error: this.keychainError.toJSON() } : { available: true };
+  }
+
   async setSecret(name: string, kind: SecretKind, value: string | null): Promise<void> {
     this.#record('setSecret', [name, kind, value === null ? null : '<redacted>']);
+    if (this.keychainError) throw this.keychainError;
     if (!secretKinds.includes(kind)) throw new AppError('API_BAD_REQUEST', `kind: must be one of ${secretKinds.join(', ')}`);
     const entry = this.#need(name);
     entry.secrets[kind] = value !== null && value !== '';

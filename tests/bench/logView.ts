@@ -268,6 +268,7 @@ function memoryStore(profile: StoredProfile, config: () => TunnelConfig): AppSto
     remove: refuse,
     secretsPresent: async () => none,
     setSecret: refuse,
+    keychainStatus: async () => ({ available: true }),
     importProfiles: refuse,
     exportProfiles: refuse,
     tunnelConfig: async () => config(),

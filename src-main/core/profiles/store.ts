@@ -11,7 +11,7 @@
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, isAppError } from '../../../shared/errors.ts';
-import type { ProfileView } from '../../../shared/ipc/contract.ts';
+import type { KeychainStatus, ProfileView } from '../../../shared/ipc/contract.ts';
 import { describeEntry } from './storeViews.ts';
 import { secretKinds, type SecretKind, type StoredProfile, type StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 import { parsePrivateKey } from '../certificates/pemCertificates.ts';
@@ -403,8 +403,20 @@ export class ProfileStore {
     }
     const access = {
       require: async (_name: string, kind: SecretKind): Promise<string> => typed[kind] ?? this.#secrets.require((previous as StoredEntry).profile.name, kind),
+      checkKeychain: () => this.#secrets.checkKeychain(),
     };
     return engineConfig({ profile, secrets }, access);
+  }
+
+  /** Whether the OS keychain answers (the UI warns before a secret is typed that could not be stored). */
+  async keychainStatus(): Promise<KeychainStatus> {
+    try {
+      await this.#secrets.checkKeychain();
+      return { available: true };
+    } catch (error) {
+      if (isAppError(error) && (error.code === 'KEYCHAIN_UNAVAILABLE' || error.code === 'KEYCHAIN_LOCKED')) return { available: false, error: error.toJSON() };
+      throw error;
+    }
   }
 
   /** Removes temporary files left by a process that crashed mid-write (they are never read). */

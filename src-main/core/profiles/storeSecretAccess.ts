@@ -7,7 +7,7 @@
 import { access, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { secretKinds, type SecretKind, type StoredProfile } from '../../../shared/model/storedProfile.ts';
-import { missingSecret, requireSecret, type Keychain, type KeychainItem } from '../secrets/keychain.ts';
+import { checkKeychain, missingSecret, requireSecret, type Keychain, type KeychainItem } from '../secrets/keychain.ts';
 import { syncDir, writeFileAtomic } from './storeFiles.ts';
 import type { PreparedImport } from './storeInput.ts';
 import { committedJournal, preparedJournal, recoverTransaction, runTransaction } from './storeJournal.ts';
@@ -126,6 +126,15 @@ export class SecretAccess {
       if ((await readProfileFile(this.#profilesDir, profileFileName(name)).catch(() => undefined))?.generation === entry.generation) return { value: null, item };
     }
     return { value: null, item };
+  }
+
+  /**
+   * Whether the keychain answers, so a secret the file does not list is reported as missing only
+   * when it could have been stored.
+   * @throws AppError KEYCHAIN_UNAVAILABLE, KEYCHAIN_LOCKED
+   */
+  checkKeychain(): Promise<void> {
+    return checkKeychain(this.#keychain);
   }
 
   /**

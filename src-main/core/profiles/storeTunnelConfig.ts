@@ -20,13 +20,15 @@ function hostPort(value: string, schemes: string[], field: string): HostPort {
  * @throws AppError PROFILE_INVALID, KEYCHAIN_ITEM_MISSING (a secret the profile needs is not in the
  *   keychain), KEYCHAIN_LOCKED, KEYCHAIN_UNAVAILABLE.
  */
-export async function engineConfig(entry: Pick<StoredEntry, 'profile' | 'secrets'>, secretAccess: Pick<SecretAccess, 'require'>): Promise<TunnelConfig> {
+export async function engineConfig(entry: Pick<StoredEntry, 'profile' | 'secrets'>, secretAccess: Pick<SecretAccess, 'require' | 'checkKeychain'>): Promise<TunnelConfig> {
   const { profile, secrets } = entry;
   const name = profile.name;
   let keyPem: string | undefined;
   let keyPassphrase: string | undefined;
   if (profile.tlsCertificatePem !== undefined) {
     if (!secrets.clientKey) {
+      // A key never stored because the keychain was unreachable: say that, not "missing".
+      await secretAccess.checkKeychain();
       throw new AppError('KEYCHAIN_ITEM_MISSING', `Profile "${name}" has a client certificate but its ${describeKind('clientKey')} is not in the OS keychain; import the key again.`);
     }
     keyPem = await secretAccess.require(name, 'clientKey');
@@ -34,7 +36,10 @@ export async function engineConfig(entry: Pick<StoredEntry, 'profile' | 'secrets
   }
   let auth: AuthConfig = { kind: 'none' };
   if (profile.auth === 'token') {
-    if (!secrets.token) throw new AppError('KEYCHAIN_ITEM_MISSING', `Profile "${name}" uses token authentication but has no token in the OS keychain; set it (import the profile again or enter it in the app).`);
+    if (!secrets.token) {
+      await secretAccess.checkKeychain();
+      throw new AppError('KEYCHAIN_ITEM_MISSING', `Profile "${name}" uses token authentication but has no token in the OS keychain; set it (import the profile again or enter it in the app).`);
+    }
     // Fail now, before any listener opens, if the token is already gone or the keychain locked.
     await secretAccess.require(name, 'token');
     auth = { kind: 'token', getToken: () => secretAccess.require(name, 'token') };

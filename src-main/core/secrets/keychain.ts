@@ -78,6 +78,15 @@ const probeAccount = '.lock-probe';
 
 
 /**
+ * Whether the keychain answers: reads an item no secret uses (on a locked keychain, the probe write
+ * tells locked from missing).
+ * @throws AppError KEYCHAIN_UNAVAILABLE, KEYCHAIN_LOCKED
+ */
+export async function checkKeychain(keychain: Keychain): Promise<void> {
+  await keychain.get({ account: probeAccount, description: 'a test item (to learn whether the keychain answers)' });
+}
+
+/**
  * Maps one of keytar's plain Errors (it has no codes) to a KEYCHAIN_* AppError. The texts matched
  * are those of libsecret/GLib D-Bus on Linux, the macOS Security framework and Windows' Credential
  * Manager as keytar passes them on.

@@ -10,6 +10,7 @@ import type {
   ExportRequest,
   ImportOptions,
   ImportResult,
+  KeychainStatus,
   LogBatch,
   ListenPortAdvice,
   LogEvent,
@@ -180,6 +181,10 @@ export class AppService implements TunnelApi {
     await this.#store.setSecret(name, kind, value);
     const run = this.#runs.get(name);
     if (run && run.state !== 'stopped') run.secretsChanged = true;
+  }
+
+  keychainStatus(): Promise<KeychainStatus> {
+    return this.#store.keychainStatus();
   }
 
   async importProfiles(fileName: string, content: string, options?: ImportOptions): Promise<ImportResult> {

@@ -3,7 +3,7 @@
  * constructor (dependency injection): the profile store and the tunnel runner. The real ones are
  * wired in createAppService.ts; tests pass an in-memory store and a scripted runner.
  */
-import type { BrokerPort, ExportRequest, ImportOptions, ImportResult } from '../../../shared/ipc/contract.ts';
+import type { BrokerPort, ExportRequest, ImportOptions, ImportResult, KeychainStatus } from '../../../shared/ipc/contract.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
@@ -29,6 +29,8 @@ export interface AppStore {
   /** Which secrets exist in the keychain for the profile (never their values). */
   secretsPresent(name: string): Promise<Record<SecretKind, boolean>>;
   setSecret(name: string, kind: SecretKind, value: string | null): Promise<void>;
+  /** Whether the OS keychain answers. */
+  keychainStatus(): Promise<KeychainStatus>;
   importProfiles(fileName: string, content: string, options?: ImportOptions): Promise<ImportResult>;
   exportProfiles(request: ExportRequest): Promise<{ fileName: string; content: string }>;
   /** The profile resolved for the engine: certificates, keys and credentials read. */

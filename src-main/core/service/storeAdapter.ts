@@ -45,6 +45,7 @@ export function storeAdapter(store: ProfileStore, importExport: ImportExport = m
       return (await store.get(name)).secrets;
     },
     setSecret: (name, kind, value) => store.setSecret(name, kind, value),
+    keychainStatus: () => store.keychainStatus(),
     importProfiles: (fileName, content, options) => importExport.importProfiles(store, fileName, content, options),
     exportProfiles: (request) => importExport.exportProfiles(store, request),
     tunnelConfig: (name) => store.tunnelConfig(name),

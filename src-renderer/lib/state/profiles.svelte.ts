@@ -4,7 +4,7 @@
  * from what the engine answers; failures reject with the engine's AppError for the caller to show.
  */
 import { AppError } from '../../../shared/errors.ts';
-import type { DuplicateOptions, ExportRequest, ImportOptions, ImportResult, ListenPortAdvice, ProfileView, Snippets, TunnelApi, TunnelStatus } from '../../../shared/ipc/contract.ts';
+import type { DuplicateOptions, ExportRequest, ImportOptions, ImportResult, KeychainStatus, ListenPortAdvice, ProfileView, Snippets, TunnelApi, TunnelStatus } from '../../../shared/ipc/contract.ts';
 import type { SecretKind, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 
 export class ProfilesState {
@@ -107,6 +107,11 @@ export class ProfilesState {
 
   exportProfiles(request: ExportRequest): Promise<{ fileName: string; content: string }> {
     return this.#api.exportProfiles(request);
+  }
+
+  /** Whether the OS keychain answers: asked before the user types a secret it would have to hold. */
+  keychainStatus(): Promise<KeychainStatus> {
+    return this.#api.keychainStatus();
   }
 
   snippets(name: string): Promise<Snippets> {

@@ -4,7 +4,7 @@
  * For unit tests of the app service and the shells; black-box tests use the real store and engine.
  */
 import { AppError } from '../../../../shared/errors.ts';
-import type { BrokerPort, ExportRequest, ImportResult } from '../../../../shared/ipc/contract.ts';
+import type { BrokerPort, ExportRequest, ImportResult, KeychainStatus } from '../../../../shared/ipc/contract.ts';
 import type { TunnelEvent } from '../../../../shared/model/events.ts';
 import { describeIssues, parseServiceUrl } from '../../../../shared/model/profile.ts';
 import type { HostPort } from '../../../../shared/model/profile.ts';
@@ -56,6 +56,13 @@ export class MemoryStore implements AppStore {
     await this.get(name);
     if (value === null) this.secrets.delete(`${name}/${kind}`);
     else this.secrets.set(`${name}/${kind}`, value);
+  }
+
+  /** Set to a KEYCHAIN_* error to stand for an unreachable keychain. */
+  keychainError: AppError | undefined;
+
+  async keychainStatus(): Promise<KeychainStatus> {
+    return this.keychainError ? { available: false, error: this.keychainError.toJSON() } : { available: true };
   }
 
   async importProfiles(fileName: string, content: string): Promise<ImportResult> {
