@@ -10,7 +10,8 @@
  * - `GET /api/log?token=TOKEN` upgraded to a WebSocket: one JSON {@link LogBatch} per message.
  * - `GET /?code=CODE`: a one-time link ({@link WebHost.openUrl}). The first use within its expiry
  *   answers a hand-off page whose one inline script puts the token in the tab's sessionStorage
- *   and replaces itself with `/`; any later use, or an unknown or expired code, 401. The token is
+ *   and replaces itself with `/`; any later use, or an unknown or expired code, 401: a small HTML page saying
+ *   what to do for a browser (Accept: text/html), the JSON error for other clients. The token is
  *   never in a URL the browser visits: a redirect to `/?token=` would be kept in its history (and
  *   session restore, sync) even after the page took it out of the address bar.
  *
@@ -35,6 +36,7 @@ import type { HostedApi } from '../core/service/appService.ts';
 import { serializeError } from '../core/service/serializeError.ts';
 import { contentSecurityPolicyHeader } from '../../shared/csp.ts';
 import { sessionTokenStorageKey } from '../../shared/ipc/webSession.ts';
+import { usedLinkAdvice, usedLinkMessage, usedLinkPage } from './usedLinkPage.ts';
 
 /** Options of {@link startWebHost}. */
 export interface WebHostOptions {
@@ -126,7 +128,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     if (refusal) return sendJson(response, 403, { ok: false, error: refusal });
     const url = new URL(request.url ?? '/', `http://${webHostAddress}:${port}`);
     if (url.pathname.startsWith('/api/')) return handleApi(request, response, url);
-    if (url.searchParams.has('code')) return exchangeCode(response, url.searchParams.get('code') ?? '');
+    if (url.searchParams.has('code')) return exchangeCode(request, response, url.searchParams.get('code') ?? '');
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('Allow', 'GET, HEAD');
       return sendJson(response, 405, { ok: false, error: { code: 'API_BAD_REQUEST', message: `${request.method} is not allowed here` } });
@@ -175,12 +177,11 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   }
 
   /** A one-time link: the page gets the session token (in a redirect, never in a command line). */
-  function exchangeCode(response: ServerResponse, code: string): void {
+  function exchangeCode(request: IncomingMessage, response: ServerResponse, code: string): void {
     if (!redeem(code)) {
-      return sendJson(response, 401, {
-        ok: false,
-        error: new AppError('API_UNAUTHORIZED', 'This pulsar-tunnel UI link has been used already or has expired (each link works once, the one a browser is opened with for a minute). Open the other URL pulsar-tunnel ui printed, or restart pulsar-tunnel ui for a new one.').toJSON(),
-      });
+      // A browser (it asks for HTML) gets a page saying what to do; other clients the JSON error.
+      if (/\btext\/html\b/i.test(request.headers.accept ?? '')) return sendHtml(response, 401, usedLinkPage());
+      return sendJson(response, 401, { ok: false, error: new AppError('API_UNAUTHORIZED', `${usedLinkMessage} ${usedLinkAdvice.join(' ').replaceAll('`', '')}`).toJSON() });
     }
     sendHandOff(response, token);
   }
@@ -369,6 +370,17 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.setHeader('Cache-Control', 'no-store');
   response.setHeader('Content-Length', Buffer.byteLength(text));
   response.end(text);
+}
+
+/** An HTML page of our own, under the UI's Content-Security-Policy. */
+function sendHtml(response: ServerResponse, status: number, html: string): void {
+  response.statusCode = status;
+  setCommonHeaders(response);
+  response.setHeader('Content-Type', 'text/html; charset=utf-8');
+  response.setHeader('Content-Security-Policy', webContentSecurityPolicy);
+  response.setHeader('Cache-Control', 'no-store');
+  response.setHeader('Content-Length', Buffer.byteLength(html));
+  response.end(html);
 }
 
 function sendText(response: ServerResponse, status: number, text: string): void {

@@ -60,6 +60,34 @@ describe('pulsar-tunnel ui', () => {
     expect(status).toEqual({ code: 0, signal: null });
   }, 60_000);
 
+  it('answers a browser opening a used link with a small HTML page that says what to do, under the UI\'s CSP; other clients get JSON', async () => {
+    const ui = await startUi(['--no-open']);
+    const url = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(ui.stdout())?.[0], { timeoutMs: 20_000, what: 'the UI URL on stdout' });
+    const first = await fetch(url);
+    expect(first.status).toBe(200);
+    const uiPolicy = first.headers.get('content-security-policy');
+    // What Chromium sends when the link is opened again (a reload, a second tab, a bookmark).
+    const again = await fetch(url, { headers: { Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } });
+    expect(again.status).toBe(401);
+    expect(again.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(again.headers.get('content-security-policy')).toBe(uiPolicy);
+    expect(again.headers.get('cache-control')).toBe('no-store');
+    const html = await again.text();
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('already used or has expired');
+    expect(html).toContain('use that tab');
+    expect(html).toContain('<code>pulsar-tunnel ui</code>');
+    expect(html).toContain('<code>npm start</code>');
+    // With --no-open only one link was printed: no "other URL" to open.
+    expect(html).not.toContain('other URL');
+    // Nothing the CSP would block: no script, no inline style.
+    expect(html).not.toMatch(/<script|style=|<style/i);
+    const api = await fetch(url, { headers: { Accept: 'application/json' } });
+    expect(api.status).toBe(401);
+    expect(await api.json()).toMatchObject({ ok: false, error: { code: 'API_UNAUTHORIZED', message: expect.stringContaining('used already or has expired') } });
+    await ui.stop('SIGINT');
+  }, 60_000);
+
   it('opens the browser with a one-time link, not the session token: what other users read in ps is useless once used', async () => {
     home = await mkdtemp(join(tmpdir(), 'pt-ui-home-'));
     // A desktop whose xdg-open records the command line it was given (what `ps` shows everyone).
