@@ -22,14 +22,17 @@ export function registerClientConfCommand(program: Command, ctx: Partial<CliCont
     .option('--json', 'print the service URL, the client.conf and snippets for Java, Python, Node, pulsar-client and pulsar-perf as JSON')
     .action(async (name: string, options: { port?: number; webPort?: number; output?: string; json?: boolean }) => {
       // Loaded when the command runs, not at every start of the CLI (see profiles.ts).
-      const [{ clientConfFor, configuredAddresses, snippetsFor }, { writeFileAtomic }] = await Promise.all([
+      const [{ clientConfFor, configuredAddresses, missingWebPortNote, snippetsFor }, { writeFileAtomic }] = await Promise.all([
         import('../../core/profiles/export.ts'),
         import('../../core/profiles/storeFiles.ts'),
       ]);
       await withStore(io, async (store) => {
         const { profile } = await store.get(name);
         const addresses = configuredAddresses(profile, { port: options.port, webPort: options.webPort });
-        const conf = clientConfFor(addresses, profile.name);
+        const web = { webServiceUrl: profile.webServiceUrl !== undefined };
+        const conf = clientConfFor(addresses, profile.name, web);
+        // Said on stderr too: a file without webServiceUrl fails in pulsar-admin with no word why.
+        if (web.webServiceUrl && addresses.http === undefined) io.stderr.write(`pulsar-tunnel: note: ${missingWebPortNote(profile.name)}\n`);
         if (options.output !== undefined) {
           const target = path.resolve(options.output);
           try {
@@ -38,7 +41,7 @@ export function registerClientConfCommand(program: Command, ctx: Partial<CliCont
             throw new CliExit(2, `--output: cannot write ${target} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
           }
         }
-        if (options.json) io.stdout.write(`${JSON.stringify(snippetsFor(addresses, profile.name), null, 2)}\n`);
+        if (options.json) io.stdout.write(`${JSON.stringify(snippetsFor(addresses, profile.name, web), null, 2)}\n`);
         else if (options.output === undefined) io.stdout.write(conf);
         else io.stdout.write(`wrote ${path.resolve(options.output)}\n`);
       });

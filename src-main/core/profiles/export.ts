@@ -56,7 +56,15 @@ export function configuredAddresses(profile: StoredProfile, override?: { port?: 
  * tunnel: plain TCP and HTTP on loopback, no TLS and no credentials (the tunnel adds them): the
  * auth and TLS keys are written empty or off, and the comment lines say why.
  */
-export function clientConfFor(addresses: LocalAddresses, profileName?: string): string {
+/**
+ * The comment a client.conf gets when the profile names a web service (webServiceUrl) but its
+ * tunnel has no web port, so pulsar-admin cannot use the tunnel; also what `client-conf` says on stderr.
+ */
+export function missingWebPortNote(profileName?: string): string {
+  return `${profileName ? `Profile ${profileName}` : 'The profile'} has a webServiceUrl but no local web port, so this file has no webServiceUrl and pulsar-admin cannot reach the admin API through the tunnel: set listen.webPort (or run --web-port).`;
+}
+
+export function clientConfFor(addresses: LocalAddresses, profileName?: string, options: { webServiceUrl?: boolean } = {}): string {
   const entries: [string, string][] = [['brokerServiceUrl', `pulsar://${addresses.pulsar}`]];
   if (addresses.http !== undefined) entries.push(['webServiceUrl', `http://${addresses.http}`]);
   entries.push(['authPlugin', ''], ['authParams', ''], ['tlsAllowInsecureConnection', 'false'], ['tlsEnableHostnameVerification', 'false']);
@@ -66,16 +74,17 @@ export function clientConfFor(addresses: LocalAddresses, profileName?: string): 
     'authPlugin and authParams are empty on purpose: they replace a credential another client.conf',
     'or a tool default would send, which the tunnel would pass on instead of the profile\'s. The two',
     'tls lines keep TLS options off the plain loopback hop.',
+    ...(options.webServiceUrl && addresses.http === undefined ? [missingWebPortNote(profileName)] : []),
   ].join('\n');
   return formatProperties(entries, header);
 }
 
 /** Connection snippets for the Java, Python and Node clients and for pulsar-client/pulsar-perf. */
-export function snippetsFor(addresses: LocalAddresses, profileName?: string): Snippets {
+export function snippetsFor(addresses: LocalAddresses, profileName?: string, options: { webServiceUrl?: boolean } = {}): Snippets {
   const serviceUrl = `pulsar://${addresses.pulsar}`;
   const adminUrl = addresses.http === undefined ? undefined : `http://${addresses.http}`;
   return {
-    clientConf: clientConfFor(addresses, profileName),
+    clientConf: clientConfFor(addresses, profileName, options),
     serviceUrl,
     java: [
       'PulsarClient client = PulsarClient.builder()',

@@ -9,6 +9,7 @@ import { AppError } from '../../../shared/errors.ts';
 import type { ExportRequest, ImportOptions, ImportResult } from '../../../shared/ipc/contract.ts';
 import { exportProfiles } from './export.ts';
 import { parseImport } from './import/index.ts';
+import { giveWebPorts } from './import/webPort.ts';
 import type { ProfileStore } from './store.ts';
 import { sameName } from './validate.ts';
 
@@ -39,7 +40,8 @@ export const profileImportExport = {
       if (items.length !== 1) throw new AppError('IMPORT_INVALID', `${path.basename(fileName)} holds ${items.length} profiles; a name can be given to a file of one profile only.`);
       items = [{ ...items[0]!, profile: { ...items[0]!.profile, name: options.name } }];
     }
-    const taken = (await store.list()).profiles.map((entry) => entry.profile.name);
+    const stored = (await store.list()).profiles.map((entry) => entry.profile);
+    const taken = stored.map((profile) => profile.name);
     const warnings = [...parsed.warnings];
     const clash = items.find((item) => taken.some((name) => sameName(name, String(item.profile.name))));
     if (clash && options.onConflict === undefined) {
@@ -56,6 +58,9 @@ export const profileImportExport = {
         return { ...item, profile: { ...item.profile, name: free } };
       });
     }
+    const web = giveWebPorts(items, parsed.kind, stored);
+    items = web.items;
+    warnings.push(...web.warnings);
     const result = await store.importProfiles(items, { replace: options.onConflict === 'replace' });
     // A bundle can make a profile start with the app: the UI is told which (the warnings say it too).
     const autoStart = items.filter((item) => item.profile.autoStart === true).map((item) => String(item.profile.name));

@@ -19,7 +19,7 @@ export function configuredAddresses(profile: StoredProfile): LocalAddresses {
 
 /** Builds the snippets for one profile listening at `listen`. */
 export function buildSnippets(profile: StoredProfile, listen: LocalAddresses): Snippets {
-  const snippets = snippetsFor(listen, profile.name);
+  const snippets = snippetsFor(listen, profile.name, { webServiceUrl: profile.webServiceUrl !== undefined });
   if (!/:0$/.test(listen.pulsar)) return snippets;
   const note = '# Port 0: the tunnel picks a free port when it starts; these settings show it once it runs.\n';
   return { ...snippets, clientConf: note + snippets.clientConf };

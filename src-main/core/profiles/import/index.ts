@@ -11,6 +11,7 @@ import { formatRisk, riskySettings } from '../../../../shared/model/risks.ts';
 import { readFileBounded } from '../boundedRead.ts';
 import { readFailure } from '../references.ts';
 import type { ProfileStore } from '../store.ts';
+import { giveWebPorts } from './webPort.ts';
 import { bundleFormat, readBundle } from './bundle.ts';
 import { parseClientConf, type ParsedImport } from './clientConf.ts';
 import { clusterMetadataKeys, parseClusterMetadata } from './clusterMetadata.ts';
@@ -169,6 +170,7 @@ export async function importContent(store: ProfileStore, content: string, fileNa
   const { kind, secretSources, needsConfirmation } = parsed;
   const autoStart = parsed.items.filter((item) => item.profile.autoStart === true).map((item) => String(item.profile.name));
   if (needsConfirmation) return { kind, imported: [], warnings: parsed.warnings, secretSources, needsConfirmation, autoStart };
-  const result = await store.importProfiles(parsed.items, { replace: options.replace });
-  return { kind, imported: result.imported, warnings: [...parsed.warnings, ...result.warnings], secretSources, needsConfirmation, autoStart };
+  const web = giveWebPorts(parsed.items, kind, (await store.list()).profiles.map((entry) => entry.profile));
+  const result = await store.importProfiles(web.items, { replace: options.replace });
+  return { kind, imported: result.imported, warnings: [...parsed.warnings, ...web.warnings, ...result.warnings], secretSources, needsConfirmation, autoStart };
 }
