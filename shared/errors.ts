@@ -64,6 +64,7 @@ export const errorCatalog = {
   FILE_NOT_REGULAR: 'A file named for a profile or an import is a pipe, a device or a socket, not a regular file; name a file that holds the content.',
   IMPORT_SECRETS_NOT_CONFIRMED: 'The imported file names secrets to read from this computer (environment variables or files); check the list, and only if you trust the file import again with --read-secrets (the app asks).',
   BUNDLE_PASSPHRASE_WRONG: 'The passphrase does not open this bundle.',
+  BUNDLE_PASSPHRASE_REQUIRED: 'The bundle is encrypted and no passphrase was given; give the passphrase it was exported with.',
   API_BAD_REQUEST: 'The request was not valid; the message names the field.',
   API_UNAUTHORIZED: 'The request lacks the session token; open the URL the tunnel printed.',
   API_UNREACHABLE: 'The app\'s engine did not answer; check that pulsar-tunnel is still running, then reload the page.',

@@ -206,6 +206,33 @@ function typeName(value: unknown): string {
 }
 
 /**
+ * The known field `key` was most likely meant to be: the same name in other case (proxyServiceURL),
+ * or one a few edits away (servceUrl); undefined when none is close.
+ */
+export function closestField(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  const same = known.find((name) => name.toLowerCase() === lower);
+  if (same !== undefined) return same;
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = editDistance(lower, name.toLowerCase());
+    if (distance <= Math.max(1, Math.floor(name.length / 4)) && (best === undefined || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    previous = row;
+  }
+  return previous[b.length]!;
+}
+
+/**
  * Turns schema issues into one line per problem, each naming the field by its dotted path and
  * saying what it must be, e.g. `listen.port: must be at most 65535`, `unknown field "servceUrl"`,
  * `serviceUrl: is required` or `listen: must be an object with host and port, not the text "abc"`.
@@ -220,7 +247,12 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     const where = path ? ` in ${path}` : '';
-    return issue.keys.map((key) => `unknown field "${key}"${where}`).join('; ');
+    return issue.keys
+      .map((key) => {
+        const near = closestField(key, path === 'listen' ? Object.keys(listenSchema.shape) : path === '' ? Object.keys(profileFileSchema.shape) : []);
+        return `unknown field "${key}"${where}${near === undefined ? '' : `: did you mean "${near}"?`}`;
+      })
+      .join('; ');
   }
   const value = valueAt(input, issue.path);
   if (issue.code === 'invalid_type') {

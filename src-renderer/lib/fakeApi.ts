@@ -209,7 +209,8 @@ export class FakeTunnelApi implements TunnelApi {
         throw new AppError('IMPORT_INVALID', `${fileName}: not JSON and not a client.conf`);
       }
       if (typeof data === 'object' && data !== null && (data as { encrypted?: unknown }).encrypted === true) {
-        if (options?.passphrase !== this.bundlePassphrase) throw new AppError('BUNDLE_PASSPHRASE_WRONG');
+        if (options?.passphrase === undefined) throw new AppError('BUNDLE_PASSPHRASE_REQUIRED');
+        if (options.passphrase !== this.bundlePassphrase) throw new AppError('BUNDLE_PASSPHRASE_WRONG');
         inputs = (data as { profiles: StoredProfileInput[] }).profiles;
       } else {
         inputs = Array.isArray(data) ? (data as StoredProfileInput[]) : [data as StoredProfileInput];

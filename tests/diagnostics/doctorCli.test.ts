@@ -95,6 +95,9 @@ describe('pulsar-tunnel doctor', () => {
     expect(result.stdout).toContain('req.ssl_sni -i pulsar.test');
     expect(result.stdout).toContain('map $ssl_preread_server_name $pulsar_upstream');
     expect(result.stdout).toContain(`--proxy-url pulsar+ssl://${ats.host}:${ats.port}`);
+    // Only the names this run met are listed: it says that the other brokers need routes too, and how to list them.
+    expect(result.stdout).toContain('Every broker of the cluster needs a route too');
+    expect(result.stdout).toContain('`pulsar-admin brokers list <cluster-name>`');
   });
 
   it('exits 2 with the profile step failed for a profile it cannot load', async () => {

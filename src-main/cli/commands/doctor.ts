@@ -38,6 +38,9 @@ export function formatProxyConfigText(report: DoctorReport): string {
   const config = report.proxyConfig;
   if (!config) return '';
   return [
+    '# Only the names this run met are routed below: the service host, and with --topic the broker its',
+    '# lookup named. Every broker of the cluster needs a route too: list them with',
+    '# `pulsar-admin brokers list <cluster-name>` and add an entry per broker like those below.',
     '--- ATS sni.yaml ---',
     config.atsSniYaml,
     '--- ATS records.config ---',

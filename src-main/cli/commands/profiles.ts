@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { isAppError, type ErrorCode } from '../../../shared/errors.ts';
+import { AppError, isAppError, type ErrorCode } from '../../../shared/errors.ts';
 import type { SecretSource } from '../../../shared/ipc/contract.ts';
 import type { CertificateSummary } from '../../../shared/model/certificate.ts';
 import type { ProfileStore } from '../../core/profiles/store.ts';
@@ -28,7 +28,7 @@ export interface ProfilesIo {
 }
 
 /** Codes that mean the user's input was wrong (exit 2); every other failure exits 1. */
-const badInputCodes = new Set<ErrorCode>(['PROFILE_INVALID', 'PROFILE_NOT_FOUND', 'PROFILE_EXISTS', 'IMPORT_INVALID', 'IMPORT_TOO_LARGE', 'FILE_NOT_REGULAR', 'IMPORT_SECRETS_NOT_CONFIRMED', 'BUNDLE_PASSPHRASE_WRONG', 'CERTIFICATE_INVALID', 'API_BAD_REQUEST']);
+const badInputCodes = new Set<ErrorCode>(['PROFILE_INVALID', 'PROFILE_NOT_FOUND', 'PROFILE_EXISTS', 'IMPORT_INVALID', 'IMPORT_TOO_LARGE', 'FILE_NOT_REGULAR', 'IMPORT_SECRETS_NOT_CONFIRMED', 'BUNDLE_PASSPHRASE_WRONG', 'BUNDLE_PASSPHRASE_REQUIRED', 'CERTIFICATE_INVALID', 'API_BAD_REQUEST']);
 
 /** Fills in the defaults: the default store, the process's streams and environment. */
 export function profilesIo(ctx: Partial<CliContext> & Partial<ProfilesIo> = {}): ProfilesIo {
@@ -197,7 +197,12 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
       const { importFile } = await import('../../core/profiles/import/index.ts');
       await withStore(io, async (store) => {
         const overrides = { trustCertsFile: options.trustCerts, certFile: options.cert, keyFile: options.key, tokenFile: options.tokenFile };
-        const result = await importFile(store, file, { name: options.name, replace: options.replace, passphrase, env: io.env, overrides, readSecrets: options.readSecrets === true });
+        const result = await importFile(store, file, { name: options.name, replace: options.replace, passphrase, env: io.env, overrides, readSecrets: options.readSecrets === true }).catch((error: unknown) => {
+          if (isAppError(error) && error.code === 'BUNDLE_PASSPHRASE_REQUIRED') {
+            throw new AppError(error.code, `${error.message.replace(/\.$/, '')}: --passphrase-file FILE (its first line) or --passphrase-env VARIABLE.`, { cause: error });
+          }
+          throw error;
+        });
         if (options.json) json(io, result);
         else for (const warning of result.warnings) io.stderr.write(`warning: ${printable(warning)}\n`);
         if (result.needsConfirmation) {

@@ -1,8 +1,8 @@
 /**
  * Importing files (picked or dropped): each is read as text and handed to the engine, which
  * recognises our profile file or bundle, a Pulsar client.conf, or cluster metadata JSON. An
- * encrypted bundle answers BUNDLE_PASSPHRASE_WRONG until given its passphrase, so that error opens
- * the passphrase dialog instead of an error notice. A file that names secrets on this computer
+ * encrypted bundle answers BUNDLE_PASSPHRASE_REQUIRED until given a passphrase (BUNDLE_PASSPHRASE_WRONG
+ * for a wrong one), so those errors open the passphrase dialog instead of an error notice. A file that names secrets on this computer
  * (environment variables, token or key files) imports nothing until the user has seen where each
  * one would be read from and said yes in the confirm dialog. A name that is taken (PROFILE_EXISTS)
  * opens the choice of replace / keep both / another name; a client.conf first asks for its name.
@@ -31,7 +31,7 @@ export async function importContent(context: AppContext, fileName: string, conte
     context.notices.info(`Imported ${names} from ${fileName}.${count ? ` ${count} warning${count === 1 ? '' : 's'}: see the list above the profile.` : ''}`);
     return true;
   } catch (error) {
-    if (isAppError(error) && error.code === 'BUNDLE_PASSPHRASE_WRONG') {
+    if (isAppError(error) && (error.code === 'BUNDLE_PASSPHRASE_REQUIRED' || error.code === 'BUNDLE_PASSPHRASE_WRONG')) {
       context.ui.open({ kind: 'passphrase', fileName, content, wrong: options.passphrase !== undefined });
       return false;
     }

@@ -125,7 +125,7 @@ function autoStartWarnings(profiles: readonly { profile: Record<string, unknown>
 
 /**
  * Reads a bundle into profiles (validated later by the store) and warnings.
- * @throws AppError IMPORT_INVALID (malformed), BUNDLE_PASSPHRASE_WRONG (no or wrong passphrase for
+ * @throws AppError IMPORT_INVALID (malformed), BUNDLE_PASSPHRASE_REQUIRED (none given), BUNDLE_PASSPHRASE_WRONG (a wrong passphrase for
  *   an encrypted bundle, or the bundle was altered).
  */
 export async function readBundle(data: Record<string, unknown>, fileName: string, passphrase?: string): Promise<{ items: ProfileWithSecrets[]; warnings: string[] }> {
@@ -143,7 +143,7 @@ export async function readBundle(data: Record<string, unknown>, fileName: string
   }
   const parsed = encryptedBundleSchema.safeParse(data);
   if (!parsed.success) throw schemaError(fileName, parsed.error);
-  if (passphrase === undefined || passphrase === '') throw new AppError('BUNDLE_PASSPHRASE_WRONG', `${fileName} is encrypted; give its passphrase.`);
+  if (passphrase === undefined || passphrase === '') throw new AppError('BUNDLE_PASSPHRASE_REQUIRED', `${fileName} is encrypted and no passphrase was given; give the passphrase it was exported with.`);
   const { encryption } = parsed.data;
   const key = await deriveKey(passphrase, Buffer.from(encryption.salt, 'base64'), encryption);
   let inner: string;

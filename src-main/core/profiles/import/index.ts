@@ -11,6 +11,7 @@ import { formatRisk, riskySettings } from '../../../../shared/model/risks.ts';
 import { readFileBounded } from '../boundedRead.ts';
 import { readFailure } from '../references.ts';
 import type { ProfileStore } from '../store.ts';
+import { sameName } from '../validate.ts';
 import { giveWebPorts } from './webPort.ts';
 import { bundleFormat, readBundle } from './bundle.ts';
 import { parseClientConf, type ParsedImport } from './clientConf.ts';
@@ -170,7 +171,16 @@ export async function importContent(store: ProfileStore, content: string, fileNa
   const { kind, secretSources, needsConfirmation } = parsed;
   const autoStart = parsed.items.filter((item) => item.profile.autoStart === true).map((item) => String(item.profile.name));
   if (needsConfirmation) return { kind, imported: [], warnings: parsed.warnings, secretSources, needsConfirmation, autoStart };
-  const web = giveWebPorts(parsed.items, kind, (await store.list()).profiles.map((entry) => entry.profile));
+  const stored = (await store.list()).profiles.map((entry) => entry.profile);
+  const clash = options.replace ? undefined : stored.find((profile) => parsed.items.some((item) => sameName(profile.name, String(item.profile.name))));
+  if (clash && parsed.items.length > 1) {
+    // --name renames a file of one profile only: say what works for a bundle.
+    throw new AppError(
+      'PROFILE_EXISTS',
+      `A profile named "${clash.name}" already exists, and ${printable(fileName)} holds ${parsed.items.length} profiles: import with --replace to replace the ones that exist, or remove "${clash.name}" first (profiles remove ${clash.name}).`,
+    );
+  }
+  const web = giveWebPorts(parsed.items, kind, stored);
   const result = await store.importProfiles(web.items, { replace: options.replace });
   return { kind, imported: result.imported, warnings: [...parsed.warnings, ...web.warnings, ...result.warnings], secretSources, needsConfirmation, autoStart };
 }

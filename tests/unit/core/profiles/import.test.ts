@@ -233,7 +233,7 @@ describe('import and export with the real Secret Service', () => {
     await store.remove('secret');
     const before = await snapshotFiles(dir);
     await expect(importContent(store, encrypted.content, 'b.json', { passphrase: 'wrong passphrase' })).rejects.toMatchObject({ code: 'BUNDLE_PASSPHRASE_WRONG' });
-    await expect(importContent(store, encrypted.content, 'b.json')).rejects.toMatchObject({ code: 'BUNDLE_PASSPHRASE_WRONG', message: expect.stringContaining('encrypted') });
+    await expect(importContent(store, encrypted.content, 'b.json')).rejects.toMatchObject({ code: 'BUNDLE_PASSPHRASE_REQUIRED', message: expect.stringContaining('no passphrase was given') });
     const altered = JSON.parse(encrypted.content) as { encryption: { N: number } };
     altered.encryption.N = 16_384;
     await expect(importContent(store, JSON.stringify(altered), 'b.json', { passphrase: 'right passphrase' })).rejects.toMatchObject({ code: 'BUNDLE_PASSPHRASE_WRONG' });
