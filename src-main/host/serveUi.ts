@@ -71,11 +71,14 @@ export async function serveUi(options: ServeUiOptions): Promise<void> {
       if (options.open !== false && !(await (options.openBrowser ?? defaultOpenBrowser)(host.openUrl()))) {
         print('(no browser could be opened here: open the URL above yourself)');
       }
-      await options.until;
+      const signal = await options.until;
+      const running = (await owned.service.tunnelStatus().catch(() => [])).filter((status) => status.state !== 'stopped').length;
+      log(`pulsar-tunnel: stopping${typeof signal === 'string' ? ` (${signal})` : ''}: closing the UI and ${running} running ${running === 1 ? 'tunnel' : 'tunnels'}…`);
     } finally {
       await host.close();
     }
   } finally {
     await owned.dispose();
   }
+  log('pulsar-tunnel: stopped');
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type CliProcess } from '../fixtures/cliProcess.ts';
-import { withDeadline } from '../fixtures/deadline.ts';
+import { eventually, withDeadline } from '../fixtures/deadline.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { startAts, type SniRouter } from '../fixtures/sniRouters.ts';
 import { exchange, startTlsBackend, type TlsBackend } from '../fixtures/tlsBackend.ts';
@@ -151,6 +151,20 @@ describe('pulsar-tunnel run: the CLI contract', () => {
     const closed = cli.events.filter((event) => event.event === 'connection.closed').map((event) => event.id);
     expect(opened).toHaveLength(3);
     expect(closed.sort()).toEqual(opened.sort());
+    // The signal is answered in the log: how many connections it closes first, "stopped" last.
+    const names = cli.events.map((event) => event.event);
+    expect(cli.events.find((event) => event.event === 'stopping')).toEqual({ event: 'stopping', signal, openConnections: 3 });
+    expect(names.at(-1)).toBe('stopped');
+    expect(names.indexOf('stopping')).toBeLessThan(names.lastIndexOf('connection.closed'));
+  });
+
+  it('says on stderr, in text mode, that it is stopping and when it has stopped', async () => {
+    const cli = startCli(['run', await profileFile('shutdown-text')], { cwd: tmpdir() });
+    clis.push(cli);
+    await eventually(() => (/ ready: pulsar:\/\//.test(cli.stdout()) ? true : undefined), { timeoutMs: 20_000, what: 'the ready line' });
+    expect(cli.stderr()).not.toContain('stopping');
+    expect(await cli.stop('SIGINT')).toEqual({ code: 0, signal: null });
+    expect(cli.stderr()).toContain('pulsar-tunnel: stopping (SIGINT): closing 0 connections…\npulsar-tunnel: stopped\n');
   });
 
   it('exits 2 before ready when the listen port is in use, naming the address', async () => {

@@ -56,8 +56,11 @@ describe('pulsar-tunnel ui', () => {
     expect(await listed.json()).toEqual({ ok: true, value: [] });
     const refused = await fetch(`${origin}/api/listProfiles`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"args":[]}' });
     expect(refused.status).toBe(401);
+    expect(ui.stderr()).not.toContain('stopping');
     const status = await ui.stop('SIGINT');
     expect(status).toEqual({ code: 0, signal: null });
+    // Ctrl-C is answered on stderr: what closes, then that it is done.
+    expect(ui.stderr()).toContain('pulsar-tunnel: stopping (SIGINT): closing the UI and 0 running tunnels…\npulsar-tunnel: stopped\n');
   }, 60_000);
 
   it('answers a browser opening a used link with a small HTML page that says what to do, under the UI\'s CSP; other clients get JSON', async () => {

@@ -99,7 +99,14 @@ export function registerRunCommand(program: Command, context: CliContext): void 
         if (error instanceof AppError) throw new CliExit(error.code.startsWith('KEYCHAIN_') ? 1 : 2, `${error.code}: ${error.message}`);
         throw error;
       }
-      await signalled;
+      const signal = await signalled;
+      // Ctrl-C is answered, not met with silence: what is being closed, then that it is done. With
+      // --log-format json stdout stays JSON, so these are events there.
+      const { openConnections } = tunnel.status();
+      if (options.logFormat === 'json') process.stdout.write(`${JSON.stringify({ event: 'stopping', signal, openConnections })}\n`);
+      else process.stderr.write(`pulsar-tunnel: stopping (${signal}): closing ${openConnections} ${openConnections === 1 ? 'connection' : 'connections'}…\n`);
       await tunnel.dispose();
+      if (options.logFormat === 'json') process.stdout.write(`${JSON.stringify({ event: 'stopped' })}\n`);
+      else process.stderr.write('pulsar-tunnel: stopped\n');
     });
 }
