@@ -72,8 +72,8 @@ export async function serveUi(options: ServeUiOptions): Promise<void> {
         print('(no browser could be opened here: open the URL above yourself)');
       }
       const signal = await options.until;
-      const running = (await owned.service.tunnelStatus().catch(() => [])).filter((status) => status.state !== 'stopped').length;
-      log(`pulsar-tunnel: stopping${typeof signal === 'string' ? ` (${signal})` : ''}: closing the UI and ${running} running ${running === 1 ? 'tunnel' : 'tunnels'}…`);
+      // No call to the service here: its engine process may be going down with the same Ctrl-C.
+      log(`pulsar-tunnel: stopping${typeof signal === 'string' ? ` (${signal})` : ''}: closing the UI and its tunnels…`);
     } finally {
       await host.close();
     }

@@ -60,7 +60,7 @@ describe('pulsar-tunnel ui', () => {
     const status = await ui.stop('SIGINT');
     expect(status).toEqual({ code: 0, signal: null });
     // Ctrl-C is answered on stderr: what closes, then that it is done.
-    expect(ui.stderr()).toContain('pulsar-tunnel: stopping (SIGINT): closing the UI and 0 running tunnels…\npulsar-tunnel: stopped\n');
+    expect(ui.stderr()).toContain('pulsar-tunnel: stopping (SIGINT): closing the UI and its tunnels…\npulsar-tunnel: stopped\n');
   }, 60_000);
 
   it('answers a browser opening a used link with a small HTML page that says what to do, under the UI\'s CSP; other clients get JSON', async () => {
