@@ -31,7 +31,7 @@ describe('without a reachable OS keychain', () => {
     await type(screen.getByTestId('field-serviceUrl'), 'pulsar+ssl://pulsar.test:6651');
     await fireEvent.change(screen.getByTestId('field-auth'), { target: { value: 'token' } });
     await fireEvent.input(screen.getByTestId('field-token'), { target: { value: 'eyJ.company.token' } });
-    await fireEvent.click(screen.getByTestId('profile-create-test'));
+    await fireEvent.click(screen.getByTestId('profile-save'));
 
     const error = await screen.findByTestId('profile-save-error');
     expect(error.textContent).toContain('KEYCHAIN_UNAVAILABLE');
