@@ -68,7 +68,9 @@ describe('pulsar-tunnel ui', () => {
     const url = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(ui.stdout())?.[0], { timeoutMs: 20_000, what: 'the UI URL on stdout' });
     const first = await fetch(url);
     expect(first.status).toBe(200);
-    const uiPolicy = first.headers.get('content-security-policy');
+    // The UI's own policy (the link's first answer is the hand-off page, with its own script hash).
+    const uiPolicy = (await fetch(new URL('/', url))).headers.get('content-security-policy');
+    expect(uiPolicy).toContain("script-src 'self'");
     // What Chromium sends when the link is opened again (a reload, a second tab, a bookmark).
     const again = await fetch(url, { headers: { Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } });
     expect(again.status).toBe(401);
