@@ -12,39 +12,25 @@ import type net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { HttpRequestEvent } from '../../shared/model/events.ts';
 import { launchChromium } from '../fixtures/chromium.ts';
-import { startAdminCluster, type AdminCluster } from '../fixtures/adminServer.ts';
-import { createTestPki, type TestPki } from '../fixtures/pki.ts';
-import { startAts, type SniRouter } from '../fixtures/sniRouters.ts';
-import { startTestTunnel, splitAddress, testConfig, type TestTunnel } from '../tunnel/harness.ts';
+import type { AdminCluster } from '../fixtures/adminServer.ts';
+import { splitAddress, type TestTunnel } from '../tunnel/harness.ts';
+import { startAdminWebWorld, type AdminWebWorld } from './adminWebWorld.ts';
 
 const token = 'browser-must-not-use-this';
-let pki: TestPki;
+let world: AdminWebWorld;
 let admin: AdminCluster;
-let ats: SniRouter;
 let tunnel: TestTunnel;
 let host: string;
 let port: number;
 
 beforeAll(async () => {
-  pki = await createTestPki({ serverHosts: ['broker1.test'] });
-  admin = await startAdminCluster({ pki, brokers: ['broker1.test'], token });
-  ats = await startAts({ routes: admin.sniRoutes() });
-  tunnel = await startTestTunnel(
-    testConfig({
-      serviceHost: 'broker1.test',
-      router: ats,
-      caPem: pki.ca.certPem,
-      overrides: { web: { host: 'broker1.test', port: 8443 }, listen: { host: '127.0.0.1', port: 0, webPort: 0 }, auth: { kind: 'token', getToken: async () => token } },
-    }),
-  );
+  world = await startAdminWebWorld(token);
+  ({ admin, tunnel } = world);
   [host, port] = ((address) => [address[0], Number(address[1])])(splitAddress(tunnel.tunnel.addresses.http!)) as [string, number];
 });
 
 afterAll(async () => {
-  await tunnel?.dispose();
-  await ats?.stop();
-  await admin?.stop();
-  await pki?.cleanup();
+  await world?.stop();
 });
 
 /** A raw request with exactly the headers given (fetch would not let a test set Host or Origin). */

@@ -6,36 +6,22 @@
  * any role.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startAdminCluster, type AdminCluster } from '../fixtures/adminServer.ts';
-import { createTestPki, type TestPki } from '../fixtures/pki.ts';
-import { startAts, type SniRouter } from '../fixtures/sniRouters.ts';
-import { startTestTunnel, testConfig, type TestTunnel } from '../tunnel/harness.ts';
+import type { AdminCluster } from '../fixtures/adminServer.ts';
+import type { TestTunnel } from '../tunnel/harness.ts';
+import { startAdminWebWorld, type AdminWebWorld } from './adminWebWorld.ts';
 
 const token = 'proxy-role-token';
-let pki: TestPki;
+let world: AdminWebWorld;
 let admin: AdminCluster;
-let ats: SniRouter;
 let tunnel: TestTunnel;
 
 beforeAll(async () => {
-  pki = await createTestPki({ serverHosts: ['broker1.test'] });
-  admin = await startAdminCluster({ pki, brokers: ['broker1.test'], token });
-  ats = await startAts({ routes: admin.sniRoutes() });
-  tunnel = await startTestTunnel(
-    testConfig({
-      serviceHost: 'broker1.test',
-      router: ats,
-      caPem: pki.ca.certPem,
-      overrides: { web: { host: 'broker1.test', port: 8443 }, listen: { host: '127.0.0.1', port: 0, webPort: 0 }, auth: { kind: 'token', getToken: async () => token } },
-    }),
-  );
+  world = await startAdminWebWorld(token);
+  ({ admin, tunnel } = world);
 });
 
 afterAll(async () => {
-  await tunnel?.dispose();
-  await ats?.stop();
-  await admin?.stop();
-  await pki?.cleanup();
+  await world?.stop();
 });
 
 it('drops X-Original-Principal and the forwarding headers a client sends, and adds the token', async () => {
