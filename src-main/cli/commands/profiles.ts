@@ -18,6 +18,7 @@ import { printable } from '../printable.ts';
 // CLI starts: `--help` and every other command stay fast (bin/pulsar-tunnel.mjs).
 const storeModule = () => import('../../core/profiles/store.ts');
 const storedProfileModule = () => import('../../../shared/model/storedProfile.ts');
+const profileViewModule = () => import('../../core/service/profileView.ts');
 
 /** Where the profile commands get the store and write their output; main.ts may leave all of it out. */
 export interface ProfilesIo {
@@ -120,13 +121,13 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
     .description('list the stored profiles')
     .option('--json', 'print JSON for scripts')
     .action(async (options: { json?: boolean }) => {
-      const [{ describeEntry }, { secretKinds }] = await Promise.all([storeModule(), storedProfileModule()]);
+      const [{ profileViewOf }, { secretKinds }] = await Promise.all([profileViewModule(), storedProfileModule()]);
       await withStore(io, async (store) => {
         const { profiles: entries, problems } = await store.list();
         for (const problem of problems) io.stderr.write(`warning: ${printable(problem.message)}\n`);
         if (options.json) {
           json(io, {
-            profiles: entries.map((entry) => ({ ...describeEntry(entry), updatedAt: entry.updatedAt })),
+            profiles: entries.map((entry) => ({ ...profileViewOf(entry.profile, entry.secrets), updatedAt: entry.updatedAt })),
             problems,
           });
           return;
@@ -151,9 +152,14 @@ export function registerProfilesCommands(program: Command, ctx: Partial<CliConte
     .argument('<name>', 'profile name')
     .option('--json', 'print JSON for scripts')
     .action(async (name: string, options: { json?: boolean }) => {
-      const [{ secretKinds }, { formatRisk, riskySettings }] = await Promise.all([storedProfileModule(), import('../../../shared/model/risks.ts')]);
+      const [{ secretKinds }, { formatRisk, riskySettings }, { profileViewOf }] = await Promise.all([
+        storedProfileModule(),
+        import('../../../shared/model/risks.ts'),
+        profileViewModule(),
+      ]);
       await withStore(io, async (store) => {
-        const view = await store.describe(name);
+        const entry = await store.get(name);
+        const view = profileViewOf(entry.profile, entry.secrets);
         if (options.json) {
           json(io, view);
           return;

@@ -9,9 +9,6 @@ import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } fr
 import { AppError } from '../../../shared/errors.ts';
 import { certificateExpiringDays, type CertificateSummary } from '../../../shared/model/certificate.ts';
 
-/** Certificates expiring within this many days get a warning (the app-wide rule). */
-export const expiryWarningDays = certificateExpiringDays;
-
 const dayMs = 86_400_000;
 const pemBlock = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 
@@ -80,7 +77,7 @@ export function certificateStatus(cert: X509Certificate, now = new Date()): Cert
   const to = new Date(cert.validTo).getTime();
   if (now.getTime() < from) return 'not-yet-valid';
   if (now.getTime() > to) return 'expired';
-  if (to - now.getTime() < expiryWarningDays * dayMs) return 'expiring';
+  if (to - now.getTime() < certificateExpiringDays * dayMs) return 'expiring';
   return 'valid';
 }
 
@@ -112,6 +109,26 @@ export function summarizeCertificate(cert: X509Certificate, now = new Date()): C
  */
 export function summarizePem(pem: string, what = 'certificate'): CertificateSummary[] {
   return parseCertificates(pem, what).map((cert) => summarizeCertificate(cert));
+}
+
+/**
+ * Summaries for display of the certificates a stored profile holds, in order: the UI's profile view
+ * and `profiles list|show` both use this. Never throws: the stored-profile schema has already vetted
+ * the PEM, so a block Node cannot read is left out rather than failing the whole view.
+ * @param now the clock, for `daysLeft` and `status`
+ */
+export function summarizeStoredCertificates(pem: string | undefined, now = new Date()): CertificateSummary[] {
+  if (pem === undefined) return [];
+  const summaries: CertificateSummary[] = [];
+  for (const match of pem.matchAll(pemBlock)) {
+    if (match[1] !== 'CERTIFICATE' && match[1] !== 'TRUSTED CERTIFICATE') continue;
+    try {
+      summaries.push(summarizeCertificate(new X509Certificate(match[0]), now));
+    } catch {
+      // Not a certificate Node can read: nothing to show for it.
+    }
+  }
+  return summaries;
 }
 
 /**
@@ -162,7 +179,7 @@ function expiryProblem(cert: X509Certificate, what: string, now: Date): { error?
 
 /**
  * Checks CA certificates at import: they parse, and none has expired.
- * @returns warnings for CA certificates that expire within {@link expiryWarningDays} days.
+ * @returns warnings for CA certificates that expire within {@link certificateExpiringDays} days.
  * @throws AppError CERTIFICATE_INVALID naming the certificate.
  */
 export function checkTrustCertificates(caPem: string, what = 'tlsTrustCertsFilePath', now = new Date()): string[] {
@@ -196,7 +213,7 @@ function verifiesAgainst(chain: X509Certificate[], anchors: X509Certificate[]): 
 /**
  * Checks a client certificate (and key) at import: it parses, is not expired or not yet valid, the
  * key belongs to it, and the chain verifies against the CA when one is given.
- * @returns the summary of the leaf certificate and warnings (expiring within 14 days).
+ * @returns the summary of the leaf certificate and warnings (expiring within {@link certificateExpiringDays} days).
  * @throws AppError CERTIFICATE_INVALID with a message saying which check failed.
  */
 export function checkClientCredentials(check: ClientCredentialsCheck): { summary: CertificateSummary; warnings: string[] } {

@@ -11,8 +11,7 @@
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, isAppError } from '../../../shared/errors.ts';
-import type { KeychainStatus, ProfileView } from '../../../shared/ipc/contract.ts';
-import { describeEntry } from './storeViews.ts';
+import type { KeychainStatus } from '../../../shared/ipc/contract.ts';
 import { secretKinds, type SecretKind, type StoredProfile, type StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 import { parsePrivateKey } from '../certificates/pemCertificates.ts';
 import { createOsKeychain, type Keychain } from '../secrets/keychain.ts';
@@ -26,7 +25,6 @@ import { engineConfig } from './storeTunnelConfig.ts';
 import { sameName, validateStoredProfile } from './validate.ts';
 
 export { storeSchemaVersion, type StoredEntry } from './storeRecords.ts';
-export { describeEntry } from './storeViews.ts';
 export type { ProfileWithSecrets, Secrets } from './storeInput.ts';
 
 /** A problem found while loading the store: the file, what is wrong, and where it was moved. */
@@ -217,11 +215,6 @@ export class ProfileStore {
       if (error instanceof NewerFile) throw new AppError('PROFILE_STORE_CORRUPT', `The stored profile "${name}" cannot be used: ${error.message}.`);
       throw error;
     }
-  }
-
-  /** The profile as the UI shows it (certificates summarized), without the tunnel status. */
-  async describe(name: string): Promise<Omit<ProfileView, 'tunnel'>> {
-    return describeEntry(await this.get(name));
   }
 
   /** Checks certificates and keys that change with this save; returns warnings. Call under the lock. */

@@ -27,10 +27,10 @@ import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../sha
 import { profileFailureReport, runDoctor as runDoctorChecks, type RunDoctorOptions } from '../diagnostics/doctor.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import { BrokerHealthTracker, KnownBrokers, routineCloseCodes } from './brokerHealth.ts';
-import { summarizeCertificates } from './certificateSummaries.ts';
 import { LogQueue } from './logQueue.ts';
 import { listenPortAdvice, type PortHolder } from './portAdvice.ts';
 import type { AppStore, RunningTunnel, TunnelStarter } from './ports.ts';
+import { profileViewOf } from './profileView.ts';
 import { canonicalJson, keptPorts } from './runSettings.ts';
 import { buildSnippets, configuredAddresses } from './snippets.ts';
 
@@ -446,14 +446,7 @@ export class AppService implements TunnelApi {
   #viewOf(profile: StoredProfile, secrets: Record<SecretKind, boolean>): ProfileView {
     const run = this.#runs.get(profile.name);
     if (run?.startedWith !== undefined) run.profileChanged = canonicalJson(profile) !== run.startedWith;
-    const clientCert = summarizeCertificates(profile.tlsCertificatePem, this.#now())[0];
-    return {
-      profile,
-      secrets,
-      trustCerts: summarizeCertificates(profile.tlsTrustCertsPem, this.#now()),
-      ...(clientCert ? { clientCert } : {}),
-      tunnel: this.#status(profile.name),
-    };
+    return { ...profileViewOf(profile, secrets, this.#now()), tunnel: this.#status(profile.name) };
   }
 
   #status(name: string): TunnelStatus {

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkClientCredentials, checkTrustCertificates, parsePrivateKey, summarizePem } from '../../../../src-main/core/certificates/pemCertificates.ts';
+import { checkClientCredentials, checkTrustCertificates, parsePrivateKey, summarizePem, summarizeStoredCertificates } from '../../../../src-main/core/certificates/pemCertificates.ts';
+import { certificateExpiringDays } from '../../../../shared/model/certificate.ts';
 import { createTestPki, type TestPki } from '../../../fixtures/pki.ts';
 
 const run = promisify(execFile);
@@ -75,5 +76,19 @@ describe('certificates', () => {
     expect(() => summarizePem('hello')).toThrow(/no PEM certificate/);
     expect(() => summarizePem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----')).toThrow(/does not parse/);
     expect(() => parsePrivateKey('nope', 'tlsKeyFilePath')).toThrow(/tlsKeyFilePath holds no PEM private key/);
+  });
+
+  it('summarizes a stored profile\'s certificates with the one expiry threshold, leaving out a block Node cannot read', async () => {
+    const long = await pki.serverFor('stored.test', { days: 90 });
+    const unreadable = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+    const summaries = summarizeStoredCertificates(`${pki.ca.certPem}${unreadable}${long.certPem}`);
+    expect(summaries.map((summary) => summary.subject)).toEqual([summarizePem(pki.ca.certPem)[0]!.subject, 'CN=stored.test']);
+    expect(summarizeStoredCertificates(undefined)).toEqual([]);
+    // The same certificate seen at three dates: one day past the threshold, one day inside it, after its end.
+    const validTo = new Date(summaries[1]!.validTo).getTime();
+    const at = (daysBeforeEnd: number) => new Date(validTo - daysBeforeEnd * 86_400_000 - 1000);
+    expect(summarizeStoredCertificates(long.certPem, at(certificateExpiringDays))[0]!.status).toBe('valid');
+    expect(summarizeStoredCertificates(long.certPem, at(certificateExpiringDays - 1))[0]).toMatchObject({ status: 'expiring', daysLeft: certificateExpiringDays - 1 });
+    expect(summarizeStoredCertificates(long.certPem, new Date(validTo + 1000))[0]!.status).toBe('expired');
   });
 });
