@@ -19,20 +19,22 @@ import type {
   TunnelApi,
   TunnelStatus,
 } from '../../../shared/ipc/contract.ts';
-import { AppError, isAppError } from '../../../shared/errors.ts';
-import type { SerializedError } from '../../../shared/errors.ts';
+import { AppError, type SerializedError } from '../../../shared/errors.ts';
 import type { DoctorOptions, DoctorReport, DraftDoctorOptions } from '../../../shared/model/doctor.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 import { profileFailureReport, runDoctor as runDoctorChecks, type RunDoctorOptions } from '../diagnostics/doctor.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
-import { BrokerHealthTracker, KnownBrokers, routineCloseCodes } from './brokerHealth.ts';
-import { LogQueue } from './logQueue.ts';
+import { BrokerHealthTracker, KnownBrokers } from './brokerHealth.ts';
+import { LogFanOut, type SubscribeOptions } from './logFanOut.ts';
 import { listenPortAdvice, type PortHolder } from './portAdvice.ts';
-import type { AppStore, RunningTunnel, TunnelStarter } from './ports.ts';
+import type { AppStore, TunnelStarter } from './ports.ts';
 import { profileViewOf } from './profileView.ts';
 import { canonicalJson, keptPorts } from './runSettings.ts';
 import { buildSnippets, configuredAddresses } from './snippets.ts';
+import { newRun, observeHealth, runStatus, serialize, toAppError, type Run } from './tunnelRun.ts';
+
+export type { SubscribeOptions } from './logFanOut.ts';
 
 /** Options of {@link AppService}. */
 export interface AppServiceOptions {
@@ -57,18 +59,6 @@ export interface AppServiceOptions {
   otherTunnels?: () => Promise<PortHolder[]>;
 }
 
-/** Options of {@link AppService.subscribeLog} beyond the contract's listener. */
-export interface SubscribeOptions {
-  /**
-   * Flow control: while it returns false, batches stay queued (bounded, oldest dropped and counted)
-   * instead of being delivered; e.g. a WebSocket whose send buffer is full, or an IPC channel with
-   * unacknowledged batches. Polled on every flush.
-   */
-  ready?: () => boolean;
-  /** Replay the recent history first; true by default. */
-  replay?: boolean;
-}
-
 /** The TunnelApi as the shells serve it: with flow control on the log subscription. */
 export type HostedApi = Omit<TunnelApi, 'subscribeLog'> & {
   subscribeLog(listener: (batch: LogBatch) => void, options?: SubscribeOptions): () => void;
@@ -81,33 +71,6 @@ export interface HealthChange {
   status: TunnelStatus;
 }
 
-interface Run {
-  state: TunnelStatus['state'];
-  tunnel?: RunningTunnel;
-  startedAt?: string;
-  lastError?: TunnelStatus['lastError'];
-  /** Settles when the current start or stop finishes. */
-  transition?: Promise<unknown>;
-  /** Connections whose TLS session to the broker came up and that are still open. */
-  secured: Set<number>;
-  /** Health of each broker this run has a port for (absent for a run that never started). */
-  brokerHealth?: BrokerHealthTracker;
-  /** Secured connections the broker has not answered yet (not yet a sign of health). */
-  unanswered: Set<number>;
-  /** The saved profile the tunnel started with (JSON), to tell when the saved one differs. */
-  startedWith?: string;
-  /** The saved profile, or one of its secrets, changed since the tunnel started. */
-  profileChanged?: boolean;
-  secretsChanged?: boolean;
-}
-
-interface Subscriber {
-  listener: (batch: LogBatch) => void;
-  queue: LogQueue;
-  ready: () => boolean;
-}
-
-
 /**
  * Implements the TunnelApi over the store and the engine. Every method may reject with AppError
  * (the store's codes, the engine's start errors such as TUNNEL_LISTEN_IN_USE); inputs are trusted
@@ -116,34 +79,30 @@ interface Subscriber {
 export class AppService implements TunnelApi {
   readonly #store: AppStore;
   readonly #startTunnel: TunnelStarter;
-  readonly #subscriberCapacity: number;
-  readonly #flushIntervalMs: number;
-  readonly #maxBatch: number;
   readonly #now: () => Date;
   readonly #progressIntervalMs: number;
   readonly #runDoctor: (config: TunnelConfig, options: RunDoctorOptions) => Promise<DoctorReport>;
   readonly #otherTunnels: () => Promise<PortHolder[]>;
-  readonly #history: LogQueue;
+  readonly #log: LogFanOut;
   readonly #runs = new Map<string, Run>();
-  readonly #subscribers = new Set<Subscriber>();
   readonly #healthListeners = new Set<(change: HealthChange) => void>();
   readonly #knownBrokers = new KnownBrokers();
   #seq = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #immediate: NodeJS.Immediate | undefined;
   #disposed = false;
 
   constructor(options: AppServiceOptions) {
     this.#store = options.store;
     this.#startTunnel = options.startTunnel;
-    this.#subscriberCapacity = options.subscriberCapacity ?? 10_000;
-    this.#flushIntervalMs = options.flushIntervalMs ?? 50;
-    this.#maxBatch = options.maxBatch ?? 500;
     this.#now = options.now ?? (() => new Date());
     this.#progressIntervalMs = options.progressIntervalMs ?? 1000;
     this.#runDoctor = options.runDoctor ?? runDoctorChecks;
     this.#otherTunnels = options.otherTunnels ?? (async () => []);
-    this.#history = new LogQueue(Math.max(1, options.historySize ?? 1000));
+    this.#log = new LogFanOut({
+      subscriberCapacity: options.subscriberCapacity ?? 10_000,
+      historySize: options.historySize ?? 1000,
+      flushIntervalMs: options.flushIntervalMs ?? 50,
+      maxBatch: options.maxBatch ?? 500,
+    });
   }
 
   /** Every profile with its secrets' presence, certificate summaries and tunnel status. */
@@ -230,7 +189,7 @@ export class AppService implements TunnelApi {
     }
     if (run && run.state !== 'stopped') return this.#status(name);
 
-    const fresh: Run = { state: 'starting', secured: new Set(), unanswered: new Set(), brokerHealth: new BrokerHealthTracker(this.#now) };
+    const fresh: Run = { ...newRun('starting'), brokerHealth: new BrokerHealthTracker(this.#now) };
     this.#runs.set(name, fresh);
     this.#emitHealth(name, 'stopped');
     const transition = (async () => {
@@ -246,7 +205,7 @@ export class AppService implements TunnelApi {
       fresh.tunnel = await transition;
     } catch (error) {
       const appError = toAppError(error);
-      this.#runs.set(name, { state: 'stopped', secured: new Set(), unanswered: new Set(), lastError: { ...serialize(appError), time: this.#now().toISOString() } });
+      this.#runs.set(name, newRun('stopped', { ...serialize(appError), time: this.#now().toISOString() }));
       this.#emitHealth(name, 'starting');
       throw appError;
     } finally {
@@ -371,15 +330,7 @@ export class AppService implements TunnelApi {
    * @returns the unsubscribe function
    */
   subscribeLog(listener: (batch: LogBatch) => void, options: SubscribeOptions = {}): () => void {
-    const subscriber: Subscriber = { listener, queue: new LogQueue(this.#subscriberCapacity), ready: options.ready ?? (() => true) };
-    if (options.replay !== false) {
-      for (const event of this.#history.snapshot()) subscriber.queue.push(event);
-      if (subscriber.queue.size > 0) this.#scheduleFlush(true);
-    }
-    this.#subscribers.add(subscriber);
-    return () => {
-      this.#subscribers.delete(subscriber);
-    };
+    return this.#log.subscribe(listener, options);
   }
 
   /** Calls `listener` on every tunnel state change. @returns the unsubscribe function */
@@ -413,7 +364,7 @@ export class AppService implements TunnelApi {
 
   /** Delivers queued log events now (tests and shutdown). */
   flushLog(): void {
-    this.#flush();
+    this.#log.flush();
   }
 
   /** Stops every tunnel, delivers the last log events and drops all subscribers. */
@@ -421,12 +372,7 @@ export class AppService implements TunnelApi {
     if (this.#disposed) return;
     this.#disposed = true;
     await Promise.allSettled([...this.#runs.keys()].map((name) => this.stopTunnel(name)));
-    this.#flush();
-    if (this.#timer) clearTimeout(this.#timer);
-    if (this.#immediate) clearImmediate(this.#immediate);
-    this.#timer = undefined;
-    this.#immediate = undefined;
-    this.#subscribers.clear();
+    this.#log.dispose();
     this.#healthListeners.clear();
   }
 
@@ -450,24 +396,7 @@ export class AppService implements TunnelApi {
   }
 
   #status(name: string): TunnelStatus {
-    const run = this.#runs.get(name);
-    if (!run) return { profile: name, state: 'stopped', brokers: [], openConnections: 0, totalConnections: 0 };
-    const status: TunnelStatus = { profile: name, state: run.state, brokers: [], openConnections: 0, totalConnections: 0 };
-    if (run.tunnel && run.state !== 'stopped') {
-      status.listen = { ...run.tunnel.addresses };
-      try {
-        const live = run.tunnel.status();
-        status.brokers = run.brokerHealth ? run.brokerHealth.decorate(live.brokers) : live.brokers.map((broker) => ({ ...broker, health: 'unknown' }));
-        status.openConnections = live.openConnections;
-        status.totalConnections = live.totalConnections;
-      } catch {
-        // A tunnel being torn down may refuse to report; the state already says so.
-      }
-    }
-    if (run.lastError) status.lastError = { ...run.lastError };
-    if (run.startedAt) status.startedAt = run.startedAt;
-    if (run.state !== 'stopped' && (run.profileChanged || run.secretsChanged)) status.pendingChanges = true;
-    return status;
+    return runStatus(name, this.#runs.get(name));
   }
 
   #emitHealth(name: string, previous: TunnelStatus['state']): void {
@@ -488,57 +417,17 @@ export class AppService implements TunnelApi {
     if (this.#runs.get(name) === run) run.brokerHealth?.onEvent(event);
     this.#seq += 1;
     // Unknown event kinds (the engine may add some) are passed on as they are.
-    const logEvent = { ...event, profile: name, seq: this.#seq } as LogEvent;
-    this.#history.push(logEvent);
-    let full = false;
-    for (const subscriber of this.#subscribers) {
-      subscriber.queue.push(logEvent);
-      if (subscriber.queue.size >= this.#maxBatch) full = true;
-    }
-    if (this.#subscribers.size > 0) this.#scheduleFlush(full);
+    this.#log.publish({ ...event, profile: name, seq: this.#seq } as LogEvent);
   }
 
   /**
-   * "failing" when the latest outcome was a failure: a connection that closed with an error before
-   * its TLS session came up (proxy, route, certificate...), an established one that ended with a
-   * non-routine error, or a listener error. The next connection that gets through (the broker
-   * answered it, or it closed cleanly) restores "running".
+   * "failing" when the latest outcome was a failure (see observeHealth); the next connection that
+   * gets through (the broker answered it, or it closed cleanly) restores "running".
    */
   #updateHealth(name: string, run: Run, event: TunnelEvent): void {
     // The event may come from a tunnel that has since been replaced (stop then start).
     if (this.#runs.get(name) !== run) return;
-    let outcome: 'success' | 'failure' | undefined;
-    let error: SerializedError | undefined;
-    switch (event.event) {
-      case 'connection.secured':
-        // Not a success yet: with TLS 1.3 a broker judges the client certificate after the
-        // handshake, so a refused certificate would flip the state to running and back to failing
-        // (a notification each time) on every attempt. The broker's first answer is the success.
-        run.secured.add(event.id);
-        run.unanswered.add(event.id);
-        break;
-      case 'connection.progress':
-      case 'pulsar.connected':
-        if ((event.event === 'pulsar.connected' || event.bytesDown > 0) && run.unanswered.delete(event.id)) outcome = 'success';
-        break;
-      case 'connection.closed': {
-        run.unanswered.delete(event.id);
-        const wasSecured = run.secured.delete(event.id);
-        if (!event.error) outcome = 'success';
-        else if (!wasSecured || !routineCloseCodes.has(event.error.code)) {
-          outcome = 'failure';
-          error = event.error;
-        }
-        break;
-      }
-      case 'listener.error':
-      case 'listener.full':
-        outcome = 'failure';
-        error = event.error;
-        break;
-      default:
-        break;
-    }
+    const { outcome, error } = observeHealth(run, event);
     if (error) run.lastError = { code: error.code, message: error.message, time: this.#now().toISOString() };
     if (run.state !== 'running' && run.state !== 'failing') return;
     const next = outcome === 'failure' ? 'failing' : outcome === 'success' ? 'running' : run.state;
@@ -548,58 +437,4 @@ export class AppService implements TunnelApi {
       this.#emitHealth(name, previous);
     }
   }
-
-  #scheduleFlush(now: boolean): void {
-    if (now) {
-      this.#immediate ??= setImmediate(() => {
-        this.#immediate = undefined;
-        this.#flush();
-      });
-      return;
-    }
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      this.#flush();
-    }, this.#flushIntervalMs);
-  }
-
-  #flush(): void {
-    let pending = false;
-    for (const subscriber of this.#subscribers) {
-      while (subscriber.queue.size > 0 || subscriber.queue.dropped > 0) {
-        if (!safeReady(subscriber)) {
-          pending = true;
-          break;
-        }
-        const batch = subscriber.queue.take(this.#maxBatch);
-        if (!batch) break;
-        try {
-          subscriber.listener(batch);
-        } catch {
-          // One broken subscriber must not starve the others or the engine.
-        }
-      }
-    }
-    // A subscriber that was not ready is polled again: its queue is bounded, so waiting is safe.
-    if (pending && !this.#disposed) this.#scheduleFlush(false);
-  }
-}
-
-function safeReady(subscriber: Subscriber): boolean {
-  try {
-    return subscriber.ready();
-  } catch {
-    return false;
-  }
-}
-
-function toAppError(error: unknown): AppError {
-  if (error instanceof AppError) return error;
-  if (isAppError(error)) return new AppError(error.code, error.message, { cause: error });
-  const detail = error instanceof Error ? error.message : String(error);
-  return new AppError('TUNNEL_INTERNAL', `An unexpected error occurred in the tunnel (${detail}); please report it with the log.`, { cause: error });
-}
-
-function serialize(error: AppError): SerializedError {
-  return { code: error.code, message: error.message };
 }
