@@ -7,21 +7,21 @@
  * the broker it names → optionally the proxy's idle timeout. Dials go through the tunnel's own
  * dialer, so the Doctor sees exactly what the tunnel would.
  */
-import { lookup as dnsLookup } from 'node:dns/promises';
-import net from 'node:net';
 import type tls from 'node:tls';
 import { AppError } from '../../../shared/errors.ts';
-import { doctorStepNames, type DoctorReport, type DoctorStep, type DoctorStepName, type DoctorStepStatus } from '../../../shared/model/doctor.ts';
+import { doctorStepNames, type DoctorReport, type DoctorStep } from '../../../shared/model/doctor.ts';
 import { certificateExpiringDays } from '../../../shared/model/certificate.ts';
 import { tlsBrokerAddress } from '../../../shared/model/brokerUrl.ts';
-import { formatRisk } from '../../../shared/model/risks.ts';
 import type { ConnectedInfo } from '../pulsar/commands.ts';
-import { configRisks, type TunnelConfig } from '../config/tunnelConfig.ts';
-import { createDialer, keyExchangeGroups, type Dialer, type DialResult } from '../transport/dialer.ts';
+import type { TunnelConfig } from '../config/tunnelConfig.ts';
+import { createDialer, type Dialer, type DialResult } from '../transport/dialer.ts';
 import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints.ts';
-import { classifyDialError, classifyQuietClose } from '../transport/tlsErrors.ts';
-import { proxyConfigFor, recommendedIdleTimeoutSeconds, type ProxyConfigOptions, type ProxyRoute } from './proxyConfig.ts';
+import { classifyQuietClose } from '../transport/tlsErrors.ts';
 import { checkBrokers, parseBrokerList, uniqueBrokers } from './brokersCheck.ts';
+import { certificateFacts, checkDns, checkProfile, checkTcp, idleTimeoutOutcome, waitForIdleClose } from './doctorChecks.ts';
+import { fixFor, withFix } from './doctorFixes.ts';
+import { allSteps, DoctorRun, StepFailure, titles } from './doctorRun.ts';
+import { proxyConfigFor, type ProxyConfigOptions, type ProxyRoute } from './proxyConfig.ts';
 import { connectCredential, PulsarProbe } from './pulsarProbe.ts';
 
 /** Options of {@link runDoctor}. */
@@ -43,195 +43,8 @@ export interface RunDoctorOptions {
   proxyConfig?: ProxyConfigOptions;
 }
 
-const titles: Record<DoctorStepName, string> = {
-  profile: 'Profile is valid',
-  dns: 'Proxy host resolves',
-  tcp: 'TCP connection to the proxy',
-  tls: 'TLS handshake with the service name (SNI)',
-  certificate: 'Certificate chain and name',
-  clientCertificate: 'Client certificate accepted',
-  pulsarConnect: 'Pulsar CONNECT / CONNECTED',
-  lookup: 'Topic lookup',
-  brokerConnect: 'Connection to the broker the lookup named',
-  brokers: 'Every known broker reachable',
-  idleTimeout: 'Proxy idle timeout',
-};
-
 /** Codes about the broker's certificate: the TLS answer came from a broker, its certificate is the problem. */
 const certificateCodes = new Set<string>(['TUNNEL_TLS_UNTRUSTED', 'TUNNEL_TLS_HOSTNAME_MISMATCH', 'TUNNEL_TLS_CERT_EXPIRED']);
-
-/** A failure of a step: an AppError plus facts found on the way. */
-class StepFailure extends Error {
-  readonly error: AppError;
-  readonly facts: DoctorStep['facts'];
-  constructor(error: AppError, facts?: DoctorStep['facts']) {
-    super(error.message);
-    this.error = error;
-    this.facts = facts;
-  }
-}
-
-/**
- * What to change for a failure beyond what the error's own message says. The message already says
- * what happened and what to do, so this is only the further detail the Doctor knows (the proxy
- * configuration to add, other causes of the same symptom), or undefined: never the same advice twice.
- */
-function fixFor(code: string, context: { sni: string; route: string; proxy: string }): string | undefined {
-  const sniYaml = `- fqdn: '${context.sni}'\n  tunnel_route: '${context.route}'`;
-  switch (code) {
-    case 'PROXY_UNREACHABLE':
-      return 'With ATS, the proxy listens on the ports in proxy.config.http.server_ports (records.config).';
-    case 'PROXY_NO_ROUTE':
-      return `The route to add, in ATS sni.yaml:\n${sniYaml}\nhaproxy: use_backend ... if { req.ssl_sni -i ${context.sni} }; nginx: an entry in map $ssl_preread_server_name (see the generated proxy configuration).`;
-    case 'PROXY_ANSWERED_PLAINTEXT':
-      return `ATS allows tunnels to port 443 only by default: list the route's port in proxy.config.http.connect_ports (records.config), and set proxy.config.hostdb.host_file.path so ATS resolves the tunnel_route host from /etc/hosts. The sni.yaml entry should read\n${sniYaml}`;
-    case 'PROXY_ROUTE_DEAD':
-      return `With haproxy or nginx this is also how a name without a route is refused: add "${context.sni}" to use_backend (req.ssl_sni) or the ssl_preread map.`;
-    case 'TUNNEL_TLS_HANDSHAKE_TIMEOUT':
-      return `No TLS answer at all: a firewall, a proxy port that is not TLS, or ATS 9.2 hanging on a ClientHello that arrived in pieces (pulsar-tunnel sends it in one write with groups ${keyExchangeGroups}; other clients with post-quantum key shares may not). Check the proxy port and its logs.`;
-    case 'TUNNEL_TLS_UNTRUSTED':
-      return `If the issuer shown is the proxy's own, the proxy terminates TLS for "${context.sni}" instead of tunnelling it: ATS has no tunnel_route for that name but a default certificate in ssl_multicert.config; add the route.`;
-    case 'TUNNEL_TLS_HOSTNAME_MISMATCH':
-      return `If the certificate names the proxy, the proxy terminates TLS for "${context.sni}" instead of tunnelling it (ATS: no tunnel_route for it, but a default certificate): add the route. If it names another broker, the route for "${context.sni}" points at the wrong broker.`;
-    case 'PULSAR_AUTH_REJECTED':
-      return 'Check the credential: the token (authParams, or the token in the app) must be valid for this cluster and not expired, or the client certificate\'s role must be known; then check the role\'s permissions.';
-    case 'PULSAR_HTTP_RESPONSE':
-      return `The route for "${context.sni}" should end at the broker's TLS port (6651), not its admin port (8080/8443).`;
-    case 'PULSAR_CONNECT_FAILED':
-      return 'Check that the route ends at a Pulsar broker\'s TLS port (brokerServicePortTls, 6651) and the broker logs.';
-    case 'PULSAR_LOOKUP_FAILED':
-      return 'Check the topic name (persistent://tenant/namespace/topic), that the namespace exists, and that the role may look it up.';
-    default:
-      // The message says it all (PROXY_DNS_FAILED, PROXY_CONNECT_TIMEOUT, TUNNEL_TLS_CERT_EXPIRED,
-      // TUNNEL_TLS_CLIENT_CERT_REJECTED, PROFILE_*: each names the field or setting to change).
-      return undefined;
-  }
-}
-
-/** `{ fix }` when there is one, so a step without further advice has no `fix` at all. */
-function withFix(fix: string | undefined): { fix?: string } {
-  return fix === undefined ? {} : { fix };
-}
-
-function certificateFacts(certificate: tls.DetailedPeerCertificate | undefined): Record<string, string | string[]> {
-  if (!certificate || Object.keys(certificate).length === 0) return {};
-  const names = (certificate.subjectaltname ?? '')
-    .split(',')
-    .map((name) => name.trim().replace(/^DNS:|^IP Address:/, ''))
-    .filter((name) => name !== '');
-  const chain: string[] = [];
-  let current: tls.DetailedPeerCertificate | undefined = certificate;
-  const seen = new Set<string>();
-  while (current && Object.keys(current).length > 0 && !seen.has(current.fingerprint256)) {
-    seen.add(current.fingerprint256);
-    chain.push(current.subject?.CN ? `CN=${String(current.subject.CN)}` : String(current.fingerprint256).slice(0, 23));
-    current = current.issuerCertificate;
-  }
-  return {
-    subject: certificate.subject?.CN ? `CN=${String(certificate.subject.CN)}` : '',
-    names,
-    issuer: certificate.issuer?.CN ? `CN=${String(certificate.issuer.CN)}` : '',
-    validFrom: new Date(certificate.valid_from).toISOString(),
-    validTo: new Date(certificate.valid_to).toISOString(),
-    chain,
-  };
-}
-
-/** Runs the steps and records them. */
-class DoctorRun {
-  readonly steps: DoctorStep[] = [];
-  readonly #onStep: ((step: DoctorStep) => void) | undefined;
-  #failed: DoctorStepName | undefined;
-
-  constructor(onStep: ((step: DoctorStep) => void) | undefined) {
-    this.#onStep = onStep;
-  }
-
-  get failed(): DoctorStepName | undefined {
-    return this.#failed;
-  }
-
-  record(step: DoctorStep): DoctorStep {
-    this.steps.push(step);
-    if (step.status === 'failed') this.#failed ??= step.name;
-    this.#onStep?.(step);
-    return step;
-  }
-
-  skip(name: DoctorStepName, detail: string): void {
-    this.record({ name, title: titles[name], status: 'skipped', durationMs: 0, detail });
-  }
-
-  /** Skips an optional step that was not asked for, or says it did not run after a failure. */
-  skipOptional(name: DoctorStepName, reason: string): void {
-    this.skip(name, this.#failed ? `Not run: the step "${titles[this.#failed]}" failed.` : reason);
-  }
-
-  fail(name: DoctorStepName, started: number, error: unknown, fixContext: Parameters<typeof fixFor>[1], facts?: DoctorStep['facts']): void {
-    const failure = error instanceof StepFailure ? error : undefined;
-    const appError = failure?.error ?? (error instanceof AppError ? error : new AppError('TUNNEL_INTERNAL', `Unexpected: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
-    const mergedFacts = { ...facts, ...failure?.facts };
-    this.record({
-      name,
-      title: titles[name],
-      status: 'failed',
-      durationMs: Date.now() - started,
-      detail: appError.message,
-      code: appError.code,
-      ...withFix(fixFor(appError.code, fixContext)),
-      ...(Object.keys(mergedFacts).length > 0 ? { facts: mergedFacts } : {}),
-    });
-  }
-
-  /**
-   * Runs one step unless an earlier one failed; a thrown error fails it. `measuredMs`: the time of
-   * work done before the step reports (the CONNECT), counted in its duration.
-   */
-  async run(
-    name: DoctorStepName,
-    fixContext: Parameters<typeof fixFor>[1],
-    body: () => Promise<{ status?: DoctorStepStatus; detail: string; facts?: DoctorStep['facts']; code?: string; fix?: string }>,
-    measuredMs = 0,
-  ): Promise<boolean> {
-    if (this.#failed) {
-      this.skip(name, `Not run: the step "${titles[this.#failed]}" failed.`);
-      return false;
-    }
-    const started = Date.now() - measuredMs;
-    try {
-      const outcome = await body();
-      this.record({ name, title: titles[name], status: outcome.status ?? 'ok', durationMs: Date.now() - started, ...outcome });
-      return outcome.status !== 'failed';
-    } catch (error) {
-      this.fail(name, started, error, fixContext);
-      return false;
-    }
-  }
-}
-
-/** Waits until `socket` is ended or closed by the peer, or `maxMs` pass; returns the silent time before the close, or undefined. */
-function waitForIdleClose(socket: tls.TLSSocket, maxMs: number): Promise<{ idleMs: number } | undefined> {
-  return new Promise((resolve) => {
-    let lastActivity = Date.now();
-    const onData = () => {
-      lastActivity = Date.now();
-    };
-    const finish = (result: { idleMs: number } | undefined) => {
-      clearTimeout(timer);
-      socket.removeListener('data', onData);
-      socket.removeListener('close', onClose);
-      socket.removeListener('end', onClose);
-      resolve(result);
-    };
-    const onClose = () => finish({ idleMs: Date.now() - lastActivity });
-    const timer = setTimeout(() => finish(undefined), maxMs);
-    socket.on('data', onData);
-    // ATS ends an idle tunnel with a FIN (the dialer's sockets allow half-open), so 'end' counts.
-    socket.once('end', onClose);
-    socket.once('close', onClose);
-    if (socket.destroyed) onClose();
-  });
-}
 
 /**
  * Checks the profile's path to its cluster, step by step, stopping at the first failure. Never
@@ -266,78 +79,14 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
     // 1. The profile: TLS material loads, credentials resolve, auth and certificate agree.
     await run.run('profile', serviceContext, async () => {
       dialer = createDialer(config);
-      if ((config.tls.certPem === undefined) !== (config.tls.keyPem === undefined)) {
-        throw new AppError('PROFILE_INVALID', 'The profile has a client certificate without its key, or a key without its certificate; give both (tlsCertificateFilePath and tlsKeyFilePath).');
-      }
-      if (config.auth.kind === 'tls' && config.tls.certPem === undefined) {
-        throw new AppError('PROFILE_INVALID', 'The profile uses TLS authentication (AuthenticationTls) but has no client certificate; set tlsCertificateFilePath and tlsKeyFilePath.');
-      }
-      if (config.auth.kind === 'token') {
-        const token = await config.auth.getToken();
-        if (token.trim() === '') throw new AppError('PROFILE_SECRET_UNAVAILABLE', 'The profile\'s token is empty.');
-      }
-      const warnings: string[] = [];
-      const fixes: string[] = [];
-      // The same list, codes and words as import, `run` and the UI (shared/model/risks.ts).
-      const risks = configRisks(config);
-      for (const risk of risks) {
-        warnings.push(`${risk.field} is risky (${risk.code})`);
-        fixes.push(formatRisk(risk));
-      }
-      if (config.keepAliveIntervalSeconds === 0) {
-        warnings.push('the tunnel sends no keepalive PINGs (keepAliveIntervalSeconds 0), so idle connections may be closed by the proxy');
-        fixes.push('Set keepAliveIntervalSeconds below the proxy\'s idle timeout (ATS closes idle tunnels after 30 s by default); 20 is the default.');
-      }
-      const route = config.proxy ? `through the SNI proxy ${proxyText}` : 'directly (no proxyServiceUrl)';
-      return {
-        status: warnings.length > 0 ? 'warning' : 'ok',
-        detail: `Service pulsar+ssl://${formatHostPort(config.service)} reached ${route}; authentication: ${config.auth.kind}${config.tls.certPem ? ', with a client certificate' : ''}.${warnings.length > 0 ? ` Note: ${warnings.join('; ')}.` : ''}`,
-        ...(fixes.length > 0 ? { fix: fixes.join('\n') } : {}),
-        facts: { service: formatHostPort(config.service), proxy: config.proxy ? proxyText : '', auth: config.auth.kind, risks: risks.map((risk) => risk.code), keepAliveIntervalSeconds: config.keepAliveIntervalSeconds, connectionTimeoutMs: timeoutMs },
-      };
+      return checkProfile(config);
     });
 
     // 2. DNS of the host the tunnel dials (the proxy, or the service host without one).
-    await run.run('dns', serviceContext, async () => {
-      if (net.isIP(proxy.host)) return { detail: `${proxy.host} is an IP address; nothing to resolve.`, facts: { addresses: [proxy.host] } };
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        const addresses = await Promise.race([
-          dnsLookup(proxy.host, { all: true }),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(Object.assign(new Error('DNS timeout'), { code: 'EAI_AGAIN' })), timeoutMs);
-          }),
-        ]);
-        const list = addresses.map((entry) => entry.address);
-        return { detail: `${proxy.host} resolves to ${list.join(', ')}.`, facts: { addresses: list } };
-      } catch (error) {
-        throw classifyDialError(error, { stage: 'connect', dialed: proxyText, sni: undefined, bytesRead: 0 });
-      } finally {
-        clearTimeout(timer);
-      }
-    });
+    await run.run('dns', serviceContext, () => checkDns(config));
 
     // 3. A bare TCP connection, so a refused port is told apart from a TLS problem.
-    await run.run('tcp', serviceContext, async () => {
-      await new Promise<void>((resolve, reject) => {
-        const socket = net.connect({ host: proxy.host, port: proxy.port });
-        const timer = setTimeout(() => {
-          socket.destroy();
-          reject(new AppError('PROXY_CONNECT_TIMEOUT', `${proxyText} did not accept the TCP connection within ${timeoutMs} ms; check the address, your VPN and any firewall on the way.`));
-        }, timeoutMs);
-        socket.once('connect', () => {
-          clearTimeout(timer);
-          socket.destroy();
-          resolve();
-        });
-        socket.once('error', (error) => {
-          clearTimeout(timer);
-          socket.destroy();
-          reject(classifyDialError(error, { stage: 'connect', dialed: proxyText, sni: undefined, bytesRead: 0 }));
-        });
-      });
-      return { detail: `${proxyText} accepts TCP connections.` };
-    });
+    await run.run('tcp', serviceContext, () => checkTcp(config));
 
     // 4 + 5. TLS with the service host as SNI, through the same dialer the tunnel uses.
     let certificateError: AppError | undefined;
@@ -531,26 +280,7 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
         const idleProbe = new PulsarProbe(result.socket, result.sni, result.clientCertificate);
         await idleProbe.connect(await connectCredential(config.auth), timeoutMs);
         const closed = await waitForIdleClose(result.socket, maxSeconds * 1000);
-        const keepAlive = config.keepAliveIntervalSeconds;
-        const recommended = recommendedIdleTimeoutSeconds(config);
-        if (!closed) {
-          return {
-            detail: `An idle connection stayed open for ${maxSeconds} s; the proxy's idle timeout is longer${keepAlive > 0 ? `, so the tunnel's keepalive every ${keepAlive} s keeps connections open` : ''}.`,
-            facts: { idleTimeoutSeconds: `>${maxSeconds}`, keepAliveIntervalSeconds: keepAlive },
-          };
-        }
-        const seconds = Math.round(closed.idleMs / 100) / 10;
-        const facts = { idleTimeoutSeconds: seconds, keepAliveIntervalSeconds: keepAlive };
-        const below = keepAlive > 0 && keepAlive < seconds;
-        const detail = `An idle connection was closed after ${seconds} s of silence (by the proxy, or by the broker). The tunnel's keepalive interval is ${keepAlive > 0 ? `${keepAlive} s` : 'off'}: ${below ? 'below it, so tunnelled connections stay open' : 'not below it, so idle tunnelled connections will be cut'}.`;
-        if (below && seconds > 30) return { detail, facts };
-        return {
-          status: 'warning',
-          detail: below ? `${detail} Clients that bypass the tunnel keep Pulsar's default 30 s keepalive, which races a timeout of ${seconds} s.` : detail,
-          facts,
-          code: 'PROXY_IDLE_TIMEOUT_SHORT',
-          fix: `${below ? '' : `Set keepAliveIntervalSeconds below ${Math.max(1, Math.floor(seconds))} s in the profile, or better, `}raise the proxy's idle timeout above Pulsar's 30 s keepalive (e.g. ${recommended} s): ATS proxy.config.http.transaction_no_activity_timeout_in and _out; haproxy timeout client/server; nginx proxy_timeout.`,
-        };
+        return idleTimeoutOutcome(config, closed, maxSeconds);
       });
     }
   } finally {
@@ -558,10 +288,9 @@ export async function runDoctor(config: TunnelConfig, options: RunDoctorOptions 
     for (const socket of sockets) socket.destroy();
   }
 
-  // Steps never reached (a failure skips the rest) are recorded in order by run.run; make sure
-  // every step appears exactly once, in order.
-  const byName = new Map(run.steps.map((step) => [step.name, step]));
-  const steps = doctorStepNames.map((name) => byName.get(name) ?? { name, title: titles[name], status: 'skipped' as const, durationMs: 0, detail: 'Not run.' });
+  // Steps never reached (a failure skips the rest) are recorded in order by run.run; the report
+  // has every step exactly once, in order.
+  const steps = allSteps(run.steps);
   const failedStep = run.failed;
   return {
     profile: config.name,
