@@ -11,7 +11,7 @@ import {
   rewriteLookupResponse,
   rewriteTopicMigrated,
 } from '../../../../src-main/core/pulsar/commands.ts';
-import { big, decodeBaseCommand, has, unknowns, type Decoded } from './schema.ts';
+import { big, decodeBaseCommand, has, knownFieldNumbers, unknowns, type Decoded } from './schema.ts';
 
 const { Writer } = protobuf;
 
@@ -70,7 +70,7 @@ function envelope(type: number, sub: Buffer, baseUnknown: readonly Buffer[], ord
 }
 
 const order = fc.array(fc.boolean(), { maxLength: 30 });
-const baseUnknowns = fc.array(unknownFieldArbitrary(new Set([1, 2, 3, 4, 5, 15, 16, 18, 19, 23, 24, 36, 37, 68])), { maxLength: 4 });
+const baseUnknowns = fc.array(unknownFieldArbitrary(knownFieldNumbers('BaseCommand')), { maxLength: 4 });
 const url = fc.oneof(fc.constantFrom('pulsar://broker-1.internal:6650', 'pulsar+ssl://broker-1.internal:6651'), fc.string({ maxLength: 50 }));
 const uint64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
 
@@ -81,7 +81,7 @@ function sub(decoded: Decoded, name: string): Decoded {
 
 describe('rewrites keep unknown fields', () => {
   it('LOOKUP_RESPONSE: replaces both URLs and sets proxy_through_service_url, keeping every other field byte for byte', () => {
-    const lookupUnknown = unknownFieldArbitrary(new Set([1, 2, 3, 4, 5, 6, 7, 8]));
+    const lookupUnknown = unknownFieldArbitrary(knownFieldNumbers('CommandLookupTopicResponse'));
     fc.assert(
       fc.property(
         fc.record({
@@ -142,8 +142,8 @@ describe('rewrites keep unknown fields', () => {
   });
 
   it('CONNECT: strips proxy_to_broker_url, injects credentials, sets auth refresh, never adds original_* and keeps the rest', () => {
-    const connectUnknown = unknownFieldArbitrary(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]));
-    const flagsUnknown = unknownFieldArbitrary(new Set([1, 2]));
+    const connectUnknown = unknownFieldArbitrary(knownFieldNumbers('CommandConnect'));
+    const flagsUnknown = unknownFieldArbitrary(knownFieldNumbers('FeatureFlags'));
     fc.assert(
       fc.property(
         fc.record({
@@ -222,7 +222,7 @@ describe('rewrites keep unknown fields', () => {
   });
 
   it('CLOSE_PRODUCER / CLOSE_CONSUMER: replaces or adds the assigned URLs and keeps ids and unknown fields', () => {
-    const closeUnknown = unknownFieldArbitrary(new Set([1, 2, 3, 4]));
+    const closeUnknown = unknownFieldArbitrary(new Set([...knownFieldNumbers('CommandCloseProducer'), ...knownFieldNumbers('CommandCloseConsumer')]));
     fc.assert(
       fc.property(fc.constantFrom(15, 16), uint64, uint64, fc.option(url, { nil: undefined }), fc.array(closeUnknown, { maxLength: 5 }), baseUnknowns, order, (type, id, requestId, assigned, subUnknown, baseUnknown, subOrder) => {
         const known = [fieldBytes((w) => w.uint32(1 << 3).uint64(id.toString())), fieldBytes((w) => w.uint32(2 << 3).uint64(requestId.toString()))];
@@ -247,7 +247,7 @@ describe('rewrites keep unknown fields', () => {
   });
 
   it('TOPIC_MIGRATED: replaces both service URLs and keeps the resource and unknown fields', () => {
-    const migratedUnknown = unknownFieldArbitrary(new Set([1, 2, 3, 4]));
+    const migratedUnknown = unknownFieldArbitrary(knownFieldNumbers('CommandTopicMigrated'));
     fc.assert(
       fc.property(uint64, fc.integer({ min: 0, max: 1 }), fc.array(migratedUnknown, { maxLength: 5 }), baseUnknowns, order, (resourceId, resourceType, subUnknown, baseUnknown, subOrder) => {
         const known = [
