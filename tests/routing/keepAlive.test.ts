@@ -17,12 +17,25 @@ afterAll(async () => {
   await harness?.stop();
 });
 
-it('without keep-alives, ATS closes an idle connection', async () => {
+it('without keep-alives, ATS ends an idle connection after its idle timeout: a clean close, no PING sent, not the broker\'s doing', async () => {
   const tunnel = await harness.tunnel({ keepAliveIntervalSeconds: 0 });
   const client = await harness.client(tunnel, undefined, { answerPings: false });
   await client.connect();
+  const connectionId = harness.cluster.brokerStats('pulsar.test').connects.at(-1)!.connectionId;
   const closed = await tunnel.waitForEvent((event) => event.event === 'connection.closed', 15_000);
+  // Why it closed: the proxy ended the idle tunnel. A clean end (no error code), no sooner than
+  // ATS's 2 s of silence, with no PING sent by the tunnel, and not the broker's doing (it closed
+  // no connection for an unanswered keepalive and saw no protocol error).
   expect(closed).toMatchObject({ event: 'connection.closed' });
+  expect(closed).not.toHaveProperty('error');
+  expect(closed.durationMs).toBeGreaterThanOrEqual(2000);
+  const stats = harness.cluster.brokerStats('pulsar.test');
+  expect(stats.commands[18] ?? 0).toBe(0);
+  expect(stats.keepAliveTimeouts).toBe(0);
+  expect(stats.protocolErrors.filter((record) => record.connectionId === connectionId)).toEqual([]);
+  // The client sees its connection end, as a client of a proxy that timed it out does.
+  await client.closed;
+  expect(client.isOpen).toBe(false);
 });
 
 it('with keep-alives, an idle connection outlives the proxy\'s idle timeout and its PONGs never reach the client', async () => {
