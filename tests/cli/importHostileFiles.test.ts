@@ -12,10 +12,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfileFile } from '../../src-main/core/profiles/profileFileLoader.ts';
 import { runCli } from '../fixtures/cliProcess.ts';
-import { createTestPki, type TestPki } from '../fixtures/pki.ts';
+import type { TestPki } from '../fixtures/pki.ts';
 import { filesContaining, removeDir, tempDir } from '../unit/core/profiles/helpers.ts';
-import { startSecretService, type SecretService } from '../unit/core/secrets/secretService.ts';
+import { startKeychainWorldWithPki, type KeychainWorld } from '../unit/core/profiles/keychainWorld.ts';
+import type { SecretService } from '../unit/core/secrets/secretService.ts';
 
+let world: KeychainWorld;
 let service: SecretService;
 let pki: TestPki;
 let home: string;
@@ -23,7 +25,7 @@ let inputs: string;
 const token = `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(`{"sub":"prod-${process.pid}"}`).toString('base64url')}.cHJvZC1zaWduYXR1cmU`;
 
 beforeAll(async () => {
-  [service, pki] = await Promise.all([startSecretService(), createTestPki({ serverHosts: ['broker.test'], clientNames: ['alice'] })]);
+  ({ service, pki } = world = await startKeychainWorldWithPki({ serverHosts: ['broker.test'], clientNames: ['alice'] }));
   home = await tempDir('import-hostile-home');
   inputs = await tempDir('import-hostile-inputs');
 });
@@ -31,8 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await removeDir(home);
   await removeDir(inputs);
-  await pki?.cleanup();
-  await service?.stop();
+  await world?.stop();
 });
 
 function cli(args: string[]) {

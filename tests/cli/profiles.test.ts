@@ -2,10 +2,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cliProcess.ts';
-import { createTestPki, type TestPki } from '../fixtures/pki.ts';
+import type { TestPki } from '../fixtures/pki.ts';
 import { filesContaining, removeDir, snapshotFiles, storedSecret, storeItems, tempDir } from '../unit/core/profiles/helpers.ts';
-import { startSecretService, type SecretService } from '../unit/core/secrets/secretService.ts';
+import { startKeychainWorldWithPki, type KeychainWorld } from '../unit/core/profiles/keychainWorld.ts';
+import type { SecretService } from '../unit/core/secrets/secretService.ts';
 
+let world: KeychainWorld;
 let service: SecretService;
 let pki: TestPki;
 let home: string;
@@ -14,7 +16,7 @@ let inputs: string;
 const token = `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(`{"sub":"cli-test-${process.pid}"}`).toString('base64url')}.Y2xpLXRlc3Qtc2lnbmF0dXJl`;
 
 beforeAll(async () => {
-  [service, pki] = await Promise.all([startSecretService(), createTestPki({ serverHosts: ['broker.test'], clientNames: ['alice'] })]);
+  ({ service, pki } = world = await startKeychainWorldWithPki({ serverHosts: ['broker.test'], clientNames: ['alice'] }));
   home = await tempDir('cli-home');
   inputs = await tempDir('cli-inputs');
   await writeFile(path.join(inputs, 'ca.pem'), pki.ca.certPem);
@@ -39,8 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await removeDir(home);
   await removeDir(inputs);
-  await pki?.cleanup();
-  await service?.stop();
+  await world?.stop();
 });
 
 function cli(args: string[], env: Record<string, string> = {}) {

@@ -10,33 +10,28 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { profileImportExport } from '../../../../src-main/core/profiles/importExport.ts';
-import { ProfileStore } from '../../../../src-main/core/profiles/store.ts';
-import { createOsKeychain, type Keychain } from '../../../../src-main/core/secrets/keychain.ts';
+import type { ProfileStore } from '../../../../src-main/core/profiles/store.ts';
+import type { Keychain } from '../../../../src-main/core/secrets/keychain.ts';
 import { withDeadline } from '../../../fixtures/deadline.ts';
-import { startSecretService, type SecretService } from '../secrets/secretService.ts';
 import { removeDir, tempDir } from './helpers.ts';
+import { openTempStore, startKeychainWorld, type KeychainWorld, type TempStore } from './keychainWorld.ts';
 
-let service: SecretService;
+let world: KeychainWorld;
 let keychain: Keychain;
-let dir: string;
+let temp: TempStore;
 let inputs: string;
 let store: ProfileStore;
 
 beforeAll(async () => {
-  service = await startSecretService();
-  keychain = createOsKeychain();
+  ({ keychain } = world = await startKeychainWorld());
 });
-afterAll(async () => {
-  await service?.stop();
-});
+afterAll(() => world?.stop());
 beforeEach(async () => {
-  dir = await tempDir('app-import-store');
+  ({ store } = temp = await openTempStore(keychain, 'app-import-store'));
   inputs = await tempDir('app-import-inputs');
-  store = await ProfileStore.open({ dir, keychain });
 });
 afterEach(async () => {
-  store.dispose();
-  await removeDir(dir);
+  await temp?.close();
   await removeDir(inputs);
 });
 

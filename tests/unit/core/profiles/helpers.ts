@@ -1,6 +1,6 @@
 /**
- * Helpers for the profile-store tests: throw-away folders, a snapshot of every file under a folder
- * (to prove that bad input changed nothing and that no secret reached a file), and the keychain
+ * Helpers for the profile-store tests (the hooks that set up a keychain and a store are in
+ * keychainWorld.ts): throw-away folders, a snapshot of every file under a folder (to prove that bad input changed nothing and that no secret reached a file), and the keychain
  * items of a store, read straight from the Secret Service through keytar by the naming the README
  * documents (service "pulsar-tunnel", account `<store id>/<profile>/<kind>/<generation>`, the id in
  * `profiles/.store.json`, the generation in the profile's file).

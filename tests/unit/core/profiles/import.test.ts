@@ -6,17 +6,18 @@ import { clientConfFor, exportProfiles, snippetsFor } from '../../../../src-main
 import { importContent, importFile } from '../../../../src-main/core/profiles/import/index.ts';
 import { parseProperties } from '../../../../src-main/core/profiles/import/properties.ts';
 import { ProfileStore } from '../../../../src-main/core/profiles/store.ts';
-import { createOsKeychain, type Keychain } from '../../../../src-main/core/secrets/keychain.ts';
+import type { Keychain } from '../../../../src-main/core/secrets/keychain.ts';
 import { Tunnel } from '../../../../src-main/core/tunnel/tunnel.ts';
 import { withDeadline } from '../../../fixtures/deadline.ts';
-import { createTestPki, type TestPki } from '../../../fixtures/pki.ts';
+import type { TestPki } from '../../../fixtures/pki.ts';
 import { deterministicBytes, sha256Hex, startTlsBackend } from '../../../fixtures/tlsBackend.ts';
-import { startSecretService, type SecretService } from '../secrets/secretService.ts';
+import { openTempStore, startKeychainWorldWithPki, type KeychainWorld, type TempStore } from './keychainWorld.ts';
 import { filesContaining, keychainSnapshot, removeDir, snapshotFiles, storedSecret, tempDir } from './helpers.ts';
 
-let service: SecretService;
+let world: KeychainWorld;
 let pki: TestPki;
 let keychain: Keychain;
+let temp: TempStore;
 let dir: string;
 let inputs: string;
 let store: ProfileStore;
@@ -24,15 +25,11 @@ let store: ProfileStore;
 const token = `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(`{"sub":"import-test-${process.pid}"}`).toString('base64url')}.aW1wb3J0LXRlc3Qtc2lnbmF0dXJl`;
 
 beforeAll(async () => {
-  [service, pki] = await Promise.all([startSecretService(), createTestPki({ serverHosts: ['broker.test'], clientNames: ['alice', 'bob'] })]);
-  keychain = createOsKeychain();
+  ({ pki, keychain } = world = await startKeychainWorldWithPki({ serverHosts: ['broker.test'], clientNames: ['alice', 'bob'] }));
 });
-afterAll(async () => {
-  await pki?.cleanup();
-  await service?.stop();
-});
+afterAll(() => world?.stop());
 beforeEach(async () => {
-  dir = await tempDir('import-store');
+  ({ dir, store } = temp = await openTempStore(keychain, 'import-store'));
   inputs = await tempDir('import-inputs');
   await mkdir(path.join(inputs, 'certs'));
   await writeFile(path.join(inputs, 'certs', 'ca.pem'), pki.ca.certPem);
@@ -40,11 +37,9 @@ beforeEach(async () => {
   await writeFile(path.join(inputs, 'certs', 'alice-key.pem'), pki.clients.alice!.keyPem);
   await writeFile(path.join(inputs, 'certs', 'bob-key.pem'), pki.clients.bob!.keyPem);
   await writeFile(path.join(inputs, 'token.jwt'), `${token}\n`);
-  store = await ProfileStore.open({ dir, keychain });
 });
 afterEach(async () => {
-  store.dispose();
-  await removeDir(dir);
+  await temp?.close();
   await removeDir(inputs);
 });
 

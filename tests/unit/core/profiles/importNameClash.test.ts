@@ -5,35 +5,27 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { profileImportExport } from '../../../../src-main/core/profiles/importExport.ts';
-import { ProfileStore } from '../../../../src-main/core/profiles/store.ts';
-import { createOsKeychain, type Keychain } from '../../../../src-main/core/secrets/keychain.ts';
-import { startSecretService, type SecretService } from '../secrets/secretService.ts';
-import { removeDir, tempDir } from './helpers.ts';
+import type { ProfileStore } from '../../../../src-main/core/profiles/store.ts';
+import type { Keychain } from '../../../../src-main/core/secrets/keychain.ts';
+import { openTempStore, startKeychainWorld, type KeychainWorld, type TempStore } from './keychainWorld.ts';
 
-let service: SecretService;
+let world: KeychainWorld;
 let keychain: Keychain;
-let dir: string;
+let temp: TempStore;
 let store: ProfileStore;
 
 const profileFile = (serviceHost: string) => JSON.stringify({ name: 'alpha', serviceUrl: `pulsar+ssl://${serviceHost}:6651` });
 
 beforeAll(async () => {
-  service = await startSecretService();
-  keychain = createOsKeychain();
+  ({ keychain } = world = await startKeychainWorld());
 });
-afterAll(async () => {
-  await service?.stop();
-});
+afterAll(() => world?.stop());
 beforeEach(async () => {
-  dir = await tempDir('import-clash');
-  store = await ProfileStore.open({ dir, keychain });
+  ({ store } = temp = await openTempStore(keychain, 'import-clash'));
   await profileImportExport.importProfiles(store, 'alpha.json', profileFile('first.test'));
 });
-afterEach(async () => {
-  // The profiles here hold no secrets: nothing to remove from the keychain.
-  store.dispose();
-  await removeDir(dir);
-});
+// The profiles here hold no secrets: nothing to remove from the keychain.
+afterEach(() => temp?.close());
 
 const serviceUrls = async () => Object.fromEntries((await store.list()).profiles.map((entry) => [entry.profile.name, entry.profile.serviceUrl]));
 

@@ -8,39 +8,29 @@ import type { StoredProfileInput } from '../../../../shared/model/storedProfile.
 import { exportProfiles } from '../../../../src-main/core/profiles/export.ts';
 import { ProfileStore, storeSchemaVersion } from '../../../../src-main/core/profiles/store.ts';
 import { defaultDataDir, withFileLock } from '../../../../src-main/core/profiles/storeFiles.ts';
-import { createOsKeychain, type Keychain } from '../../../../src-main/core/secrets/keychain.ts';
-import { createTestPki, type TestPki } from '../../../fixtures/pki.ts';
-import { startSecretService, type SecretService } from '../secrets/secretService.ts';
-import { filesContaining, itemAccount, keychainSnapshot, keytarRaw, removeDir, snapshotFiles, storedSecret, tempDir } from './helpers.ts';
+import type { Keychain } from '../../../../src-main/core/secrets/keychain.ts';
+import type { TestPki } from '../../../fixtures/pki.ts';
+import { openTempStore, startKeychainWorldWithPki, type KeychainWorld, type TempStore } from './keychainWorld.ts';
+import { filesContaining, itemAccount, keychainSnapshot, keytarRaw, snapshotFiles, storedSecret } from './helpers.ts';
 
 const run = promisify(execFile);
-let service: SecretService;
+let world: KeychainWorld;
 let pki: TestPki;
 let keychain: Keychain;
+let temp: TempStore;
 let dir: string;
 let store: ProfileStore;
 
 const token = `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(`{"sub":"store-test-${process.pid}"}`).toString('base64url')}.c2lnbmF0dXJlLXN0b3JlLXRlc3Q`;
 
 beforeAll(async () => {
-  [service, pki] = await Promise.all([startSecretService(), createTestPki({ serverHosts: ['broker.test'], clientNames: ['alice', 'bob'] })]);
-  keychain = createOsKeychain();
+  ({ pki, keychain } = world = await startKeychainWorldWithPki({ serverHosts: ['broker.test'], clientNames: ['alice', 'bob'] }));
 });
-
-afterAll(async () => {
-  await pki?.cleanup();
-  await service?.stop();
-});
-
+afterAll(() => world?.stop());
 beforeEach(async () => {
-  dir = await tempDir('store');
-  store = await ProfileStore.open({ dir, keychain, lockTimeoutMs: 2_000 });
+  ({ dir, store } = temp = await openTempStore(keychain, 'store', { lockTimeoutMs: 2_000 }));
 });
-
-afterEach(async () => {
-  store.dispose();
-  await removeDir(dir);
-});
+afterEach(() => temp?.close());
 
 function base(name: string): StoredProfileInput {
   return { name, serviceUrl: 'pulsar+ssl://broker.test:6651', proxyServiceUrl: 'pulsar+ssl://proxy.test:443', proxyProtocol: 'SNI' };

@@ -6,25 +6,21 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ProfileStore } from '../../../../src-main/core/profiles/store.ts';
 import { createOsKeychain } from '../../../../src-main/core/secrets/keychain.ts';
 import { withDeadline } from '../../../fixtures/deadline.ts';
-import { createTestPki, type TestPki } from '../../../fixtures/pki.ts';
-import { startSecretService, type SecretService } from '../secrets/secretService.ts';
+import type { TestPki } from '../../../fixtures/pki.ts';
 import { clearStoreItems, importItems, removeDir, storeItems, tempDir } from './helpers.ts';
+import { startKeychainWorldWithPki, type KeychainWorld } from './keychainWorld.ts';
 
 const worker = path.join(import.meta.dirname, 'storeWorker.ts');
-let service: SecretService;
+let world: KeychainWorld;
 let pki: TestPki;
 let dir: string;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  [service, pki] = await Promise.all([startSecretService(), createTestPki({ serverHosts: ['broker.test'] })]);
   // The import tests write and delete thousands of items.
-  await service.useMemoryCollection();
+  ({ pki } = world = await startKeychainWorldWithPki({ serverHosts: ['broker.test'] }, { memoryCollection: true }));
 });
-afterAll(async () => {
-  await pki?.cleanup();
-  await service?.stop();
-});
+afterAll(() => world?.stop());
 beforeEach(async () => {
   dir = await tempDir('crash');
 });
