@@ -32,9 +32,10 @@ import type { AppStore, TunnelStarter } from './ports.ts';
 import { profileViewOf } from './profileView.ts';
 import { canonicalJson, keptPorts } from './runSettings.ts';
 import { buildSnippets, configuredAddresses } from './snippets.ts';
-import { newRun, observeHealth, runStatus, serialize, toAppError, type Run } from './tunnelRun.ts';
+import { newRun, observeHealth, runStatus, serialize, toAppError, type HealthChange, type Run } from './tunnelRun.ts';
 
 export type { SubscribeOptions } from './logFanOut.ts';
+export type { HealthChange } from './tunnelRun.ts';
 
 /** Options of {@link AppService}. */
 export interface AppServiceOptions {
@@ -63,13 +64,6 @@ export interface AppServiceOptions {
 export type HostedApi = Omit<TunnelApi, 'subscribeLog'> & {
   subscribeLog(listener: (batch: LogBatch) => void, options?: SubscribeOptions): () => void;
 };
-
-/** A change of one tunnel's state, for the tray and notifications. */
-export interface HealthChange {
-  profile: string;
-  previous: TunnelStatus['state'];
-  status: TunnelStatus;
-}
 
 /**
  * Implements the TunnelApi over the store and the engine. Every method may reject with AppError

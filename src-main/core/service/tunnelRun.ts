@@ -30,6 +30,13 @@ export interface Run {
   secretsChanged?: boolean;
 }
 
+/** A change of one tunnel's state, for the tray and notifications. */
+export interface HealthChange {
+  profile: string;
+  previous: TunnelStatus['state'];
+  status: TunnelStatus;
+}
+
 /** A run with no connections yet. */
 export function newRun(state: TunnelStatus['state'], lastError?: TunnelStatus['lastError']): Run {
   return { state, secured: new Set(), unanswered: new Set(), ...(lastError ? { lastError } : {}) };
