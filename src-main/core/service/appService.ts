@@ -23,18 +23,18 @@ import { AppError, type SerializedError } from '../../../shared/errors.ts';
 import type { DoctorOptions, DoctorReport, DraftDoctorOptions } from '../../../shared/model/doctor.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
-import { profileFailureReport, runDoctor as runDoctorChecks, type RunDoctorOptions } from '../diagnostics/doctor.ts';
-import type { TunnelConfig } from '../config/tunnelConfig.ts';
+import { runDoctor as runDoctorChecks } from '../diagnostics/doctor.ts';
 import { BrokerHealthTracker, KnownBrokers } from './brokerHealth.ts';
 import { LogFanOut, type SubscribeOptions } from './logFanOut.ts';
 import { listenPortAdvice, type PortHolder } from './portAdvice.ts';
 import type { AppStore, TunnelStarter } from './ports.ts';
 import { profileViewOf } from './profileView.ts';
 import { canonicalJson, keptPorts } from './runSettings.ts';
+import { ServiceDoctor, type DoctorChecks } from './serviceDoctor.ts';
 import { buildSnippets, configuredAddresses } from './snippets.ts';
 import { newRun, observeHealth, runStatus, serialize, toAppError, type HealthChange, type Run } from './tunnelRun.ts';
 
-export type { SubscribeOptions } from './logFanOut.ts';
+export type { HostedApi, SubscribeOptions } from './logFanOut.ts';
 export type { HealthChange } from './tunnelRun.ts';
 
 /** Options of {@link AppService}. */
@@ -55,15 +55,10 @@ export interface AppServiceOptions {
   /** The clock, for timestamps. */
   now?: () => Date;
   /** Runs the Doctor's checks: the real `runDoctor` by default. */
-  runDoctor?: (config: TunnelConfig, options: RunDoctorOptions) => Promise<DoctorReport>;
+  runDoctor?: DoctorChecks;
   /** Tunnels of other processes (`pulsar-tunnel run`), for naming who holds a port (runningTunnels.ts); none by default. */
   otherTunnels?: () => Promise<PortHolder[]>;
 }
-
-/** The TunnelApi as the shells serve it: with flow control on the log subscription. */
-export type HostedApi = Omit<TunnelApi, 'subscribeLog'> & {
-  subscribeLog(listener: (batch: LogBatch) => void, options?: SubscribeOptions): () => void;
-};
 
 /**
  * Implements the TunnelApi over the store and the engine. Every method may reject with AppError
@@ -75,7 +70,7 @@ export class AppService implements TunnelApi {
   readonly #startTunnel: TunnelStarter;
   readonly #now: () => Date;
   readonly #progressIntervalMs: number;
-  readonly #runDoctor: (config: TunnelConfig, options: RunDoctorOptions) => Promise<DoctorReport>;
+  readonly #doctor: ServiceDoctor;
   readonly #otherTunnels: () => Promise<PortHolder[]>;
   readonly #log: LogFanOut;
   readonly #runs = new Map<string, Run>();
@@ -89,7 +84,7 @@ export class AppService implements TunnelApi {
     this.#startTunnel = options.startTunnel;
     this.#now = options.now ?? (() => new Date());
     this.#progressIntervalMs = options.progressIntervalMs ?? 1000;
-    this.#runDoctor = options.runDoctor ?? runDoctorChecks;
+    this.#doctor = new ServiceDoctor(this.#store, options.runDoctor ?? runDoctorChecks, this.#knownBrokers);
     this.#otherTunnels = options.otherTunnels ?? (async () => []);
     this.#log = new LogFanOut({
       subscriberCapacity: options.subscriberCapacity ?? 10_000,
@@ -274,48 +269,23 @@ export class AppService implements TunnelApi {
   }
 
   /**
-   * Runs the Doctor on a stored profile. A profile that exists but cannot be resolved (a secret
-   * missing from the keychain, a locked keychain) gives a report whose profile step failed.
+   * Runs the Doctor on a stored profile (see ServiceDoctor.stored).
    * @throws AppError PROFILE_NOT_FOUND
    */
   async runDoctor(name: string, options: DoctorOptions = {}): Promise<DoctorReport> {
     this.#assertLive();
-    let config: TunnelConfig;
-    try {
-      config = await this.#store.tunnelConfig(name);
-    } catch (error) {
-      const appError = toAppError(error);
-      if (appError.code === 'PROFILE_NOT_FOUND') throw appError;
-      return profileFailureReport(name, appError);
-    }
-    return this.#runDoctor(config, { topic: options.topic, idleCheck: options.idleCheck ?? false, brokers: this.#doctorBrokers(name, options) });
+    return this.#doctor.stored(name, options);
   }
 
   /**
-   * Runs the Doctor on settings that are not saved (a form's draft); nothing is written. A draft
-   * whose secrets cannot be resolved (no token typed nor stored, a locked keychain) gives a report
-   * whose profile step failed.
+   * Runs the Doctor on settings that are not saved (see ServiceDoctor.draft); nothing is written.
    * @throws AppError PROFILE_NOT_FOUND (previousName)
    */
   async runDoctorOnDraft(input: StoredProfileInput, options: DraftDoctorOptions = {}): Promise<DoctorReport> {
     this.#assertLive();
-    const { previousName, token, ...doctorOptions } = options;
-    let config: TunnelConfig;
-    try {
-      config = await this.#store.draftTunnelConfig(input, { ...(previousName === undefined ? {} : { previousName }), ...(token === undefined ? {} : { token }) });
-    } catch (error) {
-      const appError = toAppError(error);
-      if (appError.code === 'PROFILE_NOT_FOUND') throw appError;
-      return profileFailureReport(typeof input.name === 'string' ? input.name : '', appError);
-    }
-    const brokers = this.#doctorBrokers(previousName ?? config.name, doctorOptions);
-    return this.#runDoctor(config, { topic: doctorOptions.topic, idleCheck: doctorOptions.idleCheck ?? false, brokers });
+    return this.#doctor.draft(input, options);
   }
 
-  /** The brokers a Doctor run checks: those asked for, and those the profile's tunnels have named. */
-  #doctorBrokers(name: string, options: DoctorOptions): string[] {
-    return [...new Set([...(options.brokers ?? []), ...this.#knownBrokers.of(name)])];
-  }
 
   /**
    * Subscribes to the live log. Events arrive in batches of at most `maxBatch`, at least every

@@ -4,7 +4,7 @@
  * subscriber in bounded batches. A subscriber that falls behind keeps a bounded queue whose oldest
  * events are dropped and counted, so the engine never waits on a UI.
  */
-import type { LogBatch, LogEvent } from '../../../shared/ipc/contract.ts';
+import type { LogBatch, LogEvent, TunnelApi } from '../../../shared/ipc/contract.ts';
 import { LogQueue } from './logQueue.ts';
 
 /** Options of {@link AppService.subscribeLog} beyond the contract's listener. */
@@ -18,6 +18,11 @@ export interface SubscribeOptions {
   /** Replay the recent history first; true by default. */
   replay?: boolean;
 }
+
+/** The TunnelApi as the shells serve it: with flow control on the log subscription. */
+export type HostedApi = Omit<TunnelApi, 'subscribeLog'> & {
+  subscribeLog(listener: (batch: LogBatch) => void, options?: SubscribeOptions): () => void;
+};
 
 /** Sizes and pace of a {@link LogFanOut}; see AppServiceOptions for each default. */
 export interface LogFanOutOptions {
