@@ -17,17 +17,17 @@ afterAll(async () => {
   await harness?.stop();
 });
 
-it('without keep-alives, ATS ends an idle connection after its idle timeout: a clean close, no PING sent, not the broker\'s doing', async () => {
+it('without keep-alives, ATS ends an idle connection after its idle timeout: PROXY_CONNECTION_LOST, no PING sent, not the broker\'s doing', async () => {
   const tunnel = await harness.tunnel({ keepAliveIntervalSeconds: 0 });
   const client = await harness.client(tunnel, undefined, { answerPings: false });
   await client.connect();
   const connectionId = harness.cluster.brokerStats('pulsar.test').connects.at(-1)!.connectionId;
   const closed = await tunnel.waitForEvent((event) => event.event === 'connection.closed', 15_000);
-  // Why it closed: the proxy ended the idle tunnel. A clean end (no error code), no sooner than
-  // ATS's 2 s of silence, with no PING sent by the tunnel, and not the broker's doing (it closed
-  // no connection for an unanswered keepalive and saw no protocol error).
-  expect(closed).toMatchObject({ event: 'connection.closed' });
-  expect(closed).not.toHaveProperty('error');
+  // Why it closed: the proxy ended the idle tunnel without a TLS close from the broker
+  // (PROXY_CONNECTION_LOST), no sooner than ATS's 2 s of silence, with no PING sent by the tunnel,
+  // and not the broker's doing (it closed no connection for an unanswered keepalive and saw no
+  // protocol error).
+  expect(closed).toMatchObject({ event: 'connection.closed', error: { code: 'PROXY_CONNECTION_LOST' } });
   expect(closed.durationMs).toBeGreaterThanOrEqual(2000);
   const stats = harness.cluster.brokerStats('pulsar.test');
   expect(stats.commands[18] ?? 0).toBe(0);
