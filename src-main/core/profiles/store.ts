@@ -8,7 +8,7 @@
  * a crash leaves the store as before or after it, and the next lock holder finishes it. A damaged
  * file is moved aside with a timestamp and reported, never silently dropped or replaced.
  */
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import type { KeychainStatus } from '../../../shared/ipc/contract.ts';
@@ -17,28 +17,17 @@ import { parsePrivateKey } from '../certificates/pemCertificates.ts';
 import { createOsKeychain, type Keychain } from '../secrets/keychain.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import { checkCertificates } from './storeCertificates.ts';
+import { notFound, ProfileFolder, type StoreListing } from './storeFolder.ts';
 import { defaultDataDir, tempPrefix, withFileLock } from './storeFiles.ts';
 import { prepareImport, validateSecretValues, type ProfileWithSecrets, type Secrets } from './storeInput.ts';
-import { DamagedFile, isProfileFileName, NewerFile, profileFileName, readProfileFile, type StoredEntry } from './storeRecords.ts';
+import type { StoredEntry } from './storeRecords.ts';
 import { SecretAccess } from './storeSecretAccess.ts';
 import { engineConfig } from './storeTunnelConfig.ts';
 import { sameName, validateStoredProfile } from './validate.ts';
 
 export { storeSchemaVersion, type StoredEntry } from './storeRecords.ts';
+export type { StoreListing, StoreProblem } from './storeFolder.ts';
 export type { ProfileWithSecrets, Secrets } from './storeInput.ts';
-
-/** A problem found while loading the store: the file, what is wrong, and where it was moved. */
-export interface StoreProblem {
-  file: string;
-  message: string;
-  movedTo?: string;
-}
-
-/** What {@link ProfileStore.list} returns. */
-export interface StoreListing {
-  profiles: StoredEntry[];
-  problems: StoreProblem[];
-}
 
 /** Options of {@link ProfileStore.save}. */
 export interface SaveOptions {
@@ -58,10 +47,6 @@ export interface StoreOptions {
   lockTimeoutMs?: number;
 }
 
-function notFound(name: string): AppError {
-  return new AppError('PROFILE_NOT_FOUND', `No profile is named "${name}"; \`pulsar-tunnel profiles list\` shows the ones that exist.`);
-}
-
 /** The profile store. Create with {@link ProfileStore.open}; call {@link dispose} when done. */
 export class ProfileStore {
   /** The data folder. */
@@ -71,6 +56,7 @@ export class ProfileStore {
   readonly #secrets: SecretAccess;
   readonly #lockFile: string;
   readonly #lockTimeoutMs: number;
+  readonly #folder: ProfileFolder;
   #disposed = false;
 
   private constructor(dir: string, keychain: Keychain, lockTimeoutMs: number) {
@@ -78,6 +64,7 @@ export class ProfileStore {
     this.profilesDir = path.join(dir, 'profiles');
     this.#lockFile = path.join(this.profilesDir, '.lock');
     this.#lockTimeoutMs = lockTimeoutMs;
+    this.#folder = new ProfileFolder(this.profilesDir, this.#lockFile, lockTimeoutMs);
     this.#secrets = new SecretAccess(this.profilesDir, keychain, (action) => this.#lockedUnchecked(action));
   }
 
@@ -137,35 +124,6 @@ export class ProfileStore {
     );
   }
 
-  async #fileNames(): Promise<string[]> {
-    try {
-      return (await readdir(this.profilesDir)).filter(isProfileFileName).sort();
-    } catch (error) {
-      throw new AppError('PROFILE_UNREADABLE', `The profile store folder ${this.profilesDir} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, { cause: error });
-    }
-  }
-
-  /** Moves a damaged file aside (under the lock, re-checking it is still damaged) and describes it. */
-  async #moveAside(fileName: string, reason: string): Promise<StoreProblem> {
-    const file = path.join(this.profilesDir, fileName);
-    return withFileLock(
-      this.#lockFile,
-      async () => {
-        try {
-          await readProfileFile(this.profilesDir, fileName);
-          return undefined;
-        } catch (error) {
-          if (!(error instanceof DamagedFile)) throw error;
-        }
-        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-        const movedTo = `${file}.corrupt-${stamp}`;
-        await rename(file, movedTo);
-        return { file, message: `The stored profile ${file} is damaged (${reason}); it was moved to ${movedTo}. Import or create the profile again.`, movedTo };
-      },
-      { timeoutMs: this.#lockTimeoutMs },
-    ).then((problem) => problem ?? { file, message: `The stored profile ${file} changed while being checked; list again.` });
-  }
-
   /**
    * Every profile, sorted by name, and the problems met (damaged files are moved aside with a
    * timestamp and listed here, so callers can show them). A change another process died in is
@@ -177,21 +135,7 @@ export class ProfileStore {
     this.#check();
     // A long-running process (the desktop app) sees the result of a change another process died in.
     await this.#repairIfInterrupted();
-    const profiles: StoredEntry[] = [];
-    const problems: StoreProblem[] = [];
-    for (const fileName of await this.#fileNames()) {
-      const file = path.join(this.profilesDir, fileName);
-      try {
-        const entry = await readProfileFile(this.profilesDir, fileName);
-        if (entry) profiles.push(entry);
-      } catch (error) {
-        if (error instanceof DamagedFile) problems.push(await this.#moveAside(fileName, error.message));
-        else if (error instanceof NewerFile) problems.push({ file, message: `The stored profile ${file} was skipped: ${error.message}.` });
-        else if (isAppError(error)) problems.push({ file, message: error.message });
-        else throw error;
-      }
-    }
-    return { profiles, problems };
+    return this.#folder.readAll();
   }
 
   /**
@@ -200,21 +144,7 @@ export class ProfileStore {
    */
   async get(name: string): Promise<StoredEntry> {
     this.#check();
-    const fileName = profileFileName(name);
-    // Only the exact file name: on a case-insensitive file system "Prod.json" would open "prod.json".
-    if (!(await this.#fileNames()).includes(fileName)) throw notFound(name);
-    try {
-      const entry = await readProfileFile(this.profilesDir, fileName);
-      if (!entry) throw notFound(name);
-      return entry;
-    } catch (error) {
-      if (error instanceof DamagedFile) {
-        const problem = await this.#moveAside(fileName, error.message);
-        throw new AppError('PROFILE_STORE_CORRUPT', problem.message);
-      }
-      if (error instanceof NewerFile) throw new AppError('PROFILE_STORE_CORRUPT', `The stored profile "${name}" cannot be used: ${error.message}.`);
-      throw error;
-    }
+    return this.#folder.readOne(name);
   }
 
   /** Checks certificates and keys that change with this save; returns warnings. Call under the lock. */
@@ -223,23 +153,6 @@ export class ProfileStore {
       clientKey: (entry) => this.#secrets.requireUnderLock(entry, 'clientKey'),
       keyPassphrase: (entry) => this.#secrets.readUnderLock(entry, 'keyPassphrase'),
     });
-  }
-
-  /** The existing profile whose name equals `name` ignoring case, read under the lock. */
-  async #existing(name: string): Promise<StoredEntry | undefined> {
-    for (const fileName of await this.#fileNames()) {
-      if (!sameName(fileName.slice(0, -5), name)) continue;
-      try {
-        const entry = await readProfileFile(this.profilesDir, fileName);
-        if (entry) return entry;
-      } catch (error) {
-        if (error instanceof DamagedFile || error instanceof NewerFile) {
-          throw new AppError('PROFILE_EXISTS', `A stored profile file ${path.join(this.profilesDir, fileName)} already uses the name "${name}" (${error.message}); remove it or choose another name.`);
-        }
-        throw error;
-      }
-    }
-    return undefined;
   }
 
   /**
@@ -259,10 +172,10 @@ export class ProfileStore {
     validateSecretValues(secrets);
     return this.#locked(async () => {
       const previousName = options.previousName;
-      const previous = previousName === undefined ? undefined : await this.#existing(previousName);
+      const previous = previousName === undefined ? undefined : await this.#folder.existing(previousName);
       if (previousName !== undefined && (previous === undefined || previous.profile.name !== previousName)) throw notFound(previousName);
       if (previous === undefined || !sameName(previous.profile.name, profile.name)) {
-        const clash = await this.#existing(profile.name);
+        const clash = await this.#folder.existing(profile.name);
         if (clash) throw new AppError('PROFILE_EXISTS', `name: a profile named "${clash.profile.name}" already exists; choose another name or remove it first.`);
       }
       const warnings = await this.#checkCertificates(profile, previous, secrets);
@@ -290,7 +203,7 @@ export class ProfileStore {
   async remove(name: string): Promise<void> {
     this.#check();
     await this.#locked(async () => {
-      const entry = await this.#existing(name);
+      const entry = await this.#folder.existing(name);
       if (!entry || entry.profile.name !== name) throw notFound(name);
       await this.#secrets.removeProfile(entry);
     });
@@ -308,7 +221,7 @@ export class ProfileStore {
     // Read, check and write under the lock, so an edit of the profile by another process in
     // between is not overwritten with the version read before.
     await this.#locked(async () => {
-      const entry = await this.#existing(name);
+      const entry = await this.#folder.existing(name);
       if (!entry || entry.profile.name !== name) throw notFound(name);
       if (typeof value === 'string' && kind === 'clientKey') await this.#checkCertificates(entry.profile, entry, { clientKey: value });
       if (typeof value === 'string' && kind === 'keyPassphrase' && entry.secrets.clientKey) {
@@ -341,7 +254,7 @@ export class ProfileStore {
     return this.#locked(async () => {
       const replaced: StoredEntry[] = [];
       for (const item of prepared) {
-        const existing = await this.#existing(item.profile.name);
+        const existing = await this.#folder.existing(item.profile.name);
         if (!existing) continue;
         if (!options.replace || existing.profile.name !== item.profile.name) {
           throw new AppError('PROFILE_EXISTS', `A profile named "${existing.profile.name}" already exists; remove it first, import with --replace, or rename the imported one (--name).`);
