@@ -27,38 +27,16 @@ import { runDoctor as runDoctorChecks } from '../diagnostics/doctor.ts';
 import { BrokerHealthTracker, KnownBrokers } from './brokerHealth.ts';
 import { LogFanOut, type SubscribeOptions } from './logFanOut.ts';
 import { listenPortAdvice, type PortHolder } from './portAdvice.ts';
-import type { AppStore, TunnelStarter } from './ports.ts';
+import type { AppServiceOptions, AppStore, TunnelStarter } from './ports.ts';
 import { profileViewOf } from './profileView.ts';
 import { canonicalJson, keptPorts } from './runSettings.ts';
-import { ServiceDoctor, type DoctorChecks } from './serviceDoctor.ts';
+import { ServiceDoctor } from './serviceDoctor.ts';
 import { buildSnippets, configuredAddresses } from './snippets.ts';
 import { newRun, observeHealth, runStatus, serialize, toAppError, type HealthChange, type Run } from './tunnelRun.ts';
 
 export type { HostedApi, SubscribeOptions } from './logFanOut.ts';
 export type { HealthChange } from './tunnelRun.ts';
-
-/** Options of {@link AppService}. */
-export interface AppServiceOptions {
-  store: AppStore;
-  /** Starts one tunnel: the engine's `Tunnel.start` in production, a scripted fake in unit tests. */
-  startTunnel: TunnelStarter;
-  /** Most events queued per subscriber before the oldest are dropped; 10,000 by default. */
-  subscriberCapacity?: number;
-  /** Recent events replayed to a new subscriber (a reopened window, a reloaded page); 1,000 by default. */
-  historySize?: number;
-  /** Batches are sent at least this often while events arrive; 50 ms by default. */
-  flushIntervalMs?: number;
-  /** A batch holds at most this many events, and a queue this long is flushed at once; 500 by default. */
-  maxBatch?: number;
-  /** How often open connections report their byte counts (`connection.progress`); 1,000 ms by default. */
-  progressIntervalMs?: number;
-  /** The clock, for timestamps. */
-  now?: () => Date;
-  /** Runs the Doctor's checks: the real `runDoctor` by default. */
-  runDoctor?: DoctorChecks;
-  /** Tunnels of other processes (`pulsar-tunnel run`), for naming who holds a port (runningTunnels.ts); none by default. */
-  otherTunnels?: () => Promise<PortHolder[]>;
-}
+export type { AppServiceOptions } from './ports.ts';
 
 /**
  * Implements the TunnelApi over the store and the engine. Every method may reject with AppError

@@ -7,6 +7,8 @@ import type { BrokerPort, ExportRequest, ImportOptions, ImportResult, KeychainSt
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
+import type { PortHolder } from './portAdvice.ts';
+import type { DoctorChecks } from './serviceDoctor.ts';
 
 /** A stored profile and which of its secrets the keychain holds (never their values). */
 export interface StoreEntry {
@@ -54,3 +56,26 @@ export type TunnelStarter = (
   config: TunnelConfig,
   options: { onEvent: (event: TunnelEvent) => void; progressIntervalMs?: number },
 ) => Promise<RunningTunnel>;
+
+/** Options of the app service (appService.ts): these ports and its tunables. */
+export interface AppServiceOptions {
+  store: AppStore;
+  /** Starts one tunnel: the engine's `Tunnel.start` in production, a scripted fake in unit tests. */
+  startTunnel: TunnelStarter;
+  /** Most events queued per subscriber before the oldest are dropped; 10,000 by default. */
+  subscriberCapacity?: number;
+  /** Recent events replayed to a new subscriber (a reopened window, a reloaded page); 1,000 by default. */
+  historySize?: number;
+  /** Batches are sent at least this often while events arrive; 50 ms by default. */
+  flushIntervalMs?: number;
+  /** A batch holds at most this many events, and a queue this long is flushed at once; 500 by default. */
+  maxBatch?: number;
+  /** How often open connections report their byte counts (`connection.progress`); 1,000 ms by default. */
+  progressIntervalMs?: number;
+  /** The clock, for timestamps. */
+  now?: () => Date;
+  /** Runs the Doctor's checks: the real `runDoctor` by default. */
+  runDoctor?: DoctorChecks;
+  /** Tunnels of other processes (`pulsar-tunnel run`), for naming who holds a port (runningTunnels.ts); none by default. */
+  otherTunnels?: () => Promise<PortHolder[]>;
+}
