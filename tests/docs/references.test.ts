@@ -189,13 +189,13 @@ describe('the reference checker', () => {
   it('reports a path that does not exist, a section that does not exist and a note kept outside the repository', async () => {
     const broken: Broken[] = [];
     await checkProse('see docs/no-such-page.md and src-main/core/nowhere.ts', 'src-main/core/example.ts', broken, commentToken);
-    await checkProse('as PULSAR-PROTOCOL.md says', 'src-main/core/example.ts', broken, commentToken);
+    await checkProse('as TEAM-NOTES.md says', 'src-main/core/example.ts', broken, commentToken);
     await checkProse('docs/proxies.md, "No Such Section"', 'src-main/core/example.ts', broken, commentToken);
     await check('docs/proxies.md#no-such-anchor', 'README.md', [], broken);
     expect(broken.map((entry) => entry.reference)).toEqual([
       'docs/no-such-page.md',
       'src-main/core/nowhere.ts',
-      'PULSAR-PROTOCOL.md',
+      'TEAM-NOTES.md',
       'docs/proxies.md "No Such Section"',
       'docs/proxies.md#no-such-anchor',
     ]);
