@@ -17,19 +17,17 @@
  * and the end. Compare ratios within one run, not figures across runs.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { repoRoot } from '../fixtures/cliProcess.ts';
 import { eventually, freePort, once, withDeadline } from '../fixtures/deadline.ts';
-import { createTestPki } from '../fixtures/pki.ts';
-import { startAts } from '../fixtures/sniRouters.ts';
 import { ensureOneOf, stunnelSpec } from '../fixtures/systemPrograms.ts';
 import { runFileCountBench } from './fileCount.ts';
 import { runLogViewBench } from './logView.ts';
-import { startBenchServer, startTunnelProcess, type TunnelProcess } from './processes.ts';
+import { startSinkWorld, startTunnelProcess, type TunnelProcess } from './processes.ts';
 import { runStartupBench } from './startup.ts';
 import { measureDataPaths, mid, range, type DataPath } from './dataPath.ts';
 import { connectPlain, connectTlsDirect, download, lookupStorm } from './paths.ts';
@@ -135,15 +133,7 @@ async function main(): Promise<void> {
   const loadAtStart = load();
   log(`bench: load average at start ${loadAtStart} (${cpus().length} CPUs)`);
   await buildCli();
-  const dir = await mkdtemp(path.join(tmpdir(), 'pt-bench-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const pki = await createTestPki({ serverHosts: ['sink.test'] });
-  cleanups.push(() => pki.cleanup());
-  const sink = pki.servers['sink.test']!;
-  const server = await startBenchServer(sink.certPath, sink.keyPath);
-  cleanups.push(() => server.stop());
-  const ats = await startAts({ routes: [{ fqdn: 'sink.test', target: `127.0.0.1:${server.port}` }] });
-  cleanups.push(() => ats.stop());
+  const { dir, pki, ats } = await startSinkWorld('pt-bench-', cleanups);
   // The CLI's start-up first, while nothing else of the bench runs.
   const startup = only === undefined && startupRuns > 0 ? await runStartupBench() : undefined;
   if (startup) log(`bench: start-up done (--help ${startup.helpVsNode}x node -e 0, ready in ${startup.readyMs} ms)`);

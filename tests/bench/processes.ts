@@ -6,12 +6,15 @@
  * the exit hook and a watchdog kill if this process dies first.
  */
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { startCli, type CliOptions, type CliProcess, repoRoot } from '../fixtures/cliProcess.ts';
 import { once, withDeadline } from '../fixtures/deadline.ts';
+import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { killGroup, registerGroup, startWatchdog, unregisterGroup } from '../fixtures/processGroups.ts';
+import { startAts, type SniRouter } from '../fixtures/sniRouters.ts';
 import { connectPlain, type Connect } from './paths.ts';
 
 /** A running bench server (benchServer.ts). */
@@ -51,6 +54,33 @@ export async function startBenchServer(certPath: string, keyPath: string): Promi
     await stop();
     throw error;
   }
+}
+
+/** The world a benchmark measures through: a sink process behind a real ATS (see {@link startSinkWorld}). */
+export interface SinkWorld {
+  /** A throw-away folder for tunnel profiles and logs. */
+  dir: string;
+  pki: TestPki;
+  server: BenchServer;
+  /** Routes SNI sink.test to the sink. */
+  ats: SniRouter;
+}
+
+/**
+ * A throw-away folder, a PKI for sink.test, the sink process and ATS routing sink.test to it, each
+ * pushed onto `cleanups` as it starts (the caller runs them in reverse).
+ */
+export async function startSinkWorld(prefix: string, cleanups: (() => Promise<unknown>)[]): Promise<SinkWorld> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const pki = await createTestPki({ serverHosts: ['sink.test'] });
+  cleanups.push(() => pki.cleanup());
+  const sink = pki.servers['sink.test']!;
+  const server = await startBenchServer(sink.certPath, sink.keyPath);
+  cleanups.push(() => server.stop());
+  const ats = await startAts({ routes: [{ fqdn: 'sink.test', target: `127.0.0.1:${server.port}` }] });
+  cleanups.push(() => ats.stop());
+  return { dir, pki, server, ats };
 }
 
 /** A tunnel CLI process and its listeners. */

@@ -9,17 +9,14 @@
  * BENCH_BYTES (256 MiB), BENCH_REPEATS (5), BENCH_ROUNDS (2000).
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { cliEntry, repoRoot } from '../fixtures/cliProcess.ts';
 import { once, withDeadline } from '../fixtures/deadline.ts';
-import { createTestPki } from '../fixtures/pki.ts';
-import { startAts } from '../fixtures/sniRouters.ts';
 import { measureDataPaths, mid, range, type DataPath } from './dataPath.ts';
 import { connectPlain } from './paths.ts';
-import { startBenchServer, startTunnelProcess } from './processes.ts';
+import { startSinkWorld, startTunnelProcess } from './processes.ts';
 
 const bytes = Number(process.env.BENCH_BYTES ?? 256 * 1024 ** 2);
 const repeats = Number(process.env.BENCH_REPEATS ?? 5);
@@ -32,15 +29,7 @@ const load = () => loadavg().map((value) => value.toFixed(2)).join(', ');
 async function main(): Promise<void> {
   const loadAtStart = load();
   log(`variants: load average at start ${loadAtStart} (${cpus().length} CPUs)`);
-  const dir = await mkdtemp(path.join(tmpdir(), 'pt-variants-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const pki = await createTestPki({ serverHosts: ['sink.test'] });
-  cleanups.push(() => pki.cleanup());
-  const sink = pki.servers['sink.test']!;
-  const server = await startBenchServer(sink.certPath, sink.keyPath);
-  cleanups.push(() => server.stop());
-  const ats = await startAts({ routes: [{ fqdn: 'sink.test', target: `127.0.0.1:${server.port}` }] });
-  cleanups.push(() => ats.stop());
+  const { dir, pki, ats } = await startSinkWorld('pt-variants-', cleanups);
   const paths: Record<string, DataPath> = {};
   let index = 0;
   for (const [name, variant] of Object.entries(variants)) {
