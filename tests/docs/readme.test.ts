@@ -30,3 +30,22 @@ it('shows the two commands a newcomer runs', () => {
   expect(readme).toContain('npm start');
   expect(readme).toContain('npm test');
 });
+
+it('has every table row inside a table, and each CLI command in its table once', () => {
+  // A row pasted after a paragraph (a merge gone wrong) renders as stray text, not as a table.
+  const lines = readme.split('\n');
+  let fenced = false;
+  const strays: string[] = [];
+  for (const [index, line] of lines.entries()) {
+    if (line.startsWith('```')) fenced = !fenced;
+    if (fenced || !line.startsWith('|')) continue;
+    const previous = lines[index - 1] ?? '';
+    const isHeader = /^\|[-:| ]+\|$/.test(lines[index + 1] ?? '');
+    if (!previous.startsWith('|') && !isHeader) strays.push(`line ${index + 1}: ${line.slice(0, 60)}`);
+  }
+  expect(strays).toEqual([]);
+  const cliTable = readme.slice(readme.indexOf('## The CLI'), readme.indexOf('\n\n', readme.indexOf('| command | what it does |')));
+  for (const command of ['run', 'profiles', 'client-conf', 'ui', 'doctor']) {
+    expect(cliTable.split('\n').filter((row) => row.startsWith(`| \`${command} `)), command).toHaveLength(1);
+  }
+});
