@@ -162,29 +162,35 @@ async function main(): Promise<void> {
   // Memory: 1,000 idle tunnelled connections (inspection on), each proven end to end by its CONNECTED:
   // in a fresh tunnel process (what the connections themselves cost), and in the one that just moved
   // the transfers above (what a tunnel that has been busy holds; memory freed after a burst is not
-  // all handed back to the system at once).
-  const idleIn = async (tunnelProcess: TunnelProcess) => {
-    const before = await treeRssMb(tunnelProcess.cli.pid);
+  // all handed back to the system at once). The Node pipe, fresh and after the same transfers, is
+  // the floor: a plain socket and a TLS socket per connection, nothing else.
+  const idleIn = async (pid: number, connect: () => Promise<net.Socket>, allClosed?: () => boolean) => {
+    const before = await treeRssMb(pid);
     const idle: net.Socket[] = [];
     for (let i = 0; i < idleCount; i++) {
-      const socket = await tunnelProcess.connect();
+      const socket = await connect();
       socket.write(connectFrame);
       await withDeadline(once(socket, 'data', 10_000), 10_000, 'an idle connection CONNECTED');
       idle.push(socket);
     }
-    const rss = await treeRssMb(tunnelProcess.cli.pid);
+    const rss = await treeRssMb(pid);
     for (const socket of idle) socket.destroy();
-    const { events } = tunnelProcess.cli;
-    await eventually(() => events.filter((event) => event.event === 'connection.closed').length >= events.filter((event) => event.event === 'connection.opened').length || undefined, {
-      timeoutMs: 30_000,
-      what: 'idle connections to close',
-    });
+    if (allClosed) await eventually(() => allClosed() || undefined, { timeoutMs: 30_000, what: 'idle connections to close' });
     return { before, rss };
   };
+  /** Every connection.opened of the tunnel has its connection.closed. */
+  const tunnelClosed = (tunnelProcess: TunnelProcess) => () => {
+    const { events } = tunnelProcess.cli;
+    return events.filter((event) => event.event === 'connection.closed').length >= events.filter((event) => event.event === 'connection.opened').length;
+  };
   const fresh = await startTunnel(dir, 'bench-fresh', ats.address, pki.ca.certPath, 'inspect');
-  const idleFresh = await idleIn(fresh);
+  const idleFresh = await idleIn(fresh.pid, fresh.connect, tunnelClosed(fresh));
   await fresh.cli.stop();
-  const { before: idleBefore, rss: idleRss } = await idleIn(inspect);
+  const { before: idleBefore, rss: idleRss } = await idleIn(inspect.pid, inspect.connect, tunnelClosed(inspect));
+  const freshPipe = await startNodePipe(ats.host, ats.port, pki.ca.certPath);
+  const pipeIdleFresh = await idleIn(freshPipe.pid, connectPlain('127.0.0.1', freshPipe.port));
+  process.kill(freshPipe.pid, 'SIGKILL');
+  const pipeIdle = await idleIn(pipe.pid, connectPlain('127.0.0.1', pipe.port));
   log('bench: idle connections done');
 
   // Memory: a slow reader must not make the tunnel buffer what the broker sends.
@@ -219,6 +225,9 @@ async function main(): Promise<void> {
   console.log(row(['tunnel RSS', 'no conns MB', `${idleCount} idle MB`, 'KiB per conn', '']));
   console.log(row(['  fresh process', idleFresh.before, idleFresh.rss, perConnectionKiB(idleFresh), '']));
   console.log(row(['  after the transfers', idleBefore, idleRss, perConnectionKiB({ before: idleBefore, rss: idleRss }), '']));
+  console.log(row(['Node pipe (the floor)', '', '', '', '']));
+  console.log(row(['  fresh process', pipeIdleFresh.before, pipeIdleFresh.rss, perConnectionKiB(pipeIdleFresh), '']));
+  console.log(row(['  after the transfers', pipeIdle.before, pipeIdle.rss, perConnectionKiB(pipeIdle), '']));
   console.log(row(['slow reader RSS growth', slowPeak - slowBefore, 'MB', `${slowRate.toFixed(0)} MB/s`, '']));
   const fileCount = runFileCountBench();
   log('bench: descriptor count done');
@@ -268,7 +277,24 @@ async function main(): Promise<void> {
     lookupStorm: { lookups, ...storm },
     ...(startup ? { startup: { ...startup, targets: { helpVsNode: 2, tunnelProcesses: 1 } } } : {}),
     fileCount: { ...fileCount, targets: { countingShare: 0.3 } },
-    memoryMB: { idleConnections: idleCount, idleRss: +idleRss.toFixed(1), idleRssFresh: +idleFresh.rss.toFixed(1), idleFreshBefore: +idleFresh.before.toFixed(1), idleBefore: +idleBefore.toFixed(1), slowReaderGrowth: +(slowPeak - slowBefore).toFixed(1) },
+    memoryMB: {
+      idleConnections: idleCount,
+      idleRss: +idleRss.toFixed(1),
+      idleRssFresh: +idleFresh.rss.toFixed(1),
+      idleFreshBefore: +idleFresh.before.toFixed(1),
+      idleBefore: +idleBefore.toFixed(1),
+      perConnectionKiB: +perConnectionKiB({ before: idleBefore, rss: idleRss }).toFixed(1),
+      perConnectionFreshKiB: +perConnectionKiB(idleFresh).toFixed(1),
+      nodePipe: {
+        idleRss: +pipeIdle.rss.toFixed(1),
+        idleRssFresh: +pipeIdleFresh.rss.toFixed(1),
+        idleFreshBefore: +pipeIdleFresh.before.toFixed(1),
+        idleBefore: +pipeIdle.before.toFixed(1),
+        perConnectionKiB: +perConnectionKiB(pipeIdle).toFixed(1),
+        perConnectionFreshKiB: +perConnectionKiB(pipeIdleFresh).toFixed(1),
+      },
+      slowReaderGrowth: +(slowPeak - slowBefore).toFixed(1),
+    },
   };
   if (only === 'data') {
     printLoad(summary, loadAtStart);
