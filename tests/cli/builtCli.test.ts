@@ -6,8 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cliEntry, repoRoot, runCli, startCli, type CliProcess } from '../fixtures/cliProcess.ts';
 
@@ -73,4 +75,33 @@ it('runs the sources through tsx when one is newer than the build, or when there
   expect((await runCli([], { entry, cwd: project })).stdout).toBe('the sources\n');
   await rm(path.join(project, 'out'), { recursive: true });
   expect((await runCli([], { entry, cwd: project })).stdout).toBe('the sources\n');
+});
+
+it('carries the npm packages it runs with: the build loads none from node_modules but keytar and, on demand, vite', async () => {
+  // Loading zod, commander, protobufjs and ws file by file through Node's module loader costs a
+  // running tunnel memory and start-up time; they are bundled. keytar is native (and optional), vite
+  // is a build tool `ui` loads only to build a missing UI.
+  // esbuild reads the build's imports and require() calls as Node would (not strings that quote code).
+  const loaded = new Set<string>();
+  await esbuild.build({
+    entryPoints: [path.join(repoRoot, 'out', 'cli', 'main.mjs')],
+    bundle: true,
+    write: false,
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'silent',
+    plugins: [
+      {
+        name: 'record-packages',
+        setup(build) {
+          build.onResolve({ filter: /^[^./]/ }, (args) => {
+            const name = args.path.split('/').slice(0, args.path.startsWith('@') ? 2 : 1).join('/');
+            if (!args.path.startsWith('node:') && !builtinModules.includes(name)) loaded.add(name);
+            return { path: args.path, external: true };
+          });
+        },
+      },
+    ],
+  });
+  expect([...loaded].sort()).toEqual(['keytar', 'vite']);
 });
