@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { AppError } from '../../shared/errors.ts';
+import { keepYoungGenerationSmall } from '../core/service/gcTuning.ts';
 import { registerClientConfCommand } from './commands/clientConf.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerEngineCommand } from './commands/engine.ts';
@@ -12,6 +13,10 @@ import { registerRunCommand } from './commands/run.ts';
 import { registerUiCommand } from './commands/ui.ts';
 import { CliExit, type CliContext } from './context.ts';
 import { printableLines } from './printable.ts';
+
+// First, before a command loads its modules: `run` and `engine` are engines, whose young
+// generation must stay at its starting size (gcTuning.ts); the other commands do not mind.
+keepYoungGenerationSmall();
 
 const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 

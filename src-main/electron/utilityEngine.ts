@@ -5,10 +5,12 @@
  */
 import { utilityProcess } from 'electron';
 import type { EngineTransport, FromEngine, ToEngine } from '../core/service/engineProtocol.ts';
+import { smallYoungGenerationFlag } from '../core/service/gcTuning.ts';
 
 /** Forks the engine entry as a utility process; see {@link EngineTransport}. */
 export function forkUtilityEngine(entryFile: string): EngineTransport {
-  const child = utilityProcess.fork(entryFile, [], { serviceName: 'pulsar-tunnel engine', stdio: 'inherit' });
+  // The young generation small from the first allocation (gcTuning.ts): the engine's modules load before its code runs.
+  const child = utilityProcess.fork(entryFile, [], { serviceName: 'pulsar-tunnel engine', stdio: 'inherit', execArgv: [smallYoungGenerationFlag] });
   const exitListeners: ((how: string) => void)[] = [];
   let exited: string | undefined;
   child.once('exit', (code: number) => {
