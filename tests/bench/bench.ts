@@ -31,7 +31,7 @@ import { startSinkWorld, startTunnelProcess, type TunnelProcess } from './proces
 import { runStartupBench } from './startup.ts';
 import { measureDataPaths, mid, range, type DataPath } from './dataPath.ts';
 import { connectPlain, connectTlsDirect, download, lookupStorm } from './paths.ts';
-import { connectFrame } from './pulsarFrames.ts';
+import { idleMemory, perConnectionKiB, type IdleMemory } from './idleMemory.ts';
 import { treeRssMb } from './processTree.ts';
 import { runUiBench, type UiFigures } from './uiUnderLoad.ts';
 
@@ -164,33 +164,20 @@ async function main(): Promise<void> {
   // the transfers above (what a tunnel that has been busy holds; memory freed after a burst is not
   // all handed back to the system at once). The Node pipe, fresh and after the same transfers, is
   // the floor: a plain socket and a TLS socket per connection, nothing else.
-  const idleIn = async (pid: number, connect: () => Promise<net.Socket>, allClosed?: () => boolean) => {
-    const before = await treeRssMb(pid);
-    const idle: net.Socket[] = [];
-    for (let i = 0; i < idleCount; i++) {
-      const socket = await connect();
-      socket.write(connectFrame);
-      await withDeadline(once(socket, 'data', 10_000), 10_000, 'an idle connection CONNECTED');
-      idle.push(socket);
-    }
-    const rss = await treeRssMb(pid);
-    for (const socket of idle) socket.destroy();
-    if (allClosed) await eventually(() => allClosed() || undefined, { timeoutMs: 30_000, what: 'idle connections to close' });
-    return { before, rss };
-  };
   /** Every connection.opened of the tunnel has its connection.closed. */
   const tunnelClosed = (tunnelProcess: TunnelProcess) => () => {
     const { events } = tunnelProcess.cli;
     return events.filter((event) => event.event === 'connection.closed').length >= events.filter((event) => event.event === 'connection.opened').length;
   };
   const fresh = await startTunnel(dir, 'bench-fresh', ats.address, pki.ca.certPath, 'inspect');
-  const idleFresh = await idleIn(fresh.pid, fresh.connect, tunnelClosed(fresh));
+  const idleFresh = await idleMemory(fresh.pid, fresh.connect, idleCount, tunnelClosed(fresh));
   await fresh.cli.stop();
-  const { before: idleBefore, rss: idleRss } = await idleIn(inspect.pid, inspect.connect, tunnelClosed(inspect));
+  const idleAfter = await idleMemory(inspect.pid, inspect.connect, idleCount, tunnelClosed(inspect));
+  const { before: idleBefore, rss: idleRss } = idleAfter;
   const freshPipe = await startNodePipe(ats.host, ats.port, pki.ca.certPath);
-  const pipeIdleFresh = await idleIn(freshPipe.pid, connectPlain('127.0.0.1', freshPipe.port));
+  const pipeIdleFresh = await idleMemory(freshPipe.pid, connectPlain('127.0.0.1', freshPipe.port), idleCount);
   process.kill(freshPipe.pid, 'SIGKILL');
-  const pipeIdle = await idleIn(pipe.pid, connectPlain('127.0.0.1', pipe.port));
+  const pipeIdle = await idleMemory(pipe.pid, connectPlain('127.0.0.1', pipe.port), idleCount);
   log('bench: idle connections done');
 
   // Memory: a slow reader must not make the tunnel buffer what the broker sends.
@@ -221,13 +208,13 @@ async function main(): Promise<void> {
     console.log(row(['CLI --help vs node -e 0', startup.helpVsNode, 'x', `${startup.helpMs} ms`, `${startup.nodeMs} ms`]));
     console.log(row(['CLI run to ready', startup.readyMs, 'ms', `${startup.tunnelProcesses} process`, `${startup.tunnelRssMb} MB`]));
   }
-  const perConnectionKiB = (figures: { before: number; rss: number }) => ((figures.rss - figures.before) * 1024) / idleCount;
+  const perConnection = (figures: IdleMemory) => perConnectionKiB(figures, idleCount);
   console.log(row(['tunnel RSS', 'no conns MB', `${idleCount} idle MB`, 'KiB per conn', '']));
-  console.log(row(['  fresh process', idleFresh.before, idleFresh.rss, perConnectionKiB(idleFresh), '']));
-  console.log(row(['  after the transfers', idleBefore, idleRss, perConnectionKiB({ before: idleBefore, rss: idleRss }), '']));
+  console.log(row(['  fresh process', idleFresh.before, idleFresh.rss, perConnection(idleFresh), '']));
+  console.log(row(['  after the transfers', idleBefore, idleRss, perConnection(idleAfter), '']));
   console.log(row(['Node pipe (the floor)', '', '', '', '']));
-  console.log(row(['  fresh process', pipeIdleFresh.before, pipeIdleFresh.rss, perConnectionKiB(pipeIdleFresh), '']));
-  console.log(row(['  after the transfers', pipeIdle.before, pipeIdle.rss, perConnectionKiB(pipeIdle), '']));
+  console.log(row(['  fresh process', pipeIdleFresh.before, pipeIdleFresh.rss, perConnection(pipeIdleFresh), '']));
+  console.log(row(['  after the transfers', pipeIdle.before, pipeIdle.rss, perConnection(pipeIdle), '']));
   console.log(row(['slow reader RSS growth', slowPeak - slowBefore, 'MB', `${slowRate.toFixed(0)} MB/s`, '']));
   const fileCount = runFileCountBench();
   log('bench: descriptor count done');
@@ -283,15 +270,15 @@ async function main(): Promise<void> {
       idleRssFresh: +idleFresh.rss.toFixed(1),
       idleFreshBefore: +idleFresh.before.toFixed(1),
       idleBefore: +idleBefore.toFixed(1),
-      perConnectionKiB: +perConnectionKiB({ before: idleBefore, rss: idleRss }).toFixed(1),
-      perConnectionFreshKiB: +perConnectionKiB(idleFresh).toFixed(1),
+      perConnectionKiB: +perConnection(idleAfter).toFixed(1),
+      perConnectionFreshKiB: +perConnection(idleFresh).toFixed(1),
       nodePipe: {
         idleRss: +pipeIdle.rss.toFixed(1),
         idleRssFresh: +pipeIdleFresh.rss.toFixed(1),
         idleFreshBefore: +pipeIdleFresh.before.toFixed(1),
         idleBefore: +pipeIdle.before.toFixed(1),
-        perConnectionKiB: +perConnectionKiB(pipeIdle).toFixed(1),
-        perConnectionFreshKiB: +perConnectionKiB(pipeIdleFresh).toFixed(1),
+        perConnectionKiB: +perConnection(pipeIdle).toFixed(1),
+        perConnectionFreshKiB: +perConnection(pipeIdleFresh).toFixed(1),
       },
       slowReaderGrowth: +(slowPeak - slowBefore).toFixed(1),
     },
