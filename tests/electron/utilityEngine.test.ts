@@ -23,9 +23,11 @@ import { repoRoot } from '../fixtures/cliProcess.ts';
 class FakeUtilityProcess extends EventEmitter {
   static forked: { modulePath: string; options: unknown; process: FakeUtilityProcess }[] = [];
   readonly child;
-  constructor(modulePath: string) {
+  constructor(modulePath: string, options: { execArgv?: string[] }) {
     super();
-    this.child = forkNode(join(repoRoot, 'tests/electron/fixtures/utilityProcessShim.mjs'), [modulePath], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // Node flags Electron would start the utility process with, after this process's own (tsx's loader).
+    const execArgv = [...process.execArgv, ...(options.execArgv ?? [])];
+    this.child = forkNode(join(repoRoot, 'tests/electron/fixtures/utilityProcessShim.mjs'), [modulePath], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
     this.child.on('message', (message) => this.emit('message', message));
     this.child.once('exit', (code, signal) => this.emit('exit', code ?? (signal ? 1 : 0)));
   }
@@ -42,8 +44,8 @@ class FakeUtilityProcess extends EventEmitter {
 
 vi.mock('electron', () => ({
   utilityProcess: {
-    fork: (modulePath: string, _args: string[], options: unknown) => {
-      const process = new FakeUtilityProcess(modulePath);
+    fork: (modulePath: string, _args: string[], options: { execArgv?: string[] }) => {
+      const process = new FakeUtilityProcess(modulePath, options);
       FakeUtilityProcess.forked.push({ modulePath, options, process });
       return process;
     },
@@ -101,6 +103,8 @@ describe('the desktop engine in a utility process', () => {
     expect(FakeUtilityProcess.forked).toHaveLength(1);
     const [first] = FakeUtilityProcess.forked;
     expect(first!.modulePath).toBe(engineEntry);
+    // Started with V8's young generation kept small from its first allocation (gcTuning.ts).
+    expect((first!.options as { execArgv?: string[] }).execArgv).toContain('--max-semi-space-size=1');
     // The data path is not in this process: nothing here listens on the tunnel's port.
     expect(first!.process.pid).not.toBe(process.pid);
 
