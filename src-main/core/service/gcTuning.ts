@@ -17,9 +17,11 @@
  * young generation is also collected more often, which frees the backing stores of the socket
  * reads' dead Buffers sooner, so less memory piles up during a transfer and stays with the process
  * after it (glibc keeps freed memory). Side by side, with 1,000 idle connections: a fresh tunnel
- * ~128 → ~108 MB; one that had moved 1 GiB first ~129 → ~120 MB (1 MB rather than the 2 MB the
- * young generation reaches when the flag is set only once the engine's modules are loaded), with
- * no change in CPU per GiB measurable in `npm run bench:variants`.
+ * ~126 → ~109 MB; one that had moved the transfers of `npm run bench:variants` ~140–146 → ~112–119
+ * MB, where 2 MB semi-spaces left ~124–130 MB. The cost is more scavenges (~50 instead of ~35 per
+ * GiB uploaded): in three bench:variants runs on a loaded 2-core machine CPU per GiB was within
+ * the rounds' spread of 2 MB semi-spaces' (upload 1.68/1.68/1.40 against 1.48/1.56/1.48 s/GiB,
+ * download 2.16/2.16/1.92 against 2.04/1.84/1.88); worth re-measuring on a quiet machine.
  * (--max-semi-space-size=1 does the same from the start, where a process is forked with Node
  * flags; V8 reads it only at start, whereas the growth factor is read each time the young
  * generation would grow, so it works when set at run time.)
