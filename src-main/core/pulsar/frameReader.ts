@@ -215,7 +215,8 @@ export class FrameReader {
       position = this.#assemble(chunk, position, emit, emitLater);
       passStart = position;
     }
-    if (position > passStart) emit(chunk.subarray(passStart, position));
+    // The common case of a stream of untouched frames: the chunk goes on as it came, no view made.
+    if (position > passStart) emit(passStart === 0 ? chunk : chunk.subarray(passStart, position));
     if (this.#inserts.length > 0 && this.idle) this.#flushInserts(emit);
   }
 

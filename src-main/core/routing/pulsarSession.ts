@@ -90,15 +90,14 @@ export class PulsarSession implements ConnectionSession {
     push: (chunk, emit) => this.#upReader.push(chunk, emit),
   };
 
+  readonly #emitDown = (out: Buffer): void => this.#downOutput.emit(out);
+  readonly #deferDown = (later: Promise<Buffer>): void => this.#downOutput.defer(later);
+
   /** Broker → client. */
   readonly down: StreamTransform = {
     push: (chunk, emit) => {
       this.#downOutput.bind(emit);
-      this.#downReader.push(
-        chunk,
-        (out) => this.#downOutput.emit(out),
-        (later) => this.#downOutput.defer(later),
-      );
+      this.#downReader.push(chunk, this.#emitDown, this.#deferDown);
     },
     pending: () => this.#downOutput.pending(),
   };

@@ -9,6 +9,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import { closeKindOf } from './closeKind.ts';
+import { WriteBatch } from './writeBatch.ts';
 import { classifyQuietClose, clientCertRejected, isClientCertRejection, isRoutineDisconnect, proxyClosedWithoutTlsClose, proxyConnectionLost, type ClientCertificateName } from './tlsErrors.ts';
 
 /** Rewrites one direction of a stream: feed chunks in, get the bytes to forward out, in order. */
@@ -87,8 +88,12 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
     };
     /** What tells the local client why its connection fails, if anything (see JoinOptions.farewell). */
     const farewellFor = (failure: AppError | undefined) => (failure && !local.destroyed && !local.writableEnded ? options.farewell?.(failure) : undefined);
+    /** Writes what each direction still holds back (see WriteBatch), before a close. */
+    const flushers: (() => void)[] = [];
     const fail = (failure: AppError | undefined, goodbye = farewellFor(failure)) => {
       if (failure && !error) error = failure;
+      // Bytes read before the failure still reach the local client (once: later calls find none).
+      if (!failed) for (const flush of flushers) flush();
       failed = true;
       remote.destroy();
       if (goodbye) {
@@ -115,35 +120,40 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
         blocked = false;
         if (!holding) from.resume();
       };
-      const write = (out: Buffer) => {
-        if (direction === 'down') counters.bytesDown += out.length;
-        if (!to.write(out)) blocked = true;
-      };
+      // Towards the local client, the pieces TLS hands over are gathered across the loop turn
+      // (see WriteBatch); towards the broker, each read of the client's is already one piece.
+      const output = new WriteBatch(to, {
+        acrossReads: direction === 'down',
+        onBlocked: () => {
+          if (blocked) return;
+          blocked = true;
+          from.pause();
+          to.once('drain', onDrain);
+        },
+      });
+      flushers.push(() => output.flush());
+      const write =
+        direction === 'down'
+          ? (out: Buffer) => {
+              counters.bytesDown += out.length;
+              output.write(out);
+            }
+          : (out: Buffer) => output.write(out);
       from.on('data', (chunk: Buffer) => {
         // After a failure only the local side is still drained (closeGracefully); nothing goes on.
         if (failed) return;
         if (direction === 'up') counters.bytesUp += chunk.length;
         else received += chunk.length;
-        if (transform) {
-          // A transform emits small pieces (a frame header assembled across reads, then payload
-          // views): corked, they leave as one write, so TLS seals them into full records instead of
-          // one tiny record per piece.
-          to.cork();
-          try {
-            transform.push(chunk, write);
-            to.uncork();
-          } catch (failure) {
-            to.uncork();
-            fail(isAppError(failure) ? failure : new AppError('TUNNEL_INTERNAL', `Internal error while reading the stream: ${(failure as Error).message}`, { cause: failure }));
-            return;
-          }
-        } else {
-          write(chunk);
+        output.beginRead();
+        try {
+          if (transform) transform.push(chunk, write);
+          else write(chunk);
+        } catch (failure) {
+          output.endRead();
+          fail(isAppError(failure) ? failure : new AppError('TUNNEL_INTERNAL', `Internal error while reading the stream: ${(failure as Error).message}`, { cause: failure }));
+          return;
         }
-        if (blocked && !to.destroyed) {
-          from.pause();
-          to.once('drain', onDrain);
-        }
+        output.endRead();
         const held = transform?.pending?.();
         if (held) {
           holding = true;
@@ -157,6 +167,10 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
           );
         }
       });
+      const end = () => {
+        output.flush();
+        if (!to.destroyed) to.end();
+      };
       let ended = false;
       const onEnd = () => {
         if (ended) return;
@@ -179,14 +193,9 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
         // Half-close: pass the FIN on once every byte before it is out (output held back by the
         // transform comes first); the other direction keeps flowing until it ends too.
         const held = transform?.pending?.();
-        if (!held) {
-          if (!to.destroyed) to.end();
-          return;
-        }
+        if (!held) return end();
         held.then(
-          () => {
-            if (!to.destroyed) to.end();
-          },
+          end,
           () => undefined, // the failure is reported where the hold was taken (above)
         );
       };
