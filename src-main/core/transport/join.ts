@@ -121,7 +121,9 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
         if (!holding) from.resume();
       };
       // Towards the local client, the pieces TLS hands over are gathered across the loop turn
-      // (see WriteBatch); towards the broker, each read of the client's is already one piece.
+      // (see WriteBatch). Towards the broker, each read of the client's is already one piece and
+      // leaves when the read is done: nothing waits between reads there, which the session's own
+      // frames (written straight to the broker between two client frames) rely on.
       const output = new WriteBatch(to, {
         acrossReads: direction === 'down',
         onBlocked: () => {
