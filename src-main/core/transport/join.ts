@@ -88,12 +88,12 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
     };
     /** What tells the local client why its connection fails, if anything (see JoinOptions.farewell). */
     const farewellFor = (failure: AppError | undefined) => (failure && !local.destroyed && !local.writableEnded ? options.farewell?.(failure) : undefined);
-    /** Writes what each direction still holds back (see WriteBatch), before a close. */
-    const flushers: (() => void)[] = [];
+    /** Each direction's output (see WriteBatch): what it still holds back is written before a close. */
+    const outputs: WriteBatch[] = [];
     const fail = (failure: AppError | undefined, goodbye = farewellFor(failure)) => {
       if (failure && !error) error = failure;
       // Bytes read before the failure still reach the local client (once: later calls find none).
-      if (!failed) for (const flush of flushers) flush();
+      if (!failed) for (const output of outputs) output.flush();
       failed = true;
       remote.destroy();
       if (goodbye) {
@@ -133,7 +133,7 @@ export function joinSockets(options: JoinOptions): Promise<{ error?: AppError }>
           to.once('drain', onDrain);
         },
       });
-      flushers.push(() => output.flush());
+      outputs.push(output);
       const write =
         direction === 'down'
           ? (out: Buffer) => {

@@ -36,24 +36,26 @@ export interface WriteBatchOptions {
 export const DEFAULT_FLUSH_AT = 256 * 1024;
 
 export class WriteBatch {
+  // As few fields as will do, and no closure of its own: every open connection has two.
   readonly #to: net.Socket;
-  readonly #acrossReads: boolean;
+  /** Bytes that make the batch write at once; 0 without `acrossReads` (every read's end). */
   readonly #flushAt: number;
   readonly #onBlocked: () => void;
   #pieces: Buffer[] = [];
   #bytes = 0;
   #reading = false;
   #scheduled = false;
-  readonly #flushLater = () => {
-    this.#scheduled = false;
-    this.flush();
-  };
 
   constructor(to: net.Socket, options: WriteBatchOptions) {
     this.#to = to;
-    this.#acrossReads = options.acrossReads;
-    this.#flushAt = options.flushAt ?? DEFAULT_FLUSH_AT;
+    this.#flushAt = options.acrossReads ? (options.flushAt ?? DEFAULT_FLUSH_AT) : 0;
     this.#onBlocked = options.onBlocked;
+  }
+
+  /** The end of the turn in which pieces were left waiting (see #settle). */
+  static #flushLater(batch: WriteBatch): void {
+    batch.#scheduled = false;
+    batch.flush();
   }
 
   /** Bytes waiting to be written. */
@@ -100,11 +102,11 @@ export class WriteBatch {
   }
 
   #settle(): void {
-    if (!this.#acrossReads || this.#bytes >= this.#flushAt) {
+    if (this.#bytes >= this.#flushAt) {
       this.flush();
     } else if (!this.#scheduled && this.#bytes > 0) {
       this.#scheduled = true;
-      setImmediate(this.#flushLater);
+      setImmediate(WriteBatch.#flushLater, this);
     }
   }
 }
