@@ -133,9 +133,17 @@ export class ProfileStore {
    */
   async list(): Promise<StoreListing> {
     this.#check();
+    // Nothing in the folder changed since the last listing (a journal left by a crash would have
+    // changed it): that listing still holds, and nothing is read.
+    const remembered = this.#folder.remembered();
+    if (remembered) return remembered;
     // A long-running process (the desktop app) sees the result of a change another process died in.
     await this.#repairIfInterrupted();
-    return this.#folder.readAll();
+    const listing = await this.#folder.readAll();
+    // A change still unfinished (its keychain part waits for the keychain, or another process is
+    // in the middle of it): the next listing tries to finish it again rather than remember this one.
+    if (await this.#secrets.interrupted()) this.#folder.forgetListing();
+    return listing;
   }
 
   /**

@@ -3,12 +3,19 @@
  * met (a damaged file is moved aside under the lock, with a timestamp, never dropped), one profile
  * by exact name, and the profile a name clashes with. The store (store.ts) adds the lock around
  * changes, the keychain and validation.
+ *
+ * A long-running process lists the store on every refresh of its UI: the listing is remembered
+ * with the stamps of the folder and of each file (storeStamps.ts), and given again without reading
+ * or validating anything while every stamp is unchanged and settled. Any change, by this process
+ * or another (the CLI), changes a stamp, and the next listing reads the folder again (only the
+ * files whose stamps changed).
  */
 import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import { withFileLock } from './storeFiles.ts';
 import { DamagedFile, isProfileFileName, NewerFile, profileFileName, readProfileFile, type StoredEntry } from './storeRecords.ts';
+import { sameStamp, settled, stampOf, wallClockNs, type FileStamp } from './storeStamps.ts';
 import { sameName } from './validate.ts';
 
 /** A problem found while loading the store: the file, what is wrong, and where it was moved. */
@@ -29,11 +36,31 @@ export function notFound(name: string): AppError {
   return new AppError('PROFILE_NOT_FOUND', `No profile is named "${name}"; \`pulsar-tunnel profiles list\` shows the ones that exist.`);
 }
 
+/** A file or folder as read: its stamp, taken before reading, and when. */
+interface Read<T> {
+  stamp: FileStamp;
+  readAtNs: bigint;
+  value: T;
+}
+
+/** Freezes a remembered entry: every caller of a listing gets the same objects. */
+function frozen<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) frozen(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /** The profile files of one store folder. */
 export class ProfileFolder {
   readonly dir: string;
   readonly #lockFile: string;
   readonly #lockTimeoutMs: number;
+  /** Profiles read, by file name. */
+  readonly #entries = new Map<string, Read<StoredEntry>>();
+  /** The last listing without problems: its file names, under the folder's stamp. */
+  #listing: Read<string[]> | undefined;
 
   constructor(dir: string, lockFile: string, lockTimeoutMs: number) {
     this.dir = dir;
@@ -74,14 +101,49 @@ export class ProfileFolder {
     ).then((problem) => problem ?? { file, message: `The stored profile ${file} changed while being checked; list again.` });
   }
 
-  /** Every profile, sorted by name, and the problems met (damaged files moved aside and listed). */
+  /**
+   * The last listing, when neither the folder nor any of its profile files changed since (their
+   * stamps are equal and settled): no file is read. Undefined otherwise; then {@link readAll}.
+   */
+  remembered(): StoreListing | undefined {
+    const listing = this.#listing;
+    if (listing === undefined || !settled(listing.stamp, listing.readAtNs) || !sameStamp(listing.stamp, stampOf(this.dir))) return undefined;
+    const profiles: StoredEntry[] = [];
+    for (const fileName of listing.value) {
+      const read = this.#entries.get(fileName);
+      if (read === undefined || !settled(read.stamp, read.readAtNs) || !sameStamp(read.stamp, stampOf(path.join(this.dir, fileName)))) return undefined;
+      profiles.push(read.value);
+    }
+    return { profiles, problems: [] };
+  }
+
+  /** One profile file, from memory when its stamp is unchanged and settled. */
+  async #readFile(fileName: string): Promise<StoredEntry | undefined> {
+    const readAtNs = wallClockNs();
+    const stamp = stampOf(path.join(this.dir, fileName));
+    const known = this.#entries.get(fileName);
+    if (known !== undefined && settled(known.stamp, known.readAtNs) && sameStamp(known.stamp, stamp)) return known.value;
+    this.#entries.delete(fileName);
+    const entry = await readProfileFile(this.dir, fileName);
+    if (entry !== undefined && stamp !== undefined) this.#entries.set(fileName, { stamp, readAtNs, value: frozen(entry) });
+    return entry;
+  }
+
+  /**
+   * Every profile, sorted by name, and the problems met (damaged files moved aside and listed).
+   * Unchanged files are not read again (see {@link remembered}).
+   */
   async readAll(): Promise<StoreListing> {
+    const readAtNs = wallClockNs();
+    const folderStamp = stampOf(this.dir);
+    const fileNames = await this.fileNames();
     const profiles: StoredEntry[] = [];
     const problems: StoreProblem[] = [];
-    for (const fileName of await this.fileNames()) {
+    for (const name of this.#entries.keys()) if (!fileNames.includes(name)) this.#entries.delete(name);
+    for (const fileName of fileNames) {
       const file = path.join(this.dir, fileName);
       try {
-        const entry = await readProfileFile(this.dir, fileName);
+        const entry = await this.#readFile(fileName);
         if (entry) profiles.push(entry);
       } catch (error) {
         if (error instanceof DamagedFile) problems.push(await this.moveAside(fileName, error.message));
@@ -90,7 +152,13 @@ export class ProfileFolder {
         else throw error;
       }
     }
+    this.#listing = problems.length === 0 && folderStamp !== undefined ? { stamp: folderStamp, readAtNs, value: fileNames } : undefined;
     return { profiles, problems };
+  }
+
+  /** The next {@link remembered} answers undefined, whatever the stamps say. */
+  forgetListing(): void {
+    this.#listing = undefined;
   }
 
   /**
