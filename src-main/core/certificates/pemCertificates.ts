@@ -73,11 +73,13 @@ export function parseCertificates(pem: string, what: string): X509Certificate[] 
 
 /** The status of a certificate at `now`. */
 export function certificateStatus(cert: X509Certificate, now = new Date()): CertificateSummary['status'] {
-  const from = new Date(cert.validFrom).getTime();
-  const to = new Date(cert.validTo).getTime();
-  if (now.getTime() < from) return 'not-yet-valid';
-  if (now.getTime() > to) return 'expired';
-  if (to - now.getTime() < certificateExpiringDays * dayMs) return 'expiring';
+  return statusAt(new Date(cert.validFrom).getTime(), new Date(cert.validTo).getTime(), now.getTime());
+}
+
+function statusAt(from: number, to: number, now: number): CertificateSummary['status'] {
+  if (now < from) return 'not-yet-valid';
+  if (now > to) return 'expired';
+  if (to - now < certificateExpiringDays * dayMs) return 'expiring';
   return 'valid';
 }
 
@@ -85,22 +87,36 @@ function oneLine(name: string): string {
   return name.split('\n').filter((part) => part !== '').join(', ');
 }
 
-/** What the app shows of one certificate. */
-export function summarizeCertificate(cert: X509Certificate, now = new Date()): CertificateSummary {
+/** What a summary holds that does not depend on the clock, and the validity as times. */
+type CertificateFacts = Omit<CertificateSummary, 'daysLeft' | 'status'> & { fromMs: number; toMs: number };
+
+function factsOf(cert: X509Certificate): CertificateFacts {
   const sans = (cert.subjectAltName ?? '')
     .split(/,\s*/)
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '');
+  const fromMs = new Date(cert.validFrom).getTime();
+  const toMs = new Date(cert.validTo).getTime();
   return {
     subject: oneLine(cert.subject),
     issuer: oneLine(cert.issuer),
     subjectAltNames: sans,
-    validFrom: new Date(cert.validFrom).toISOString(),
-    validTo: new Date(cert.validTo).toISOString(),
+    validFrom: new Date(fromMs).toISOString(),
+    validTo: new Date(toMs).toISOString(),
     fingerprint256: cert.fingerprint256,
-    daysLeft: Math.floor((new Date(cert.validTo).getTime() - now.getTime()) / dayMs),
-    status: certificateStatus(cert, now),
+    fromMs,
+    toMs,
   };
+}
+
+function summaryAt(facts: CertificateFacts, now: Date): CertificateSummary {
+  const { fromMs, toMs, subjectAltNames, ...rest } = facts;
+  return { ...rest, subjectAltNames: [...subjectAltNames], daysLeft: Math.floor((toMs - now.getTime()) / dayMs), status: statusAt(fromMs, toMs, now.getTime()) };
+}
+
+/** What the app shows of one certificate. */
+export function summarizeCertificate(cert: X509Certificate, now = new Date()): CertificateSummary {
+  return summaryAt(factsOf(cert), now);
 }
 
 /**
@@ -119,16 +135,30 @@ export function summarizePem(pem: string, what = 'certificate'): CertificateSumm
  */
 export function summarizeStoredCertificates(pem: string | undefined, now = new Date()): CertificateSummary[] {
   if (pem === undefined) return [];
-  const summaries: CertificateSummary[] = [];
+  return storedFacts(pem).map((facts) => summaryAt(facts, now));
+}
+
+// Parsing is most of a profile view's cost (the UI lists the profiles on every refresh), and a
+// PEM text always parses the same: the facts are kept per text, the clock applied on each call.
+const factsByPem = new Map<string, CertificateFacts[]>();
+const maxRememberedPems = 256;
+
+function storedFacts(pem: string): CertificateFacts[] {
+  const known = factsByPem.get(pem);
+  if (known !== undefined) return known;
+  const facts: CertificateFacts[] = [];
   for (const match of pem.matchAll(pemBlock)) {
     if (match[1] !== 'CERTIFICATE' && match[1] !== 'TRUSTED CERTIFICATE') continue;
     try {
-      summaries.push(summarizeCertificate(new X509Certificate(match[0]), now));
+      facts.push(factsOf(new X509Certificate(match[0])));
     } catch {
       // Not a certificate Node can read: nothing to show for it.
     }
   }
-  return summaries;
+  // Bounded: the oldest text is forgotten first (profiles edited many times in a long session).
+  if (factsByPem.size >= maxRememberedPems) factsByPem.delete(factsByPem.keys().next().value!);
+  factsByPem.set(pem, facts);
+  return facts;
 }
 
 /**
