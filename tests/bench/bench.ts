@@ -12,7 +12,8 @@
  * skips it), BENCH_WARMUP_BYTES (64 MiB each way per path, unrecorded), BENCH_ONLY (`data`: the
  * data paths, idle memory and ratios only; `ui`: the UI section only), BENCH_UI_SETUPS (the UI
  * section's setups, comma-separated, all by default: `engine` (the engine process at its default
- * priority), `engine-nice0`, `in-process`).
+ * priority), `engine-nice0`, `in-process`), BENCH_UI_CPU_PROF (a folder: V8 CPU profiles of each UI
+ * process and its engine, written when they stop).
  *
  * On a shared machine: the paths run interleaved (a rotated order each round, after a warm-up), the
  * table gives medians with the min–max spread below, and the load average is printed at the start

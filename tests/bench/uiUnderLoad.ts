@@ -12,7 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { WebSocket } from 'ws';
-import { repoRoot, startCli } from '../fixtures/cliProcess.ts';
+import { cliEntry, repoRoot, startCli } from '../fixtures/cliProcess.ts';
 import { eventually, once, withDeadline } from '../fixtures/deadline.ts';
 import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
 import { connectPlain } from './paths.ts';
@@ -42,7 +42,10 @@ function percentiles(samples: number[]): { calls: number; p50Ms: number; p99Ms: 
 export async function runUiBench(options: { atsAddress: string; caPem: string; bytes: number; direction: 'up' | 'down'; inProcess: boolean; engineNice?: number }): Promise<UiFigures> {
   const home = await mkdtemp(path.join(tmpdir(), 'pt-bench-ui-'));
   const nice: Record<string, string> = options.engineNice === undefined ? {} : { PULSAR_TUNNEL_ENGINE_NICE: String(options.engineNice) };
-  const ui = startCli(['ui', '--no-open', ...(options.inProcess ? ['--in-process'] : [])], { env: { PULSAR_TUNNEL_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '', ...nice } });
+  // BENCH_UI_CPU_PROF=DIR: V8 CPU profiles of the UI process (and of its engine, which inherits the flags) into DIR.
+  const profileDir = process.env.BENCH_UI_CPU_PROF;
+  const entry = profileDir === undefined ? {} : { entry: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, cliEntry] };
+  const ui = startCli(['ui', '--no-open', ...(options.inProcess ? ['--in-process'] : [])], { env: { PULSAR_TUNNEL_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '', ...nice }, ...entry });
   try {
     // The printed link is one-time: its first use answers the page that hands over the session token.
     const link = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(ui.stdout())?.[0], { timeoutMs: 60_000, what: 'the UI URL' });
@@ -116,7 +119,8 @@ export async function runUiBench(options: { atsAddress: string; caPem: string; b
     const logDelays = [...delays].sort((a, b) => a - b);
     return { mbps, api, idleApi, log: { batches: logDelays.length, events, p50Ms: logDelays[Math.floor(logDelays.length / 2)] ?? Number.NaN, maxMs: logDelays.at(-1) ?? Number.NaN }, cpuSeconds };
   } finally {
-    await ui.stop('SIGKILL').catch(() => undefined);
+    // A profile is written on a clean exit only.
+    await ui.stop(profileDir === undefined ? 'SIGKILL' : 'SIGINT').catch(() => undefined);
     await rm(home, { recursive: true, force: true });
   }
 }
