@@ -45,3 +45,16 @@ export async function treeRssMb(pid: number): Promise<number> {
   }
   return kb / 1024;
 }
+
+/**
+ * CPU time in nanoseconds (all threads) used so far by the one process `pid`, from each thread's
+ * schedstat: finer than the clock ticks of /proc/PID/stat, for what a single API call costs.
+ */
+export async function processCpuNs(pid: number): Promise<number> {
+  let ns = 0;
+  for (const task of await readdir(`/proc/${pid}/task`).catch(() => [])) {
+    const text = await readFile(`/proc/${pid}/task/${task}/schedstat`, 'utf8').catch(() => '');
+    ns += Number(text.split(' ')[0] ?? 0) || 0;
+  }
+  return ns;
+}

@@ -17,7 +17,7 @@ import { eventually, once, withDeadline } from '../fixtures/deadline.ts';
 import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
 import { connectPlain } from './paths.ts';
 import { connectFrame } from './pulsarFrames.ts';
-import { treeCpuSeconds } from './processTree.ts';
+import { processCpuNs, treeCpuSeconds } from './processTree.ts';
 
 export interface UiFigures {
   /** Transfer through the UI's tunnel meanwhile, MB/s. */
@@ -28,6 +28,11 @@ export interface UiFigures {
   log: { batches: number; events: number; p50Ms: number; maxMs: number };
   /** CPU seconds of the UI process tree during the transfer. */
   cpuSeconds: number;
+  /**
+   * CPU of the UI process alone (the shell: its API, log fan-out, engine messages; not the engine):
+   * microseconds per API call while idle, and milliseconds per second during the transfer.
+   */
+  shell: { idleUsPerCall: number; loadMsPerSecond: number };
 }
 
 function percentiles(samples: number[]): { calls: number; p50Ms: number; p99Ms: number; maxMs: number } {
@@ -86,7 +91,10 @@ export async function runUiBench(options: { atsAddress: string; caPem: string; b
       }
       return samples;
     };
-    const idleApi = percentiles(await sampleApi(() => true, 200));
+    const idleCpuBefore = await processCpuNs(ui.pid);
+    const idleSamples = await sampleApi(() => true, 200);
+    const idleUsPerCall = ((await processCpuNs(ui.pid)) - idleCpuBefore) / 1000 / idleSamples.length;
+    const idleApi = percentiles(idleSamples);
     delays.length = 0;
 
     // Short connections keep events (opened, closed) coming while the transfer runs.
@@ -102,6 +110,8 @@ export async function runUiBench(options: { atsAddress: string; caPem: string; b
       }
     })();
     const cpuBefore = await treeCpuSeconds(ui.pid);
+    const shellBefore = await processCpuNs(ui.pid);
+    const loadStarted = performance.now();
     const load = spawn(process.execPath, [path.join(repoRoot, 'bin/run-ts.mjs'), path.join(repoRoot, 'tests/bench/loadClient.ts'), String(port), String(options.bytes), options.direction], { stdio: ['ignore', 'pipe', 'inherit'] });
     const loadLines = readline.createInterface({ input: load.stdout! });
     let mbps = Number.NaN;
@@ -113,11 +123,12 @@ export async function runUiBench(options: { atsAddress: string; caPem: string; b
     const api = percentiles(await sampleApi(() => finished, 20));
     await loadDone;
     const cpuSeconds = (await treeCpuSeconds(ui.pid)) - cpuBefore;
+    const loadMsPerSecond = ((await processCpuNs(ui.pid)) - shellBefore) / 1e6 / ((performance.now() - loadStarted) / 1000);
     loading = false;
     await churn;
     ws.close();
     const logDelays = [...delays].sort((a, b) => a - b);
-    return { mbps, api, idleApi, log: { batches: logDelays.length, events, p50Ms: logDelays[Math.floor(logDelays.length / 2)] ?? Number.NaN, maxMs: logDelays.at(-1) ?? Number.NaN }, cpuSeconds };
+    return { mbps, api, idleApi, log: { batches: logDelays.length, events, p50Ms: logDelays[Math.floor(logDelays.length / 2)] ?? Number.NaN, maxMs: logDelays.at(-1) ?? Number.NaN }, cpuSeconds, shell: { idleUsPerCall, loadMsPerSecond } };
   } finally {
     // A profile is written on a clean exit only.
     await ui.stop(profileDir === undefined ? 'SIGKILL' : 'SIGINT').catch(() => undefined);
