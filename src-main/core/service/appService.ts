@@ -333,7 +333,11 @@ export class AppService implements TunnelApi {
 
   #viewOf(profile: StoredProfile, secrets: Record<SecretKind, boolean>): ProfileView {
     const run = this.#runs.get(profile.name);
-    if (run?.startedWith !== undefined) run.profileChanged = canonicalJson(profile) !== run.startedWith;
+    // Worked out again only for another profile object: an unchanged file's entry is the same frozen object.
+    if (run?.startedWith !== undefined && run.comparedWith !== profile) {
+      run.profileChanged = canonicalJson(profile) !== run.startedWith;
+      run.comparedWith = Object.isFrozen(profile) ? profile : undefined;
+    }
     return { ...profileViewOf(profile, secrets, this.#now()), tunnel: this.#status(profile.name) };
   }
 

@@ -27,6 +27,8 @@ export interface Run {
   startedWith?: string;
   /** The saved profile, or one of its secrets, changed since the tunnel started. */
   profileChanged?: boolean;
+  /** The stored profile object profileChanged was last worked out for (the store's listing hands out the same frozen object while the file is unchanged). */
+  comparedWith?: object;
   secretsChanged?: boolean;
 }
 

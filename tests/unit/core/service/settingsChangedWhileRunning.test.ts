@@ -47,6 +47,20 @@ describe('settings saved while a tunnel runs', () => {
     expect(back.tunnel.pendingChanges).toBeUndefined();
   });
 
+  it('an edit by another process (the store hands out a new frozen entry) shows as pending in the next listing, and its undo clears it', async () => {
+    const { service, store } = await runningAlpha();
+    const original = store.profiles.get('alpha')!;
+    // The store's listing gives the same frozen object while the file is unchanged.
+    store.profiles.set('alpha', Object.freeze({ ...original }));
+    expect((await service.listProfiles())[0]!.tunnel.pendingChanges).toBeUndefined();
+    expect((await service.listProfiles())[0]!.tunnel.pendingChanges).toBeUndefined();
+    store.profiles.set('alpha', Object.freeze({ ...original, keepAliveIntervalSeconds: 5 }));
+    expect((await service.listProfiles())[0]!.tunnel.pendingChanges).toBe(true);
+    expect((await service.listProfiles())[0]!.tunnel.pendingChanges).toBe(true);
+    store.profiles.set('alpha', Object.freeze({ ...original }));
+    expect((await service.listProfiles())[0]!.tunnel.pendingChanges).toBeUndefined();
+  });
+
   it('a secret set while the tunnel runs marks it as pending', async () => {
     const { service } = await runningAlpha();
     await service.setSecret('alpha', 'token', 'new-token');
