@@ -113,6 +113,8 @@ export async function startDesktopApp(options: DesktopAppOptions): Promise<Deskt
   const service = parts.owned.service;
   parts.removeIpc = registerIpcHandlers({ ipcMain, api: service, pageUrl });
 
+  /** What the tray shows now (menu labels and states, tooltip, icon), to skip rebuilding it unchanged. */
+  let trayShows: string | undefined;
   const refreshTray = async (): Promise<void> => {
     if (!tray) return;
     const [profiles, statuses] = await Promise.all([service.listProfiles().catch(() => []), service.tunnelStatus()]);
@@ -127,9 +129,16 @@ export async function startDesktopApp(options: DesktopAppOptions): Promise<Deskt
         quit: () => app.quit(),
       },
     );
+    const tooltip = trayTooltip(statuses);
+    const health = trayHealth(statuses);
+    // The periodic refresh mostly finds nothing changed: no new native menu then. (The click
+    // handlers are left out of the comparison; they follow from the labels' profile names.)
+    const shows = JSON.stringify([template, tooltip, health]);
+    if (shows === trayShows) return;
+    trayShows = shows;
     tray.setContextMenu(Menu.buildFromTemplate(template));
-    tray.setToolTip(trayTooltip(statuses));
-    tray.setImage(nativeImage.createFromDataURL(trayIconDataUrls[trayHealth(statuses)]));
+    tray.setToolTip(tooltip);
+    tray.setImage(nativeImage.createFromDataURL(trayIconDataUrls[health]));
   };
 
   tray = new Tray(nativeImage.createFromDataURL(trayIconDataUrls.idle));

@@ -54,8 +54,10 @@ const electron = await vi.hoisted(async () => {
       super();
       FakeTray.latest = this;
     }
+    menuSets = 0;
     setContextMenu(menu: { template: unknown[] }) {
       this.menu = menu.template;
+      this.menuSets += 1;
     }
     setToolTip(text: string) {
       this.tooltip = text;
@@ -138,7 +140,7 @@ afterEach(async () => {
   await service.dispose();
 });
 
-async function start() {
+async function start(trayRefreshMs = 60_000) {
   const desktop = await startDesktopApp({
     createService: async () => ({
       service,
@@ -149,7 +151,7 @@ async function start() {
     }),
     pageFile: '/opt/pt/out/renderer/index.html',
     preloadFile: '/opt/pt/out/preload/preload.cjs',
-    trayRefreshMs: 60_000,
+    trayRefreshMs,
   });
   return desktop;
 }
@@ -185,6 +187,26 @@ describe('desktop app', () => {
     electron.app.emit('second-instance');
     expect(window!.visible).toBe(true);
     expect(electron.FakeWindow.created).toHaveLength(1);
+  });
+
+  it('rebuilds the tray menu only when what it shows changed, however often it refreshes', async () => {
+    await service.saveProfile(sampleProfile('alpha'));
+    const listings = vi.spyOn(service, 'listProfiles');
+    await start(10);
+    const tray = electron.FakeTray.latest!;
+    expect(tray.menuSets).toBe(1);
+    await eventually(() => listings.mock.calls.length >= 6 || undefined, { timeoutMs: 5000, what: 'five periodic tray refreshes' });
+    expect(tray.menuSets).toBe(1);
+    await service.startTunnel('alpha');
+    await eventually(() => tray.tooltip === 'pulsar-tunnel: 1 tunnel running' || undefined, { timeoutMs: 5000, what: 'the tray of a running tunnel' });
+    const sets = tray.menuSets;
+    const calls = listings.mock.calls.length;
+    await eventually(() => listings.mock.calls.length >= calls + 5 || undefined, { timeoutMs: 5000, what: 'five more tray refreshes' });
+    expect(tray.menuSets).toBe(sets);
+    // A profile created elsewhere (the CLI) appears at the next periodic refresh.
+    await service.saveProfile(sampleProfile('beta'));
+    await eventually(() => JSON.stringify(tray.menu).includes('beta') || undefined, { timeoutMs: 5000, what: 'beta in the tray menu' });
+    expect(tray.menuSets).toBe(sets + 1);
   });
 
   it('stops every tunnel on quit, then quits for real', async () => {
