@@ -204,11 +204,11 @@ async function main(): Promise<void> {
   const down = (name: string) => mid(figures[name]!.down.mbps);
   const cpuUp = (name: string) => mid(figures[name]!.up.cpuPerGiB);
   const cpuDown = (name: string) => mid(figures[name]!.down.cpuPerGiB);
-  console.log(row(['path (Pulsar frames)', 'up MB/s', 'down MB/s', 'up CPU s/GiB', 'dn CPU s/GiB', 'PING p50 µs', 'PING p99 µs', 'echo p50 µs', 'echo p99 µs']));
+  console.log(row(['path (Pulsar frames)', 'up MB/s', 'down MB/s', 'up CPU s/GiB', 'dn CPU s/GiB', 'PING p50 µs', 'PING p99 µs', 'PING CPU µs', 'echo p50 µs', 'echo p99 µs']));
   for (const name of names) {
     const entry = figures[name]!;
-    console.log(row([name, up(name), down(name), cpuUp(name), cpuDown(name), entry.ping.p50, entry.ping.p99, entry.echo?.p50 ?? '—', entry.echo?.p99 ?? '—']));
-    console.log(row(['  range', range(entry.up.mbps, 0), range(entry.down.mbps, 0), range(entry.up.cpuPerGiB), range(entry.down.cpuPerGiB), '', '', '', '']));
+    console.log(row([name, up(name), down(name), cpuUp(name), cpuDown(name), entry.ping.p50, entry.ping.p99, entry.ping.cpuUs ?? '—', entry.echo?.p50 ?? '—', entry.echo?.p99 ?? '—']));
+    console.log(row(['  range', range(entry.up.mbps, 0), range(entry.down.mbps, 0), range(entry.up.cpuPerGiB), range(entry.down.cpuPerGiB), '', '', '', '', '']));
   }
   if (startup) {
     console.log(row(['CLI --help vs node -e 0', startup.helpVsNode, 'x', `${startup.helpMs} ms`, `${startup.nodeMs} ms`]));

@@ -4,7 +4,7 @@
  * carry the path (all threads, all child processes), and round-trip latency. The paths are
  * interleaved within each repeat so drift in the machine's load hits all of them alike.
  */
-import { median, percentiles, pingPongSamples, pulsarDownload, pulsarPingPongSamples, pulsarUpload, type Connect } from './paths.ts';
+import { median, percentiles, pingPongSamples, pingWarmup, pulsarDownload, pulsarPingPongSamples, pulsarUpload, type Connect } from './paths.ts';
 import { treeCpuSeconds } from './processTree.ts';
 
 /** One measured path: how to reach it, and the process that carries it (none: in this process). */
@@ -25,8 +25,11 @@ export interface DirectionFigures {
 export interface PathFigures {
   up: DirectionFigures;
   down: DirectionFigures;
-  /** Pulsar PING → PONG round trip, µs. */
-  ping: { p50: number; p99: number };
+  /**
+   * Pulsar PING → PONG round trip, µs; `cpuUs`: CPU µs the path's process(es) spent per round trip
+   * (with one connection's set-up per slice; paths with no process of their own have none).
+   */
+  ping: { p50: number; p99: number; cpuUs?: number };
   /** 100-byte echo round trip, µs (paths that carry arbitrary bytes). */
   echo?: { p50: number; p99: number };
 }
@@ -92,15 +95,25 @@ export async function measureDataPaths(
   const perSlice = Math.max(1, Math.ceil(options.rounds / slices));
   const pings: Record<string, number[]> = {};
   const echoes: Record<string, number[]> = {};
+  /** CPU seconds and round trips (recorded or warm-up) of each path's PING slices. */
+  const pingCpu: Record<string, { seconds: number; roundTrips: number }> = {};
   for (let slice = 0; slice < slices; slice++) {
     for (const name of rotated(names, slice)) {
       const path = paths[name]!;
-      (pings[name] ??= []).push(...(await pulsarPingPongSamples(path.connect, perSlice)));
+      const before = path.pid === undefined ? undefined : await treeCpuSeconds(path.pid);
+      const samples = await pulsarPingPongSamples(path.connect, perSlice);
+      if (before !== undefined) {
+        const cpu = (pingCpu[name] ??= { seconds: 0, roundTrips: 0 });
+        cpu.seconds += (await treeCpuSeconds(path.pid!)) - before;
+        cpu.roundTrips += perSlice + pingWarmup(perSlice);
+      }
+      (pings[name] ??= []).push(...samples);
       if (path.rawBytes) (echoes[name] ??= []).push(...(await pingPongSamples(path.connect, perSlice)));
     }
   }
   for (const name of names) {
-    figures[name]!.ping = percentiles(pings[name]!);
+    const cpu = pingCpu[name];
+    figures[name]!.ping = { ...percentiles(pings[name]!), ...(cpu ? { cpuUs: (cpu.seconds * 1e6) / cpu.roundTrips } : {}) };
     if (echoes[name]) figures[name]!.echo = percentiles(echoes[name]);
   }
   options.log('bench: latency done');

@@ -212,12 +212,17 @@ export async function pulsarDownload(connect: Connect, bytes: number): Promise<n
   return (count * block.length) / 1e6 / seconds;
 }
 
-/** PING/PONG round trips in µs (after an unrecorded warm-up). */
+/** The unrecorded warm-up round trips before `rounds` recorded ones. */
+export function pingWarmup(rounds: number): number {
+  return Math.min(200, Math.floor(rounds / 10));
+}
+
+/** PING/PONG round trips in µs (after an unrecorded warm-up of {@link pingWarmup} round trips). */
 export async function pulsarPingPongSamples(connect: Connect, rounds: number): Promise<number[]> {
   const { pingFrame } = await import('./pulsarFrames.ts');
   const { socket, frames } = await pulsarSession(connect);
   const samples: number[] = [];
-  const warmup = Math.min(200, Math.floor(rounds / 10));
+  const warmup = pingWarmup(rounds);
   for (let i = 0; i < rounds + warmup; i++) {
     const started = process.hrtime.bigint();
     socket.write(pingFrame);
