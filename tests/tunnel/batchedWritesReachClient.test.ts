@@ -4,9 +4,10 @@
  * those bytes: a broker's close (the client gets every byte, then the FIN) and a failure of the
  * broker side (the client still gets the bytes read before it, then the close).
  */
-import net from 'node:net';
+import type net from 'node:net';
 import type tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { acceptedConnection } from '../fixtures/acceptedConnection.ts';
 import { once, withDeadline } from '../fixtures/deadline.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { deterministicBytes, startTlsBackend, type TlsBackend } from '../fixtures/tlsBackend.ts';
@@ -45,12 +46,7 @@ afterAll(async () => {
 
 /** A local client connected to a joined pair; the broker side is the TLS backend. */
 async function joined(): Promise<{ client: net.Socket; remote: tls.TLSSocket; received: Buffer[]; result: Promise<{ error?: { code: string } }> }> {
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening', 5_000);
-  const accepted = once<net.Socket>(server, 'connection', 5_000);
-  const client = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
-  const local = await accepted;
+  const { client, local } = await acceptedConnection();
   const received: Buffer[] = [];
   client.on('data', (chunk: Buffer) => received.push(chunk));
   client.on('error', () => undefined);
@@ -61,7 +57,6 @@ async function joined(): Promise<{ client: net.Socket; remote: tls.TLSSocket; re
   closers.push(() => {
     client.destroy();
     remote.destroy();
-    server.close();
   });
   return { client, remote, received, result };
 }

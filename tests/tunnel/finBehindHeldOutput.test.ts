@@ -3,8 +3,8 @@
  * waiting for a new broker's local port) is passed on after that output, not before it: the client
  * gets every byte, then the close, and the connection ends without an error.
  */
-import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { acceptedConnection } from '../fixtures/acceptedConnection.ts';
 import { once, withDeadline } from '../fixtures/deadline.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { startTlsBackend, type TlsBackend } from '../fixtures/tlsBackend.ts';
@@ -13,7 +13,6 @@ import { joinSockets, type StreamTransform } from '../../src-main/core/transport
 
 let pki: TestPki;
 let backend: TlsBackend;
-let server: net.Server;
 
 beforeAll(async () => {
   pki = await createTestPki({ serverHosts: ['broker.test'] });
@@ -30,7 +29,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  server?.close();
   await backend?.stop();
   await pki?.cleanup();
 });
@@ -57,12 +55,7 @@ function holdingTransform(): { transform: StreamTransform; release: () => void }
 }
 
 it('passes the broker FIN on only after the output it held back', async () => {
-  server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening', 5_000);
-  const accepted = once<net.Socket>(server, 'connection', 5_000);
-  const client = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
-  const local = await accepted;
+  const { client, local } = await acceptedConnection();
   const received: Buffer[] = [];
   client.on('data', (chunk: Buffer) => received.push(chunk));
   const clientSawEnd = once(client, 'end', 5_000);
