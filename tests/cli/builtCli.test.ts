@@ -77,6 +77,42 @@ it('runs the sources through tsx when one is newer than the build, or when there
   expect((await runCli([], { entry, cwd: project })).stdout).toBe('the sources\n');
 });
 
+it('runs the sources, not the stale build, when a file that went into the build is put back with older times (cp -p, rsync -t, touch -d)', async () => {
+  // With the runtime dependencies bundled, a package file replaced under node_modules with the
+  // times it had elsewhere (a copy that keeps times, a package manager linking from its store) is
+  // such a file too: the build must not keep running what it bundled. The real build script and
+  // entry point, on a miniature project.
+  const project = path.join(dir, 'restored');
+  await mkdir(path.join(project, 'src-main', 'cli'), { recursive: true });
+  await cp(cliEntry, path.join(project, 'bin', 'pulsar-tunnel.mjs'));
+  await cp(path.join(repoRoot, 'scripts', 'buildCli.mjs'), path.join(project, 'scripts', 'buildCli.mjs'));
+  await symlink(path.join(repoRoot, 'node_modules'), path.join(project, 'node_modules'), 'dir');
+  await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'pulsar-tunnel', type: 'module', dependencies: {} }));
+  // An entry and a module it loads when it runs (as the real commands do: a chunk of its own).
+  const main = path.join(project, 'src-main', 'cli', 'main.ts');
+  const source = path.join(project, 'src-main', 'cli', 'version.ts');
+  await writeFile(main, "const { version } = await import('./version.ts');\nconsole.log(version);\n");
+  await writeFile(source, "export const version = 'version one';\n");
+  const earlier = new Date(Date.now() - 60_000);
+  for (const file of [main, source]) await utimes(file, earlier, earlier);
+  const build = await runCli([], { entry: [path.join(project, 'scripts', 'buildCli.mjs')], cwd: project });
+  expect(build.stderr).toBe('');
+  expect(build.code).toBe(0);
+  const entry = [path.join(project, 'bin', 'pulsar-tunnel.mjs')];
+  const debug = { PULSAR_TUNNEL_DEBUG: '1' };
+  const fromBuild = await runCli([], { entry, cwd: project, env: debug });
+  expect(fromBuild.stdout).toBe('version one\n');
+  expect(fromBuild.stderr).not.toContain('running the sources');
+
+  // Another version, with times older than the build's and than those of the file it replaced.
+  await writeFile(source, "export const version = 'version two';\n");
+  const older = new Date(earlier.getTime() - 3_600_000);
+  await utimes(source, older, older);
+  const afterRestore = await runCli([], { entry, cwd: project, env: debug });
+  expect(afterRestore.stdout).toBe('version two\n');
+  expect(afterRestore.stderr).toContain('running the sources');
+});
+
 it('carries the npm packages it runs with: the build loads none from node_modules but keytar and, on demand, vite', async () => {
   // Loading zod, commander, protobufjs and ws file by file through Node's module loader costs a
   // running tunnel memory and start-up time; they are bundled. keytar is native (and optional), vite
