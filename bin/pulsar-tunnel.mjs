@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const built = join(root, 'out', 'cli', 'main.mjs');
 
-/** True when out/cli/main.mjs exists and no source file it was built from changed since. */
+/** True when out/cli/main.mjs exists and no file it was built from changed since (newer, or other times or size). */
 function buildIsCurrent() {
   let manifest;
   try {
@@ -22,8 +22,12 @@ function buildIsCurrent() {
     return false;
   }
   for (const input of manifest.inputs) {
-    const stat = statSync(join(root, input), { throwIfNoEntry: false });
+    // A plain name: a build of an earlier version, which recorded no times.
+    const recorded = typeof input === 'string' ? { file: input } : input;
+    const stat = statSync(join(root, recorded.file), { throwIfNoEntry: false });
     if (stat === undefined || stat.mtimeMs > manifest.builtAt) return false;
+    // Put back with other times, older ones too (cp -p, rsync -t): not the file that was built.
+    if (recorded.mtimeMs !== undefined && (stat.mtimeMs !== recorded.mtimeMs || stat.size !== recorded.size)) return false;
   }
   return true;
 }

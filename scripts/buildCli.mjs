@@ -2,9 +2,10 @@
 // Builds the CLI once (`npm run build:cli`, also run by `prepare`, hence by `npm ci`): our
 // TypeScript sources bundled by esbuild into out/cli/main.mjs (npm packages stay external), so
 // `pulsar-tunnel` starts with plain Node, in one process, with nothing written at run time.
-// Beside it, out/cli/inputs.json lists the source files that went in; bin/pulsar-tunnel.mjs runs
-// the bundle only while none of them is newer, and the sources (through tsx) otherwise.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// Beside it, out/cli/inputs.json lists the files that went in (ours and the bundled packages'), with
+// their times and sizes; bin/pulsar-tunnel.mjs runs the bundle only while none of them is newer than
+// the build or differs from what was built, and the sources (through tsx) otherwise.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -107,8 +108,14 @@ try {
   const written = new Set(ordered.map((file) => file.path));
   const chunksDir = join(outDir, 'chunks');
   for (const name of readdirSync(chunksDir)) if (!written.has(join(chunksDir, name))) rmSync(join(chunksDir, name), { force: true });
-  const inputs = Object.keys(result.metafile.inputs).map((file) => relative(root, resolve(root, file)).split('\\').join('/'));
-  writeAtomic(join(outDir, 'inputs.json'), `${JSON.stringify({ builtAt: startedAt, inputs }, null, 1)}\n`);
+  // Each input with its modification time and size as built: a file put back with other times (older
+  // ones too: `cp -p`, `rsync -t`, a package linked from a package manager's store) is not the one built.
+  const inputs = Object.keys(result.metafile.inputs).map((file) => {
+    const name = relative(root, resolve(root, file)).split('\\').join('/');
+    const stats = statSync(join(root, name));
+    return { file: name, mtimeMs: stats.mtimeMs, size: stats.size };
+  });
+  writeAtomic(join(outDir, 'inputs.json'), `${JSON.stringify({ builtAt: startedAt, inputs })}\n`);
 } catch (error) {
   console.error(`pulsar-tunnel: building the CLI failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
