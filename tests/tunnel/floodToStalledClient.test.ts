@@ -4,9 +4,9 @@
  * socket's buffer, then stops reading the broker side until the client drains it, and the bytes
  * flow again, intact, once the client reads. Real sockets and a real TLS server.
  */
-import net from 'node:net';
 import type tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { acceptedConnection } from '../fixtures/acceptedConnection.ts';
 import { eventually, once, withDeadline } from '../fixtures/deadline.ts';
 import { createTestPki, type TestPki } from '../fixtures/pki.ts';
 import { createStreamDigest, deterministicChunks, startTlsBackend, type TlsBackend } from '../fixtures/tlsBackend.ts';
@@ -49,14 +49,9 @@ afterAll(async () => {
 });
 
 it('holds a bounded number of bytes for a client that does not read, and delivers every byte once it reads', async () => {
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening', 5_000);
-  const accepted = once<net.Socket>(server, 'connection', 5_000);
-  const client = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
+  const { client, local } = await acceptedConnection();
   client.pause();
   client.on('error', () => undefined);
-  const local = await accepted;
   const dialer = createDialer({ proxy: undefined, tls: { caPem: pki.ca.certPem, verifyHostname: false, allowInsecure: false }, connectionTimeoutMs: 5_000 });
   const { socket: remote, sni }: { socket: tls.TLSSocket; sni: string | undefined } = await dialer.dial({ host: '127.0.0.1', port: backend.port });
   const counters = { bytesUp: 0, bytesDown: 0 };
@@ -65,7 +60,6 @@ it('holds a bounded number of bytes for a client that does not read, and deliver
   closers.push(() => {
     client.destroy();
     remote.destroy();
-    server.close();
   });
   client.write('go');
 
