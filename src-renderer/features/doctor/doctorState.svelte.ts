@@ -5,17 +5,14 @@
  */
 import type { TunnelApi } from '../../../shared/ipc/contract.ts';
 import type { DoctorOptions, DoctorReport } from '../../../shared/model/doctor.ts';
+import { LatestRun } from '../../lib/state/latestRun.svelte.ts';
 
 export class DoctorState {
   readonly #api: Pick<TunnelApi, 'runDoctor'>;
   readonly #profile: string;
   #topic = $state('');
   #idleCheck = $state(false);
-  #running = $state(false);
-  #report = $state<DoctorReport | undefined>(undefined);
-  #error = $state<unknown>(undefined);
-  /** Counts runs, so an answer that arrives after a newer run started is ignored. */
-  #generation = 0;
+  readonly #latest = new LatestRun<DoctorReport>();
 
   /** @param api the engine API (only runDoctor is used) @param profile the profile to check */
   constructor(api: Pick<TunnelApi, 'runDoctor'>, profile: string) {
@@ -33,15 +30,15 @@ export class DoctorState {
     return this.#idleCheck;
   }
   get running(): boolean {
-    return this.#running;
+    return this.#latest.running;
   }
   /** The last finished run's report. */
   get report(): DoctorReport | undefined {
-    return this.#report;
+    return this.#latest.result;
   }
   /** Why the last run could not produce a report (e.g. PROFILE_NOT_FOUND, API_UNREACHABLE). */
   get error(): unknown {
-    return this.#error;
+    return this.#latest.error;
   }
 
   setTopic(topic: string): void {
@@ -53,24 +50,11 @@ export class DoctorState {
 
   /** Runs the Doctor with the current options; resolves when the report (or error) is in. */
   async run(): Promise<void> {
-    const generation = ++this.#generation;
     const options: DoctorOptions = {};
     const topic = this.#topic.trim();
     if (topic !== '') options.topic = topic;
     if (this.#idleCheck) options.idleCheck = true;
-    this.#running = true;
-    this.#error = undefined;
-    try {
-      const report = await this.#api.runDoctor(this.#profile, options);
-      if (generation === this.#generation) this.#report = report;
-    } catch (error) {
-      if (generation === this.#generation) {
-        this.#error = error;
-        this.#report = undefined;
-      }
-    } finally {
-      if (generation === this.#generation) this.#running = false;
-    }
+    await this.#latest.run(() => this.#api.runDoctor(this.#profile, options));
   }
 }
 

@@ -6,29 +6,26 @@
 import type { TunnelApi } from '../../../shared/ipc/contract.ts';
 import type { DoctorReport, DraftDoctorOptions } from '../../../shared/model/doctor.ts';
 import type { StoredProfileInput } from '../../../shared/model/storedProfile.ts';
+import { LatestRun } from '../../lib/state/latestRun.svelte.ts';
 
 export class ConnectionTest {
   readonly #api: Pick<TunnelApi, 'runDoctorOnDraft'>;
-  #running = $state(false);
-  #report = $state<DoctorReport | undefined>(undefined);
-  #error = $state<unknown>(undefined);
+  readonly #latest = new LatestRun<DoctorReport>();
   #tested = $state<string | undefined>(undefined);
-  /** Counts runs, so an answer that arrives after a newer run started is ignored. */
-  #generation = 0;
 
   constructor(api: Pick<TunnelApi, 'runDoctorOnDraft'>) {
     this.#api = api;
   }
 
   get running(): boolean {
-    return this.#running;
+    return this.#latest.running;
   }
   get report(): DoctorReport | undefined {
-    return this.#report;
+    return this.#latest.result;
   }
   /** Why the last run gave no report (e.g. PROFILE_INVALID from the engine's own check). */
   get error(): unknown {
-    return this.#error;
+    return this.#latest.error;
   }
   /** True when `input` differs from the settings the shown result tested. */
   isStale(input: StoredProfileInput): boolean {
@@ -37,23 +34,9 @@ export class ConnectionTest {
 
   /** Runs the Doctor on `input` (not saved); resolves when the report (or error) is in. */
   async run(input: StoredProfileInput, options: DraftDoctorOptions): Promise<void> {
-    const generation = ++this.#generation;
-    this.#running = true;
-    this.#error = undefined;
-    try {
-      const report = await this.#api.runDoctorOnDraft(input, options);
-      if (generation === this.#generation) {
-        this.#report = report;
-        this.#tested = JSON.stringify(input);
-      }
-    } catch (error) {
-      if (generation === this.#generation) {
-        this.#error = error;
-        this.#report = undefined;
-        this.#tested = undefined;
-      }
-    } finally {
-      if (generation === this.#generation) this.#running = false;
-    }
+    await this.#latest.run(
+      () => this.#api.runDoctorOnDraft(input, options),
+      (outcome) => (this.#tested = 'result' in outcome ? JSON.stringify(input) : undefined),
+    );
   }
 }
