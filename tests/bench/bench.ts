@@ -238,6 +238,10 @@ async function main(): Promise<void> {
     throughputVsInProcessUp: ratio(up(ours) / up(direct)),
     throughputVsInProcessDown: ratio(down(ours) / down(direct)),
     pingP50VsStunnel: ratio(figures[ours]!.ping.p50 / figures.stunnel4!.ping.p50),
+    // Reported beside the target: the same hop through Node's floor, and what each hop costs in CPU.
+    pingP50VsPipe: ratio(figures[ours]!.ping.p50 / figures[floor]!.ping.p50),
+    pingCpuVsPipe: ratio((figures[ours]!.ping.cpuUs ?? NaN) / (figures[floor]!.ping.cpuUs ?? NaN)),
+    pingCpuVsStunnel: ratio((figures[ours]!.ping.cpuUs ?? NaN) / (figures.stunnel4!.ping.cpuUs ?? NaN)),
     inspectVsRawUp: ratio(up(ours) / up(raw)),
     inspectVsRawDown: ratio(down(ours) / down(raw)),
     idleRssMB: +idleRss.toFixed(1),
