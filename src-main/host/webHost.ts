@@ -7,7 +7,9 @@
  *   `{"ok": true, "value": ...}` or `{"ok": false, "error": {"code", "message"}}`. Errors of the
  *   API itself come with HTTP 200; refusals of the request (no token 401, foreign Host/Origin 403,
  *   unknown method 404, bad body 400/413) carry the same JSON error body.
- * - `GET /api/log?token=TOKEN` upgraded to a WebSocket: one JSON {@link LogBatch} per message.
+ * - `GET /api/log` upgraded to a WebSocket offering the subprotocols `pulsar-tunnel.log.v1` and
+ *   `base64url.bearer.authorization.pulsar-tunnel.<token>` (never the token in the URL; why in
+ *   ./logSocketAuth.ts): one JSON {@link LogBatch} per message. Refusals carry the JSON error body.
  * - `GET /?code=CODE`: a one-time link ({@link WebHost.openUrl}). The first use within its expiry
  *   answers a hand-off page whose one inline script puts the token in the tab's sessionStorage
  *   and replaces itself with `/`; any later use, or an unknown or expired code, 401: a small HTML page saying
@@ -17,11 +19,11 @@
  *
  * Security: a random token per start (never in a command line: a browser opener's arguments are
  * readable by every local user in `ps`, so it gets a one-time code that expires within a minute;
- * compared in constant time), the Host
+ * never in a request's URL either; compared in constant time), the Host
  * header must be 127.0.0.1:PORT or localhost:PORT (DNS-rebinding protection), an Origin, when sent,
  * must be that same origin, and the HTML is served with a strict Content-Security-Policy.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -37,6 +39,7 @@ import { serializeError } from '../core/service/serializeError.ts';
 import { contentSecurityPolicyHeader } from '../../shared/csp.ts';
 import { sessionTokenStorageKey } from '../../shared/ipc/webSession.ts';
 import { usedLinkAdvice, usedLinkMessage, usedLinkPage } from './usedLinkPage.ts';
+import { checkLogUpgrade, refuseUpgrade, selectLogSubprotocol, tokenMatches } from './logSocketAuth.ts';
 
 /** Options of {@link startWebHost}. */
 export interface WebHostOptions {
@@ -103,7 +106,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const token = options.token ?? randomBytes(24).toString('base64url');
   const rendererDir = resolve(options.rendererDir);
   const server = createServer();
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: 4096, handleProtocols: selectLogSubprotocol });
   let port = 0;
   /** Unused one-time codes and when each expires (ms since the epoch). */
   const codes = new Map<string, number>();
@@ -224,9 +227,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     socket.on('error', () => socket.destroy());
     const refusal = checkOrigin(request, port);
     const url = new URL(request.url ?? '/', `http://${webHostAddress}:${port}`);
-    if (refusal) return refuseUpgrade(socket, 403, 'Forbidden');
-    if (url.pathname !== '/api/log') return refuseUpgrade(socket, 404, 'Not Found');
-    if (!tokenMatches(url.searchParams.get('token') ?? '', token)) return refuseUpgrade(socket, 401, 'Unauthorized');
+    if (refusal) return refuseUpgrade(socket, { status: 403, error: refusal });
+    if (url.pathname !== '/api/log') return refuseUpgrade(socket, { status: 404, error: { code: 'API_BAD_REQUEST', message: `${url.pathname} is not a WebSocket; the live log is /api/log` } });
+    const unauthorized = checkLogUpgrade(request, url, token);
+    if (unauthorized) return refuseUpgrade(socket, unauthorized);
     sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
   });
 
@@ -305,13 +309,6 @@ function hasToken(header: string | undefined, token: string): boolean {
   return match?.[1] !== undefined && tokenMatches(match[1], token);
 }
 
-// Constant-time comparison, so response timing does not reveal how much of a guess was right.
-function tokenMatches(candidate: string, token: string): boolean {
-  const a = Buffer.from(candidate);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 class BodyTooLarge extends Error {}
 
 function readBody(request: IncomingMessage, limit: number): Promise<string> {
@@ -388,9 +385,5 @@ function sendText(response: ServerResponse, status: number, text: string): void 
   setCommonHeaders(response);
   response.setHeader('Content-Type', 'text/plain; charset=utf-8');
   response.end(text);
-}
-
-function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 

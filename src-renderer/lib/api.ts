@@ -5,7 +5,7 @@
  */
 import { AppError, deserializeError, type SerializedError } from '../../shared/errors.ts';
 import type { ApiMethod, LogBatch, TunnelApi } from '../../shared/ipc/contract.ts';
-import { sessionTokenStorageKey } from '../../shared/ipc/webSession.ts';
+import { logSocketProtocols, sessionTokenStorageKey } from '../../shared/ipc/webSession.ts';
 
 declare global {
   interface Window {
@@ -42,8 +42,8 @@ export function takeToken(sources: TokenSources): string | undefined {
   return sources.storage.getItem(tokenStorageKey) ?? undefined;
 }
 
-/** A WebSocket constructor as far as the log stream needs it. */
-export type WebSocketFactory = (url: string) => WebSocket;
+/** A WebSocket constructor as far as the log stream needs it: the URL and the subprotocols offered. */
+export type WebSocketFactory = (url: string, protocols: string[]) => WebSocket;
 
 export interface HttpApiOptions {
   /** The web host's origin, e.g. http://127.0.0.1:4321 */
@@ -65,13 +65,15 @@ interface ApiReply {
 /**
  * A TunnelApi over the web host's protocol: `POST /api/<method>` with `{"args": [...]}` and
  * `Authorization: Bearer <token>`, answered by `{"ok": true, "value"}` or `{"ok": false, "error"}`;
- * the live log is a WebSocket at `/api/log?token=` carrying one JSON LogBatch per message.
+ * the live log is a WebSocket at `/api/log` carrying one JSON LogBatch per message. A browser's
+ * WebSocket cannot send Authorization, and the token stays out of the URL (logs keep URLs), so the
+ * socket offers it as a subprotocol beside the log's own (shared/ipc/webSession.ts).
  * Every method rejects with an AppError (API_UNAUTHORIZED for a refused token, API_UNREACHABLE when
  * the host does not answer, or the host's own error rebuilt from its code).
  */
 export function createHttpApi(options: HttpApiOptions): TunnelApi {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const openSocket = options.webSocket ?? ((url: string) => new WebSocket(url));
+  const openSocket = options.webSocket ?? ((url: string, protocols: string[]) => new WebSocket(url, protocols));
 
   async function call(method: ApiMethod, args: unknown[]): Promise<unknown> {
     // JSON turns a trailing `undefined` into null, which the host's validators would refuse.
@@ -103,7 +105,8 @@ export function createHttpApi(options: HttpApiOptions): TunnelApi {
 
   function subscribeLog(listener: (batch: LogBatch) => void): () => void {
     const wsOrigin = options.origin.replace(/^http/, 'ws');
-    const url = `${wsOrigin}/api/log?token=${encodeURIComponent(options.token)}`;
+    const url = `${wsOrigin}/api/log`;
+    const protocols = logSocketProtocols(options.token);
     const firstDelay = options.reconnectMs ?? 250;
     const maxDelay = options.maxReconnectMs ?? 5_000;
     let delay = firstDelay;
@@ -113,7 +116,7 @@ export function createHttpApi(options: HttpApiOptions): TunnelApi {
 
     const connect = () => {
       if (closed) return;
-      socket = openSocket(url);
+      socket = openSocket(url, protocols);
       socket.onopen = () => {
         delay = firstDelay;
       };

@@ -14,6 +14,7 @@ import readline from 'node:readline';
 import { WebSocket } from 'ws';
 import { cliEntry, repoRoot, startCli } from '../fixtures/cliProcess.ts';
 import { eventually, once, withDeadline } from '../fixtures/deadline.ts';
+import { logSocketProtocols } from '../../shared/ipc/webSession.ts';
 import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
 import { connectPlain } from './paths.ts';
 import { connectFrame } from './pulsarFrames.ts';
@@ -66,7 +67,7 @@ export async function runUiBench(options: { atsAddress: string; caPem: string; b
     const status = (await call('startTunnel', ['bench-ui'])) as { listen?: { pulsar: string } };
     const port = Number(status.listen!.pulsar.split(':').pop());
 
-    const ws = new WebSocket(`ws://${url.host}/api/log?token=${token}`);
+    const ws = new WebSocket(`ws://${url.host}/api/log`, logSocketProtocols(token));
     await once(ws, 'open', 10_000);
     const delays: number[] = [];
     let events = 0;

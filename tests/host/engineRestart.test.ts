@@ -11,6 +11,7 @@ import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type CliProcess } from '../fixtures/cliProcess.ts';
 import { eventually, once } from '../fixtures/deadline.ts';
+import { logSocketProtocols } from '../../shared/ipc/webSession.ts';
 import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
 import { TestClientConnection } from '../fixtures/pulsarCluster/client.ts';
 import { startSecretService, type SecretService } from '../unit/core/secrets/secretService.ts';
@@ -62,7 +63,7 @@ describe('pulsar-tunnel ui with its engine in a child process', () => {
       return body.value;
     };
     const log: { event: string; error?: { code: string } }[] = [];
-    const ws = new WebSocket(`ws://${url.host}/api/log?token=${session}`);
+    const ws = new WebSocket(`ws://${url.host}/api/log`, logSocketProtocols(session));
     ws.on('message', (data: Buffer) => log.push(...(JSON.parse(data.toString()) as { events: typeof log }).events));
     await once(ws, 'open', 10_000);
 

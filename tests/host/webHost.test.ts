@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWebSocketStream, WebSocket } from 'ws';
 import type { LogBatch } from '../../shared/ipc/contract.ts';
+import { bearerSubprotocol, logSocketProtocols, logSubprotocol } from '../../shared/ipc/webSession.ts';
 import { AppService } from '../../src-main/core/service/appService.ts';
 import { startWebHost } from '../../src-main/host/webHost.ts';
 import type { WebHost } from '../../src-main/host/webHost.ts';
@@ -78,16 +79,28 @@ function call(web: WebHost, method: string, args: unknown[], headers: Record<str
   });
 }
 
-function connectLog(web: WebHost, options: { token?: string; origin?: string } = {}): WebSocket {
-  const socket = new WebSocket(`ws://127.0.0.1:${web.port}/api/log?token=${options.token ?? web.token}`, { origin: options.origin ?? `http://127.0.0.1:${web.port}` });
+/**
+ * Opens the live log as the UI does: the log subprotocol and the token offered in
+ * Sec-WebSocket-Protocol; `protocols` and `query` replace the offer and add to the URL.
+ */
+function connectLog(web: WebHost, options: { token?: string; origin?: string; host?: string; protocols?: string[]; query?: string } = {}): WebSocket {
+  const socket = new WebSocket(`ws://127.0.0.1:${web.port}/api/log${options.query ?? ''}`, options.protocols ?? logSocketProtocols(options.token ?? web.token), {
+    origin: options.origin ?? `http://127.0.0.1:${web.port}`,
+    headers: options.host === undefined ? {} : { Host: options.host },
+  });
   openSockets.add(socket);
   return socket;
 }
 
-function upgradeRefusal(socket: WebSocket): Promise<number> {
+/** The HTTP answer to a refused upgrade: status, headers and body as sent. */
+function upgradeRefusal(socket: WebSocket): Promise<RawResponse> {
   return withDeadline(
-    new Promise<number>((resolve, reject) => {
-      socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    new Promise<RawResponse>((resolve, reject) => {
+      socket.on('unexpected-response', (_req, res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      });
       socket.on('open', () => reject(new Error('the WebSocket was accepted')));
       socket.on('error', () => undefined);
     }),
@@ -203,10 +216,81 @@ describe('web host', () => {
 });
 
 describe('web host log stream', () => {
-  it('refuses a WebSocket without the token or from a foreign origin', async () => {
+  it('refuses a WebSocket from a foreign origin or Host, or elsewhere than /api/log, even with the token', async () => {
     const web = await start();
-    expect(await upgradeRefusal(connectLog(web, { token: 'wrong' }))).toBe(401);
-    expect(await upgradeRefusal(connectLog(web, { origin: 'http://evil.example' }))).toBe(403);
+    const foreign = await upgradeRefusal(connectLog(web, { origin: 'http://evil.example' }));
+    expect(foreign.status).toBe(403);
+    expect(JSON.parse(foreign.body)).toMatchObject({ ok: false, error: { code: 'API_UNAUTHORIZED' } });
+    expect(foreign.body).not.toContain(web.token);
+    const rebound = await upgradeRefusal(connectLog(web, { host: `evil.example:${web.port}` }));
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body).error.message).toContain('Host "evil.example');
+    const socket = new WebSocket(`ws://127.0.0.1:${web.port}/api/other`, logSocketProtocols(web.token), { origin: `http://127.0.0.1:${web.port}` });
+    openSockets.add(socket);
+    expect((await upgradeRefusal(socket)).status).toBe(404);
+  });
+
+  it('refuses the session token in the URL, right or wrong, with one 401 API_UNAUTHORIZED, even beside a valid offer', async () => {
+    const web = await start();
+    const right = await upgradeRefusal(connectLog(web, { query: `?token=${web.token}`, protocols: [] }));
+    expect(right.status).toBe(401);
+    expect(JSON.parse(right.body)).toMatchObject({ ok: false, error: { code: 'API_UNAUTHORIZED', message: expect.stringContaining('does not take the session token in its URL') } });
+    expect(right.body).not.toContain(web.token);
+    // A hostile client learns nothing from the URL form: a wrong token gets the very same answer.
+    const wrong = await upgradeRefusal(connectLog(web, { query: `?token=${'x'.repeat(web.token.length)}`, protocols: [] }));
+    expect(wrong.status).toBe(right.status);
+    expect(wrong.body).toBe(right.body);
+    // The URL form is refused even when the offer would have let the socket in.
+    expect((await upgradeRefusal(connectLog(web, { query: `?token=${web.token}` }))).status).toBe(401);
+  });
+
+  it('opens with the token offered in Sec-WebSocket-Protocol and answers the log subprotocol alone, never the token', async () => {
+    const web = await start();
+    // Either order: ws would select the first offer if the host let it.
+    for (const protocols of [logSocketProtocols(web.token), [...logSocketProtocols(web.token)].reverse()]) {
+      const socket = connectLog(web, { protocols });
+      const answer = withDeadline(new Promise<Record<string, unknown>>((resolve) => socket.once('upgrade', (response) => resolve(response.headers))), 5000, 'the upgrade answer');
+      await withDeadline(new Promise((resolve) => socket.once('open', resolve)), 5000, 'the WebSocket to open');
+      const headers = await answer;
+      expect(headers['sec-websocket-protocol']).toBe(logSubprotocol);
+      expect(socket.protocol).toBe(logSubprotocol);
+      const sent = JSON.stringify(headers);
+      expect(sent).not.toContain(web.token);
+      expect(sent).not.toContain(bearerSubprotocol(web.token).split('.').pop());
+      socket.close();
+    }
+  });
+
+  it('refuses a wrong, missing or doubled token offer as 401 API_UNAUTHORIZED, without echoing it', async () => {
+    const web = await start();
+    const wrongToken = 'x'.repeat(web.token.length);
+    const offers = [
+      logSocketProtocols(wrongToken),
+      // The token itself where its base64url form belongs.
+      [logSubprotocol, `base64url.bearer.authorization.pulsar-tunnel.${web.token}`],
+      [logSubprotocol],
+      // One request, one guess: a right offer beside a wrong one does not count.
+      [...logSocketProtocols(wrongToken), bearerSubprotocol(web.token)],
+    ];
+    for (const protocols of offers) {
+      const refusal = await upgradeRefusal(connectLog(web, { protocols }));
+      expect(refusal.status, protocols.join(', ')).toBe(401);
+      expect(JSON.parse(refusal.body)).toMatchObject({ ok: false, error: { code: 'API_UNAUTHORIZED', message: expect.stringContaining(logSubprotocol) } });
+      expect(refusal.headers['sec-websocket-protocol']).toBeUndefined();
+      expect(refusal.body).not.toContain(bearerSubprotocol(wrongToken).split('.').pop());
+      expect(refusal.body).not.toContain(web.token);
+    }
+  });
+
+  it('refuses an offer without the log subprotocol, even with the right token, and never selects the token offer', async () => {
+    const web = await start();
+    for (const protocols of [[bearerSubprotocol(web.token)], ['chat', bearerSubprotocol(web.token)]]) {
+      const refusal = await upgradeRefusal(connectLog(web, { protocols }));
+      expect(refusal.status, protocols.join(', ')).toBe(400);
+      expect(JSON.parse(refusal.body)).toMatchObject({ ok: false, error: { code: 'API_BAD_REQUEST', message: expect.stringContaining(logSubprotocol) } });
+      expect(refusal.headers['sec-websocket-protocol']).toBeUndefined();
+      expect(refusal.body).not.toContain(bearerSubprotocol(web.token).split('.').pop());
+    }
   });
 
   it('streams LogBatch messages of the engine events', async () => {

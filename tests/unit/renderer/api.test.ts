@@ -33,7 +33,10 @@ class ManualSocket {
   onclose: (() => void) | null = null;
   onerror: (() => void) | null = null;
   closed = false;
-  constructor(readonly url: string) {
+  constructor(
+    readonly url: string,
+    readonly protocols: string[],
+  ) {
     ManualSocket.opened.push(this);
   }
   open() {
@@ -133,12 +136,15 @@ describe('createHttpApi requests', () => {
 });
 
 describe('createHttpApi live log', () => {
-  it('connects to /api/log with the token and delivers each message as a LogBatch', () => {
-    const api = createHttpApi({ origin: 'http://127.0.0.1:4321', token: 'a b', webSocket: (url) => new ManualSocket(url) as unknown as WebSocket });
+  it('connects to /api/log offering the token as a subprotocol, never in the URL, and delivers each message as a LogBatch', () => {
+    const api = createHttpApi({ origin: 'http://127.0.0.1:4321', token: 'a b', webSocket: (url, protocols) => new ManualSocket(url, protocols) as unknown as WebSocket });
     const received: LogBatch[] = [];
     const unsubscribe = api.subscribeLog((batch) => received.push(batch));
     const socket = ManualSocket.opened[0]!;
-    expect(socket.url).toBe('ws://127.0.0.1:4321/api/log?token=a%20b');
+    expect(socket.url).toBe('ws://127.0.0.1:4321/api/log');
+    // The log's subprotocol, then the token in base64url ("a b" → YSBi), each a valid subprotocol name.
+    expect(socket.protocols).toEqual(['pulsar-tunnel.log.v1', 'base64url.bearer.authorization.pulsar-tunnel.YSBi']);
+    expect(socket.protocols.every((protocol) => /^[\w.-]+$/.test(protocol))).toBe(true);
     socket.open();
     socket.send(JSON.stringify({ events: [{ event: 'ready', listen: { pulsar: '127.0.0.1:6650' }, profile: 'p', seq: 1 }], dropped: 2 }));
     socket.send('not json');
@@ -149,7 +155,7 @@ describe('createHttpApi live log', () => {
 
   it('reconnects with a growing delay after the socket drops, and resets it once connected', () => {
     vi.useFakeTimers();
-    const api = createHttpApi({ origin: 'http://h', token: 't', reconnectMs: 100, maxReconnectMs: 400, webSocket: (url) => new ManualSocket(url) as unknown as WebSocket });
+    const api = createHttpApi({ origin: 'http://h', token: 't', reconnectMs: 100, maxReconnectMs: 400, webSocket: (url, protocols) => new ManualSocket(url, protocols) as unknown as WebSocket });
     const unsubscribe = api.subscribeLog(() => undefined);
     ManualSocket.opened[0]!.drop();
     vi.advanceTimersByTime(99);
