@@ -81,7 +81,10 @@ export function tokenMatches(candidate: string, token: string): boolean {
 
 /**
  * Answers a refused upgrade with the same JSON error body as the HTTP API's refusals, and closes the
- * connection.
+ * connection once the answer is written. Ending our side is not enough: Node's HTTP server is
+ * half-open and no longer times a socket it handed to 'upgrade', so a client that keeps its side
+ * open would hold the socket (and a file descriptor) for good, and keep the host from closing. The
+ * same as ws's own refusals (abortHandshake).
  */
 export function refuseUpgrade(socket: Duplex, refusal: UpgradeRefusal): void {
   const body = JSON.stringify({ ok: false, error: refusal.error });
@@ -93,5 +96,6 @@ export function refuseUpgrade(socket: Duplex, refusal: UpgradeRefusal): void {
     'X-Content-Type-Options: nosniff',
     `Content-Length: ${Buffer.byteLength(body)}`,
   ];
+  socket.once('finish', () => socket.destroy());
   socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
 }
