@@ -9,7 +9,8 @@
  *   unknown method 404, bad body 400/413) carry the same JSON error body.
  * - `GET /api/log` upgraded to a WebSocket offering the subprotocols `pulsar-tunnel.log.v1` and
  *   `base64url.bearer.authorization.pulsar-tunnel.<token>` (never the token in the URL; why in
- *   ./logSocketAuth.ts): one JSON {@link LogBatch} per message. Refusals carry the JSON error body.
+ *   ./logSocketAuth.ts): one JSON {@link LogBatch} per message. The host's refusals (Host, Origin, path,
+ *   token) carry the JSON error body; a malformed handshake past them gets ws's plain-text one.
  * - `GET /?code=CODE`: a one-time link ({@link WebHost.openUrl}). The first use within its expiry
  *   answers a hand-off page whose one inline script puts the token in the tab's sessionStorage
  *   and replaces itself with `/`; any later use, or an unknown or expired code, 401: a small HTML page saying
