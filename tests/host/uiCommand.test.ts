@@ -4,14 +4,14 @@
  * Vite first if it is missing, as the command itself would).
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCli } from '../fixtures/cliProcess.ts';
 import type { CliProcess } from '../fixtures/cliProcess.ts';
-import { eventually } from '../fixtures/deadline.ts';
+import { eventually, withDeadline } from '../fixtures/deadline.ts';
 import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
 import { ensureRendererBuild } from '../../src-main/host/rendererBuild.ts';
 
@@ -116,6 +116,29 @@ describe('pulsar-tunnel ui', () => {
     expect(replay.status).toBe(401);
     expect(await replay.text()).not.toContain(token);
     expect((await cli.stop('SIGINT')).code).toBe(0);
+  }, 60_000);
+
+  it('keeps serving after a local client without the token sends an upgrade whose target is not a URL', async () => {
+    const ui = await startUi(['--no-open']);
+    const url = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(ui.stdout())?.[0], { timeoutMs: 20_000, what: 'the UI URL on stdout' });
+    const { origin, port } = new URL(url);
+    // Node's parser takes an absolute-form target that the WHATWG URL parser refuses; so may any
+    // process on this machine, with no token, no Host or Origin of ours.
+    const answer = await withDeadline(
+      new Promise<string>((resolve) => {
+        const client = connect({ host: '127.0.0.1', port: Number(port) });
+        let text = '';
+        client.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        client.on('error', () => undefined);
+        client.on('close', () => resolve(text));
+        client.end(`GET http://[/api/log HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`);
+      }),
+      10_000,
+      'the answer to an upgrade whose target is not a URL',
+    );
+    expect(answer.split('\r\n')[0]).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await fetch(`${origin}/`)).status).toBe(200);
+    expect((await ui.stop('SIGINT')).code).toBe(0);
   }, 60_000);
 
   it('says the port is in use and exits 1 when --port is taken', async () => {
