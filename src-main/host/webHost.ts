@@ -33,7 +33,7 @@ import type { Duplex } from 'node:stream';
 import { extname, join, resolve, sep } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { AppError } from '../../shared/errors.ts';
-import type { ErrorCode, SerializedError } from '../../shared/errors.ts';
+import type { ErrorCode } from '../../shared/errors.ts';
 import { isApiMethod, maxImportChars, parseApiArgs } from '../../shared/ipc/validate.ts';
 import type { HostedApi } from '../core/service/appService.ts';
 import { serializeError } from '../core/service/serializeError.ts';
@@ -41,6 +41,7 @@ import { contentSecurityPolicyHeader } from '../../shared/csp.ts';
 import { sessionTokenStorageKey } from '../../shared/ipc/webSession.ts';
 import { usedLinkAdvice, usedLinkMessage, usedLinkPage } from './usedLinkPage.ts';
 import { checkLogUpgrade, refuseUpgrade, selectLogSubprotocol, tokenMatches } from './logSocketAuth.ts';
+import { badTarget, checkOrigin, requestUrl, webHostAddress } from './requestChecks.ts';
 
 /** Options of {@link startWebHost}. */
 export interface WebHostOptions {
@@ -66,8 +67,8 @@ export interface WebHost {
   close(): Promise<void>;
 }
 
-/** The only address the web host listens on: the UI drives tunnels and sees credentials' effects. */
-export const webHostAddress = '127.0.0.1';
+/** The only address the web host listens on (./requestChecks.ts). */
+export { webHostAddress };
 
 /** How long a one-time link stays usable by default: long enough for a browser to start. */
 export const defaultLinkTtlMs = 60_000;
@@ -130,7 +131,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   async function handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const refusal = checkOrigin(request, port);
     if (refusal) return sendJson(response, 403, { ok: false, error: refusal });
-    const url = new URL(request.url ?? '/', `http://${webHostAddress}:${port}`);
+    const url = requestUrl(request, port);
+    if (!url) return sendJson(response, 400, { ok: false, error: badTarget });
     if (url.pathname.startsWith('/api/')) return handleApi(request, response, url);
     if (url.searchParams.has('code')) return exchangeCode(request, response, url.searchParams.get('code') ?? '');
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -227,8 +229,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const refusal = checkOrigin(request, port);
-    const url = new URL(request.url ?? '/', `http://${webHostAddress}:${port}`);
     if (refusal) return refuseUpgrade(socket, { status: 403, error: refusal });
+    // Nothing here may throw: an exception in this listener would end the whole process.
+    const url = requestUrl(request, port);
+    if (!url) return refuseUpgrade(socket, { status: 400, error: badTarget });
     if (url.pathname !== '/api/log') return refuseUpgrade(socket, { status: 404, error: { code: 'API_BAD_REQUEST', message: `${url.pathname} is not a WebSocket; the live log is /api/log` } });
     const unauthorized = checkLogUpgrade(request, url, token);
     if (unauthorized) return refuseUpgrade(socket, unauthorized);
@@ -281,28 +285,6 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       return closing;
     },
   };
-}
-
-/** Hosts a browser may name to reach us; any other Host header may be a DNS-rebinding attack. */
-function allowedHosts(port: number): string[] {
-  return [`${webHostAddress}:${port}`, `localhost:${port}`];
-}
-
-/**
- * Checks Host and Origin. Browsers always send Host and send Origin on cross-origin requests, POSTs
- * and WebSockets; a page on another site (or a rebound DNS name) fails here before the token check.
- */
-function checkOrigin(request: IncomingMessage, port: number): SerializedError | undefined {
-  const hosts = allowedHosts(port);
-  const host = (request.headers.host ?? '').toLowerCase();
-  if (!hosts.includes(host)) {
-    return { code: 'API_UNAUTHORIZED', message: `Host "${request.headers.host ?? ''}" is not allowed; open ${hosts.map((entry) => `http://${entry}`).join(' or ')}.` };
-  }
-  const origin = request.headers.origin;
-  if (origin !== undefined && !hosts.some((entry) => origin.toLowerCase() === `http://${entry}`)) {
-    return { code: 'API_UNAUTHORIZED', message: `Requests from the origin "${origin}" are not allowed.` };
-  }
-  return undefined;
 }
 
 function hasToken(header: string | undefined, token: string): boolean {
