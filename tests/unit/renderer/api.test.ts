@@ -175,4 +175,22 @@ describe('createHttpApi live log', () => {
     vi.advanceTimersByTime(10_000);
     expect(ManualSocket.opened).toHaveLength(4);
   });
+
+  it('stops reconnecting the live log once the host refuses the token: it was made for one start of the host, so no retry can succeed', async () => {
+    vi.useFakeTimers();
+    // What a tab still open after `pulsar-tunnel ui` was restarted (on the same --port) gets.
+    const { fetch } = recordingFetch([json({ ok: false, error: { code: 'API_UNAUTHORIZED', message: 'The request lacks the session token' } }, 401)]);
+    const api = createHttpApi({ origin: 'http://h', token: 't', fetch, reconnectMs: 100, maxReconnectMs: 400, webSocket: (url, protocols) => new ManualSocket(url, protocols) as unknown as WebSocket });
+    const unsubscribe = api.subscribeLog(() => undefined);
+    // A dropped socket alone is retried: the host may be restarting, or its engine.
+    ManualSocket.opened[0]!.drop();
+    vi.advanceTimersByTime(100);
+    expect(ManualSocket.opened).toHaveLength(2);
+    // A browser's WebSocket never sees the 401 of a refused upgrade; the API's calls do.
+    await expect(api.tunnelStatus()).rejects.toMatchObject({ code: 'API_UNAUTHORIZED' });
+    ManualSocket.opened[1]!.drop();
+    vi.advanceTimersByTime(60_000);
+    expect(ManualSocket.opened).toHaveLength(2);
+    unsubscribe();
+  });
 });
