@@ -74,6 +74,10 @@ interface ApiReply {
 export function createHttpApi(options: HttpApiOptions): TunnelApi {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const openSocket = options.webSocket ?? ((url: string, protocols: string[]) => new WebSocket(url, protocols));
+  // Set when the host answers 401: a token is made for one start of the host, so once refused no
+  // retry with it can succeed (a restarted pulsar-tunnel ui made a new one). The live log stops
+  // reconnecting then; a browser's WebSocket never sees the 401 of a refused upgrade itself.
+  let tokenRefused = false;
 
   async function call(method: ApiMethod, args: unknown[]): Promise<unknown> {
     // JSON turns a trailing `undefined` into null, which the host's validators would refuse.
@@ -89,6 +93,7 @@ export function createHttpApi(options: HttpApiOptions): TunnelApi {
     } catch (cause) {
       throw new AppError('API_UNREACHABLE', undefined, { cause });
     }
+    if (response.status === 401) tokenRefused = true;
     let reply: ApiReply | undefined;
     try {
       reply = (await response.json()) as ApiReply;
@@ -133,7 +138,7 @@ export function createHttpApi(options: HttpApiOptions): TunnelApi {
       };
       socket.onclose = () => {
         socket = undefined;
-        if (closed) return;
+        if (closed || tokenRefused) return;
         // Back off so a host that is down is not hammered, but come back quickly after a blip.
         timer = setTimeout(connect, delay);
         delay = Math.min(delay * 2, maxDelay);
