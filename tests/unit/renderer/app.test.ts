@@ -204,6 +204,17 @@ describe('tunnels', () => {
     await waitFor(() => expect(screen.queryByTestId('engine-unreachable')).toBeNull());
   });
 
+  it('says the tab\'s session ended, not that the engine stopped answering, when the host refuses the token', async () => {
+    const { api } = await renderApp([prod], 20);
+    // What the status poll of a tab left open across a restart of `pulsar-tunnel ui` gets.
+    api.failNext('tunnelStatus', new AppError('API_UNAUTHORIZED'));
+    const banner = (await screen.findByTestId('engine-unreachable')).closest('.engine-banner')!;
+    expect(banner.textContent).toContain('API_UNAUTHORIZED');
+    expect(banner.textContent).toContain('pulsar-tunnel ui');
+    expect(banner.textContent).not.toContain('not answering');
+    expect(banner.textContent).not.toContain('retrying');
+  });
+
   it('shows a start failure with its code', async () => {
     const { api } = await renderApp();
     api.failNext('startTunnel', new AppError('TUNNEL_LISTEN_IN_USE', 'Port 6650 on 127.0.0.1 is already in use.'));
