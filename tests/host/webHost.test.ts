@@ -212,6 +212,10 @@ describe('web host', () => {
     expect(broken.status).toBe(400);
     const get = await send(web.port, { path: '/api/listProfiles', headers: { Host: `127.0.0.1:${web.port}`, Authorization: `Bearer ${web.token}` } });
     expect(get.status).toBe(405);
+    // A target Node's parser takes and the URL parser does not: the client's mistake, not ours.
+    const target = await send(web.port, { path: 'http://[/api/listProfiles', headers: { Host: `127.0.0.1:${web.port}` } });
+    expect(target.status).toBe(400);
+    expect(JSON.parse(target.body)).toMatchObject({ ok: false, error: { code: 'API_BAD_REQUEST' } });
   });
 });
 
