@@ -215,6 +215,17 @@ describe('tunnels', () => {
     expect(banner.textContent).not.toContain('retrying');
   });
 
+  it('stops polling the status once the host refuses the token, and keeps saying why', async () => {
+    const { api } = await renderApp([prod], 20);
+    api.failNext('tunnelStatus', new AppError('API_UNAUTHORIZED'));
+    await screen.findByTestId('engine-unreachable');
+    // No poll can succeed with a refused token (one per run of the host): the tab stops asking, so
+    // the banner stays although the fake would answer the next poll. Twenty poll periods go by.
+    const polls = api.calls.filter((call) => call.method === 'tunnelStatus').length;
+    await expect(waitFor(() => expect(api.calls.filter((call) => call.method === 'tunnelStatus').length).toBeGreaterThan(polls), { timeout: 400 })).rejects.toThrow();
+    expect(screen.getByTestId('engine-unreachable').textContent).toContain('API_UNAUTHORIZED');
+  });
+
   it('shows a start failure with its code', async () => {
     const { api } = await renderApp();
     api.failNext('startTunnel', new AppError('TUNNEL_LISTEN_IN_USE', 'Port 6650 on 127.0.0.1 is already in use.'));
