@@ -23,8 +23,8 @@ export interface WriteBatchOptions {
   acrossReads: boolean;
   /** With `acrossReads`, write at once when this many bytes are waiting. */
   flushAt?: number;
-  /** The destination's buffer reached its high-water mark: pause the source until 'drain'. */
-  onBlocked: () => void;
+  /** The destination (given) reached its high-water mark: pause the source until 'drain'. */
+  onBlocked: (to: net.Socket) => void;
 }
 
 /**
@@ -40,7 +40,7 @@ export class WriteBatch {
   readonly #to: net.Socket;
   /** Bytes that make the batch write at once; 0 without `acrossReads` (every read's end). */
   readonly #flushAt: number;
-  readonly #onBlocked: () => void;
+  readonly #onBlocked: (to: net.Socket) => void;
   #pieces: Buffer[] = [];
   #bytes = 0;
   #reading = false;
@@ -98,7 +98,7 @@ export class WriteBatch {
       to.uncork();
     }
     // What write() returns, for all the pieces at once: false while corked says nothing yet.
-    if (!to.destroyed && to.writableLength >= to.writableHighWaterMark) this.#onBlocked();
+    if (!to.destroyed && to.writableLength >= to.writableHighWaterMark) this.#onBlocked(to);
   }
 
   #settle(): void {
