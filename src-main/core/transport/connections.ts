@@ -74,12 +74,53 @@ export interface ConnectionsOptions {
   stopped: () => boolean;
 }
 
+/**
+ * An open connection as Connections keeps it: a class, so the thousand idle connections a tunnel
+ * may hold share their methods instead of each holding closures of its own.
+ */
+class Connection implements OpenConnection {
+  readonly id: number;
+  readonly local: net.Socket;
+  readonly from: string;
+  remote?: net.Socket;
+  readonly counters: ByteCounters;
+  readonly reported: ByteCounters = { bytesUp: 0, bytesDown: 0 };
+  readonly abort = new AbortController();
+  readonly started = performance.now();
+  done: Promise<void> = Promise.resolve();
+  /** Where events go once connection.opened is out. */
+  readonly #emit: (event: TunnelEvent) => void;
+  /** Events held until connection.opened is out; undefined from then on. */
+  #waiting: TunnelEvent[] | undefined = [];
+
+  constructor(id: number, local: net.Socket, counters: ByteCounters, emit: (event: TunnelEvent) => void) {
+    this.id = id;
+    this.local = local;
+    this.counters = counters;
+    this.from = formatHostPort({ host: local.remoteAddress ?? '?', port: local.remotePort ?? 0 });
+    this.#emit = emit;
+  }
+
+  emit(event: TunnelEvent): void {
+    if (this.#waiting) this.#waiting.push(event);
+    else this.#emit(event);
+  }
+
+  /** connection.opened is out: the events held until now, in order; later ones go out at once. */
+  release(): TunnelEvent[] {
+    const waiting = this.#waiting ?? [];
+    this.#waiting = undefined;
+    return waiting;
+  }
+
+  /** Cancels what the connection still waits for (its session's first bytes, its dial). */
+  readonly cancel = (): void => this.abort.abort();
+}
+
 /** The open connections of one tunnel. */
 export class Connections {
   readonly #options: ConnectionsOptions;
-  readonly #open = new Map<number, OpenConnection>();
-  /** Events of connections whose connection.opened is not out yet (see OpenConnection.emit). */
-  readonly #waiting = new Map<number, TunnelEvent[]>();
+  readonly #open = new Map<number, Connection>();
   #nextId = 1;
   #total = 0;
 
@@ -105,8 +146,8 @@ export class Connections {
     const connection = this.#accept(local, { bytesUp: 0, bytesDown: 0 });
     if (!connection) return;
     // Until the join takes over, a local error (a reset while we dial) must not crash anything.
-    local.on('error', () => connection.abort.abort());
-    local.once('close', () => connection.abort.abort());
+    local.on('error', connection.cancel);
+    local.on('close', connection.cancel);
     connection.done = this.#run(connection, listener, target, session);
   }
 
@@ -158,7 +199,7 @@ export class Connections {
     await Promise.all(open.map((connection) => connection.done));
   }
 
-  #accept(local: net.Socket, counters: ByteCounters): OpenConnection | undefined {
+  #accept(local: net.Socket, counters: ByteCounters): Connection | undefined {
     if (this.#options.stopped()) {
       local.destroy();
       return undefined;
@@ -166,27 +207,12 @@ export class Connections {
     const id = this.#nextId++;
     this.#total++;
     local.setNoDelay(true);
-    const waiting: TunnelEvent[] = [];
-    this.#waiting.set(id, waiting);
-    const connection: OpenConnection = {
-      id,
-      local,
-      from: formatHostPort({ host: local.remoteAddress ?? '?', port: local.remotePort ?? 0 }),
-      emit: (event) => {
-        if (this.#waiting.get(id) === waiting) waiting.push(event);
-        else this.#options.emit(event);
-      },
-      counters,
-      reported: { bytesUp: 0, bytesDown: 0 },
-      abort: new AbortController(),
-      started: performance.now(),
-      done: Promise.resolve(),
-    };
+    const connection = new Connection(id, local, counters, this.#options.emit);
     this.#open.set(id, connection);
     return connection;
   }
 
-  #opened(connection: OpenConnection, listener: ListenerKind, target: DialTarget): void {
+  #opened(connection: Connection, listener: ListenerKind, target: DialTarget): void {
     const route = this.#options.dialer.route(target);
     this.#options.emit({
       event: 'connection.opened',
@@ -198,12 +224,10 @@ export class Connections {
       sni: route.sni ?? '',
       proxy: route.dialed,
     });
-    const waiting = this.#waiting.get(connection.id) ?? [];
-    this.#waiting.delete(connection.id);
-    for (const event of waiting) this.#options.emit(event);
+    for (const event of connection.release()) this.#options.emit(event);
   }
 
-  #closed(connection: OpenConnection, closing: { tls?: TlsSummary; error?: AppError }): void {
+  #closed(connection: Connection, closing: { tls?: TlsSummary; error?: AppError }): void {
     const { id, counters, started } = connection;
     const { tls } = closing;
     // Closed by the listener's cap: that is why, whatever the aborted dial or session said.
@@ -249,7 +273,7 @@ export class Connections {
     return answer;
   }
 
-  async #run(connection: OpenConnection, listener: ListenerKind, target: DialTarget, createSession: ((connection: OpenConnection) => ConnectionSession) | undefined): Promise<void> {
+  async #run(connection: Connection, listener: ListenerKind, target: DialTarget, createSession: ((connection: OpenConnection) => ConnectionSession) | undefined): Promise<void> {
     const { id, local, counters } = connection;
     const { dialer, guard } = this.#options;
     let tls: TlsSummary | undefined;
