@@ -12,7 +12,7 @@ import type { TlsSummary } from '../../../shared/model/events.ts';
 import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import { trackCloseKind } from './closeKind.ts';
-import { TlsSessionCache, type PeerCertificateSummary } from './sessionCache.ts';
+import { TlsSessionCache, type CachedSession, type PeerCertificateSummary } from './sessionCache.ts';
 import { classifyDialError, type ClientCertificateName } from './tlsErrors.ts';
 
 /** Key-exchange groups offered in the ClientHello. Pinned so the ClientHello stays small and fits in
@@ -50,6 +50,20 @@ function describeName(fields: Record<string, string | string[]> | undefined): st
 function summarizePeer(peer: tls.PeerCertificate | undefined): PeerCertificateSummary | undefined {
   if (!peer?.subject || !peer.valid_to) return undefined;
   return { subject: describeName(peer.subject as unknown as Record<string, string>), validTo: new Date(peer.valid_to).toISOString() };
+}
+
+/** The certificate a connection's log entry names: the one shown, else (a resumed session shows none) the one its session began with. */
+function peerOf(socket: tls.TLSSocket, cached: CachedSession | undefined): PeerCertificateSummary | undefined {
+  return summarizePeer(socket.getPeerCertificate()) ?? (socket.isSessionReused() ? cached?.peer : undefined);
+}
+
+/**
+ * Keeps every session ticket `socket` is given (TLS 1.3 sends them after the handshake, so the
+ * listener stays for the socket's life). A function of its own: a listener made inside dial() would
+ * keep the whole dial's state (timers, callbacks) alive with every open connection.
+ */
+function rememberSessions(socket: tls.TLSSocket, sessions: TlsSessionCache, sni: string, cached: CachedSession | undefined): void {
+  socket.on('session', (ticket: Buffer) => sessions.set(sni, ticket, peerOf(socket, cached)));
 }
 
 /**
@@ -121,9 +135,7 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
         fail(new AppError('PROXY_CONNECT_TIMEOUT', `${dialed} did not accept the TCP connection within ${timeoutMs} ms; check the address, your VPN and any firewall.`));
       }, timeoutMs);
 
-      // A resumed session shows no certificate: it is the one verified when the session began.
-      const peerOf = (socket: tls.TLSSocket) => summarizePeer(socket.getPeerCertificate()) ?? (socket.isSessionReused() ? cached?.peer : undefined);
-      if (sni) secure.on('session', (ticket: Buffer) => sessions.set(sni, ticket, peerOf(secure)));
+      if (sni) rememberSessions(secure, sessions, sni, cached);
       secure.once('error', fail);
       const onEarlyClose = () => fail(Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' }));
       secure.once('close', onEarlyClose);
@@ -141,7 +153,7 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
       });
       secure.once('secureConnect', () => {
         if (settled) return;
-        const peer = peerOf(secure);
+        const peer = peerOf(secure, cached);
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);

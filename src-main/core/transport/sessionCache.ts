@@ -13,7 +13,8 @@ export interface PeerCertificateSummary {
   validTo: string;
 }
 
-interface CachedSession {
+/** A remembered session: the ticket to offer, and the certificate verified when the session began. */
+export interface CachedSession {
   ticket: Buffer;
   peer: PeerCertificateSummary | undefined;
 }
