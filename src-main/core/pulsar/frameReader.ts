@@ -79,14 +79,14 @@ export class FrameReader {
   #state: State = State.Header;
   /** Payload bytes left in the current frame (states Payload and Skip). */
   #remaining = 0;
-  /** Header bytes of a frame whose header spans chunks (never forwarded from here). */
-  readonly #header = Buffer.alloc(HEADER_SIZE);
+  /** Header bytes of a frame whose header spans chunks (never forwarded from here); made the first time one does. */
+  #header: Buffer | null = null;
   #headerFill = 0;
   /** Header + command of a frame whose command spans chunks; handed to `emit` once complete. */
   #pending: Buffer | null = null;
   #pendingFill = 0;
-  /** Frames of the caller's own, sent at the next frame boundary (see {@link insert}). */
-  #inserts: Buffer[] = [];
+  /** Frames of the caller's own, sent at the next frame boundary (see {@link insert}); none: undefined. */
+  #inserts: Buffer[] | undefined = undefined;
   #failure: unknown = undefined;
 
   /**
@@ -134,7 +134,7 @@ export class FrameReader {
    * the caller can send the frame at once).
    */
   insert(out: Buffer): void {
-    this.#inserts.push(out);
+    (this.#inserts ??= []).push(out);
   }
 
   /**
@@ -166,7 +166,7 @@ export class FrameReader {
     // one view when something else must be emitted first, or at the end of the chunk.
     let passStart = 0;
     while (position < length) {
-      if (this.#inserts.length > 0 && this.idle) {
+      if (this.#inserts !== undefined && this.idle) {
         if (position > passStart) emit(chunk.subarray(passStart, position));
         passStart = position;
         this.#flushInserts(emit);
@@ -217,12 +217,12 @@ export class FrameReader {
     }
     // The common case of a stream of untouched frames: the chunk goes on as it came, no view made.
     if (position > passStart) emit(passStart === 0 ? chunk : chunk.subarray(passStart, position));
-    if (this.#inserts.length > 0 && this.idle) this.#flushInserts(emit);
+    if (this.#inserts !== undefined && this.idle) this.#flushInserts(emit);
   }
 
   #flushInserts(emit: (out: Buffer) => void): void {
-    const inserts = this.#inserts;
-    this.#inserts = [];
+    const inserts = this.#inserts ?? [];
+    this.#inserts = undefined;
     for (const out of inserts) emit(out);
   }
 
@@ -231,20 +231,21 @@ export class FrameReader {
     let position = start;
     const length = chunk.length;
     if (this.#pending === null) {
+      const header = (this.#header ??= Buffer.alloc(HEADER_SIZE));
       const n = Math.min(HEADER_SIZE - this.#headerFill, length - position);
-      chunk.copy(this.#header, this.#headerFill, position, position + n);
+      chunk.copy(header, this.#headerFill, position, position + n);
       this.#headerFill += n;
       position += n;
       if (this.#headerFill < 4) return position;
-      const totalSize = this.#header.readUInt32BE(0);
-      if (totalSize === HTTP_FRAME_LENGTH) throw httpResponseError(Buffer.concat([this.#header.subarray(0, this.#headerFill), chunk.subarray(position, position + 120)]));
+      const totalSize = header.readUInt32BE(0);
+      if (totalSize === HTTP_FRAME_LENGTH) throw httpResponseError(Buffer.concat([header.subarray(0, this.#headerFill), chunk.subarray(position, position + 120)]));
       this.#checkTotalSize(totalSize);
       if (this.#headerFill < HEADER_SIZE) return position;
-      const commandSize = this.#header.readUInt32BE(4);
+      const commandSize = header.readUInt32BE(4);
       this.#checkCommandSize(totalSize, commandSize);
       // A fresh buffer per frame: it is handed to `emit` as is, so it must never be reused.
       this.#pending = Buffer.allocUnsafe(HEADER_SIZE + commandSize);
-      this.#header.copy(this.#pending, 0);
+      header.copy(this.#pending, 0);
       this.#pendingFill = HEADER_SIZE;
       this.#headerFill = 0;
     }
