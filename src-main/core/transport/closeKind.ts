@@ -56,13 +56,6 @@ function currentTurn(): number {
  */
 export const closeNotifyRoom = 256;
 
-interface Tracked {
-  /** Loop turn and raw byte count when bytes last produced something: data, handshake, ticket. */
-  turn: number;
-  raw: number;
-  kind: CloseKind | undefined;
-}
-
 /** The native handles Node keeps on a TLSSocket (not in @types/node). */
 interface StreamHandle {
   onread?: (this: unknown, buffer?: ArrayBuffer) => unknown;
@@ -71,7 +64,33 @@ interface StreamHandle {
   _parent?: StreamHandle;
 }
 
+/** What is known of one tracked socket's reads. */
+class Tracked {
+  /** Loop turn and raw byte count when bytes last produced something: data, handshake, ticket. */
+  turn = currentTurn();
+  raw: number;
+  kind: CloseKind | undefined = undefined;
+  /** The TCP handle under the TLS handle, whose byte count is the raw (encrypted) one. */
+  readonly parent: StreamHandle;
+
+  constructor(parent: StreamHandle) {
+    this.parent = parent;
+    this.raw = parent.bytesRead ?? 0;
+  }
+
+  /** Bytes just produced something. */
+  mark(): void {
+    this.turn = currentTurn();
+    this.raw = this.parent.bytesRead ?? this.raw;
+  }
+}
+
 const tracked = new WeakMap<tls.TLSSocket, Tracked>();
+
+/** The listener of the handshake's end and of every ticket, shared by all sockets (`this` is the socket). */
+function markSocket(this: tls.TLSSocket): void {
+  tracked.get(this)?.mark();
+}
 
 /**
  * Starts watching how `socket` ends. Call it right after tls.connect(), before any byte is read.
@@ -83,11 +102,7 @@ export function trackCloseKind(socket: tls.TLSSocket): void {
   const parent = handle?._parent;
   const original = handle?.onread;
   if (!handle || !original || parent?.constructor?.name !== 'TCP' || typeof parent.bytesRead !== 'number') return;
-  const state: Tracked = { turn: currentTurn(), raw: parent.bytesRead, kind: undefined };
-  const mark = () => {
-    state.turn = currentTurn();
-    state.raw = parent.bytesRead ?? state.raw;
-  };
+  const state = new Tracked(parent);
   handle.onread = function onread(this: unknown, buffer?: ArrayBuffer) {
     if (buffer === undefined) {
       // The end of the stream (or a read error, which ends in 'error' and is not asked about). The
@@ -95,13 +110,13 @@ export function trackCloseKind(socket: tls.TLSSocket): void {
       const unexplained = (parent.bytesRead ?? 0) - state.raw;
       state.kind ??= loopTurn === state.turn || (unexplained > 0 && unexplained <= closeNotifyRoom) ? 'close-notify' : 'bare-fin';
     } else {
-      mark();
+      state.mark();
     }
     // eslint-disable-next-line prefer-rest-params -- Node's onread takes its arguments as given
     return Reflect.apply(original, this, arguments);
   };
-  socket.once('secureConnect', mark);
-  socket.on('session', mark);
+  socket.once('secureConnect', markSocket);
+  socket.on('session', markSocket);
   tracked.set(socket, state);
 }
 
