@@ -62,7 +62,8 @@ export class PulsarSession implements ConnectionSession {
   readonly #upReader: FrameReader;
   readonly #downReader: FrameReader;
   readonly #downOutput = new OrderedOutput();
-  readonly #brokerUrls: BrokerUrlRewrites;
+  /** Made at the first frame that needs it (many connections never look anything up). */
+  #brokerUrls: BrokerUrlRewrites | undefined;
   #target: DialTarget | undefined;
   #remote: tls.TLSSocket | undefined;
   #connectDone = false;
@@ -82,13 +83,16 @@ export class PulsarSession implements ConnectionSession {
     // GetSchemaResponse), can legitimately be megabytes.
     this.#upReader = new FrameReader({ onFrame: (frame) => this.#clientFrame(frame), maxCommandSize: MAX_COMMAND_BEFORE_SESSION });
     this.#downReader = new FrameReader({ onFrame: (frame) => this.#brokerFrame(frame) });
-    this.#brokerUrls = new BrokerUrlRewrites({ id: options.id, registry: options.registry, emit: options.emit });
+    this.up = this.#upReader;
   }
 
-  /** Client → broker. */
-  readonly up: StreamTransform = {
-    push: (chunk, emit) => this.#upReader.push(chunk, emit),
-  };
+  /** Client → broker: the client's frames go through their reader as they are read. */
+  readonly up: StreamTransform;
+
+  /** The broker URL rewrites of this connection (its id, registry and emit are the session's). */
+  get #rewrites(): BrokerUrlRewrites {
+    return (this.#brokerUrls ??= new BrokerUrlRewrites(this.#options));
+  }
 
   readonly #emitDown = (out: Buffer): void => this.#downOutput.emit(out);
   readonly #deferDown = (later: Promise<Buffer>): void => this.#downOutput.defer(later);
@@ -218,7 +222,7 @@ export class PulsarSession implements ConnectionSession {
     switch (frame.type) {
       case CommandType.LOOKUP: {
         const lookup = readLookup(frame.command);
-        this.#brokerUrls.rememberLookup(lookup.requestId, lookup.topic);
+        this.#rewrites.rememberLookup(lookup.requestId, lookup.topic);
         return undefined;
       }
       case CommandType.PRODUCER: {
@@ -271,7 +275,7 @@ export class PulsarSession implements ConnectionSession {
       case CommandType.CLOSE_PRODUCER:
       case CommandType.CLOSE_CONSUMER:
       case CommandType.TOPIC_MIGRATED:
-        return this.#brokerUrls.rewrite(frame);
+        return this.#rewrites.rewrite(frame);
       case CommandType.AUTH_CHALLENGE: {
         if (!this.#injectedToken) return undefined;
         // Any challenge is answered with the current token; reading it only rejects a malformed one.
