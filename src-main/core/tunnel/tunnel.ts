@@ -68,7 +68,7 @@ export class Tunnel {
             host: config.listen.host,
             port: 0,
             field: 'listen.host',
-            onConnection: (socket) => this.#accept(socket, { listener: 'broker', broker }),
+            onConnection: this.#acceptor({ listener: 'broker', broker }),
             onAcceptError: (error) => this.#emit({ event: 'listener.error', listener: 'broker', error: error.toJSON() }),
             guard: { guard: this.#guard, kind: 'broker' },
           });
@@ -165,7 +165,7 @@ export class Tunnel {
       host: where.host,
       port: where.port,
       field: 'listen.port',
-      onConnection: (socket) => this.#accept(socket, { listener: 'pulsar' }),
+      onConnection: this.#acceptor({ listener: 'pulsar' }),
       onAcceptError: (error) => this.#emit({ event: 'listener.error', listener: 'pulsar', error: error.toJSON() }),
       guard: { guard: this.#guard, kind: 'pulsar' },
     });
@@ -194,22 +194,28 @@ export class Tunnel {
     }
   }
 
-  /** A connection on the main or a broker port: relayed, through a PulsarSession when inspecting. */
-  #accept(local: net.Socket, binding: Binding): void {
+  /**
+   * What takes the connections of the main or a broker port: each is relayed, through a
+   * PulsarSession when inspecting. Made once per listener (every connection keeps the session
+   * factory until it closes, so it is one shared function rather than one per connection).
+   */
+  #acceptor(binding: Binding): (local: net.Socket) => void {
     const registry = this.#registry;
+    const boundTo = binding.listener === 'broker' ? binding.broker : undefined;
     const session = registry
       ? (connection: OpenConnection) =>
           new PulsarSession({
             id: connection.id,
             config: this.#config,
             registry,
-            boundTo: binding.listener === 'broker' ? binding.broker : undefined,
+            boundTo,
             counters: connection.counters,
             // Through the connection: its events wait until connection.opened is out.
             emit: (event) => connection.emit(event),
           })
       : undefined;
-    this.#connections.relay(local, binding.listener, this.#defaultTarget(binding), session);
+    const target = this.#defaultTarget(binding);
+    return (local) => this.#connections.relay(local, binding.listener, target, session);
   }
 
   /**
