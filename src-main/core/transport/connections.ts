@@ -57,7 +57,11 @@ export interface OpenConnection {
   readonly counters: ByteCounters;
   /** The counters as the last connection.progress reported them. */
   readonly reported: ByteCounters;
-  readonly abort: AbortController;
+  /**
+   * Aborted when the client leaves or the tunnel stops while the connection is being set up (its
+   * session reading the first bytes, its dial); once joined, closing its sockets is what ends it.
+   */
+  readonly signal: AbortSignal;
   readonly started: number;
   done: Promise<void>;
 }
@@ -74,6 +78,9 @@ export interface ConnectionsOptions {
   stopped: () => boolean;
 }
 
+/** The signal of a joined connection, which nothing aborts any more. */
+const joinedSignal = new AbortController().signal;
+
 /**
  * An open connection as Connections keeps it: a class, so the thousand idle connections a tunnel
  * may hold share their methods instead of each holding closures of its own.
@@ -85,7 +92,8 @@ class Connection implements OpenConnection {
   remote?: net.Socket;
   readonly counters: ByteCounters;
   readonly reported: ByteCounters = { bytesUp: 0, bytesDown: 0 };
-  readonly abort = new AbortController();
+  /** Dropped once joined (see signal): an idle connection does not keep an AbortController. */
+  #abort: AbortController | undefined = new AbortController();
   readonly started = performance.now();
   done: Promise<void> = Promise.resolve();
   /** Where events go once connection.opened is out. */
@@ -113,8 +121,17 @@ class Connection implements OpenConnection {
     return waiting;
   }
 
+  get signal(): AbortSignal {
+    return this.#abort?.signal ?? joinedSignal;
+  }
+
   /** Cancels what the connection still waits for (its session's first bytes, its dial). */
-  readonly cancel = (): void => this.abort.abort();
+  readonly cancel = (): void => this.#abort?.abort();
+
+  /** The sockets are joined: nothing is left to cancel. */
+  joined(): void {
+    this.#abort = undefined;
+  }
 }
 
 /** The open connections of one tunnel. */
@@ -192,7 +209,7 @@ export class Connections {
   async closeAll(): Promise<void> {
     const open = [...this.#open.values()];
     for (const connection of open) {
-      connection.abort.abort();
+      connection.cancel();
       connection.local.destroy();
       connection.remote?.destroy();
     }
@@ -249,7 +266,7 @@ export class Connections {
     if (!createSession) return { target };
     const session = createSession(connection);
     try {
-      const begun = await session.begin(connection.local, connection.abort.signal);
+      const begun = await session.begin(connection.local, connection.signal);
       return { ...begun, session };
     } catch (error) {
       this.#tellClient(connection, session, error);
@@ -285,7 +302,7 @@ export class Connections {
       // A valid CONNECT proves a real client (kept at the connection cap); raw mode: its first byte.
       if (session) guard.proven(local);
       this.#opened(connection, listener, plan.target);
-      const dialed = await dialer.dial(plan.target, connection.abort.signal);
+      const dialed = await dialer.dial(plan.target, connection.signal);
       tls = dialed.tls;
       connection.remote = dialed.socket;
       if (local.destroyed || this.#options.stopped()) {
@@ -308,15 +325,18 @@ export class Connections {
         // leaves the client's CONNECT unanswered: it gets the ERROR a failed dial would have got.
         farewell: (failure) => this.#connectFailureAnswer(connection, session, failure),
       });
+      // Written by now; the preamble and the abort need not live as long as the connection.
+      plan.preamble = undefined;
+      connection.joined();
       local.resume();
       if (!session) local.once('data', () => guard.proven(local));
       error = (await joined).error;
     } catch (failure) {
       if (!plan) this.#opened(connection, listener, target);
-      else if (plan.session && !connection.abort.signal.aborted) this.#tellClient(connection, plan.session, failure);
+      else if (plan.session && !connection.signal.aborted) this.#tellClient(connection, plan.session, failure);
       closeGracefully(local);
       // A dial cancelled because the local client left or the tunnel stopped is not an error.
-      if (!connection.abort.signal.aborted || (isAppError(failure) && failure.code !== 'TUNNEL_INTERNAL')) {
+      if (!connection.signal.aborted || (isAppError(failure) && failure.code !== 'TUNNEL_INTERNAL')) {
         error = isAppError(failure) ? failure : new AppError('TUNNEL_INTERNAL', String(failure), { cause: failure });
       }
     } finally {
