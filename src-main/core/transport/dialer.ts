@@ -66,6 +66,17 @@ function rememberSessions(socket: tls.TLSSocket, sessions: TlsSessionCache, sni:
   socket.on('session', (ticket: Buffer) => sessions.set(sni, ticket, peerOf(socket, cached)));
 }
 
+/** The identity check of a profile that does not verify host names. */
+const noIdentityCheck = (): undefined => undefined;
+
+/**
+ * The check of the broker certificate's host name: against the broker's host (not the proxy's).
+ * Made outside dial(): the socket keeps it for its life, and with it whatever scope it was made in.
+ */
+function identityCheck(verify: boolean, host: string): (name: string, cert: tls.PeerCertificate) => Error | undefined {
+  return verify ? (_name, cert) => tls.checkServerIdentity(host, cert) : noIdentityCheck;
+}
+
 /**
  * Creates a dialer for one tunnel.
  * @throws AppError CERTIFICATE_INVALID when the CA, certificate or key cannot be loaded.
@@ -113,7 +124,7 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
         servername: sni,
         session: cached?.ticket,
         rejectUnauthorized: !config.tls.allowInsecure,
-        checkServerIdentity: (_name, cert) => (config.tls.verifyHostname && !config.tls.allowInsecure ? tls.checkServerIdentity(target.host, cert) : undefined),
+        checkServerIdentity: identityCheck(config.tls.verifyHostname && !config.tls.allowInsecure, target.host),
       });
       secure.setNoDelay(true);
       // Before any byte is read: how the broker side ends tells a proxy that died from a TLS close.
