@@ -139,6 +139,8 @@ export class ListenerGuard {
 
   readonly #countOpenFiles: () => number | undefined;
   readonly #now: () => number;
+  /** Forgets a closed connection (`this` is its socket): one listener for all of them. */
+  readonly #forget: (this: net.Socket) => void;
 
   /**
    * `countOpenFiles` stands in for the real count in unit tests, `now` for the clock (milliseconds,
@@ -151,6 +153,14 @@ export class ListenerGuard {
     this.#countOpenFiles = options.countOpenFiles ?? countOpenFiles;
     this.#now = options.now ?? (() => performance.now());
     this.#fileLimit = this.#limits.fileLimit ?? readFileLimit();
+    const pools = this.#poolOf;
+    const unproven = this.#unproven;
+    this.#forget = function forget(this: net.Socket) {
+      const pool = pools.get(this);
+      pool?.open.delete(this);
+      pool?.unproven.delete(this);
+      unproven.delete(this);
+    };
   }
 
   get limits(): ListenerLimits {
@@ -203,11 +213,7 @@ export class ListenerGuard {
     pool.unproven.add(socket);
     this.#unproven.set(socket, pool.listener);
     this.#poolOf.set(socket, pool);
-    socket.once('close', () => {
-      pool.open.delete(socket);
-      pool.unproven.delete(socket);
-      this.#unproven.delete(socket);
-    });
+    socket.on('close', this.#forget); // 'close' comes once; `on` spares once()'s wrapper
     return true;
   }
 
