@@ -74,6 +74,9 @@ export class PulsarSession implements ConnectionSession {
   #protocolVersion = 0;
   #ownPings = 0;
   #keepAlive: NodeJS.Timeout | undefined;
+  /** Keep-alive: the bytes moved either way when last checked, and since when they have not changed. */
+  #seen = 0;
+  #quietSince = 0;
   #token: string | undefined;
 
   constructor(options: PulsarSessionOptions) {
@@ -165,25 +168,29 @@ export class PulsarSession implements ConnectionSession {
     const seconds = this.#options.config.keepAliveIntervalSeconds;
     if (seconds > 0) {
       const { counters } = this.#options;
-      const intervalMs = seconds * 1000;
-      let seen = counters.bytesUp + counters.bytesDown;
-      let quietSince = Date.now();
+      this.#seen = counters.bytesUp + counters.bytesDown;
+      this.#quietSince = Date.now();
       // An idle tunnel is closed by ATS after 30 s (no activity either way), racing Pulsar's own
       // 30 s keepalive; a PING of our own after each interval of silence keeps it open. Checked
       // four times per interval so the PING goes out close to the interval, not up to twice it.
-      this.#keepAlive = setInterval(() => {
-        const activity = counters.bytesUp + counters.bytesDown;
-        const now = Date.now();
-        if (activity !== seen) {
-          seen = activity;
-          quietSince = now;
-        } else if (now - quietSince >= intervalMs) {
-          quietSince = now;
-          this.#ownPings++;
-          this.#injectUp(frameCommand(encodePing()));
-        }
-      }, Math.max(50, intervalMs / 4));
+      // (A static method given the session: no closure per connection.)
+      this.#keepAlive = setInterval(PulsarSession.#checkQuiet, Math.max(50, (seconds * 1000) / 4), this);
       this.#keepAlive.unref();
+    }
+  }
+
+  /** One keep-alive check: a PING once the connection has been quiet for the interval. */
+  static #checkQuiet(session: PulsarSession): void {
+    const { counters, config } = session.#options;
+    const activity = counters.bytesUp + counters.bytesDown;
+    const now = Date.now();
+    if (activity !== session.#seen) {
+      session.#seen = activity;
+      session.#quietSince = now;
+    } else if (now - session.#quietSince >= config.keepAliveIntervalSeconds * 1000) {
+      session.#quietSince = now;
+      session.#ownPings++;
+      session.#injectUp(frameCommand(encodePing()));
     }
   }
 
