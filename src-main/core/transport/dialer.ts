@@ -12,7 +12,7 @@ import type { TlsSummary } from '../../../shared/model/events.ts';
 import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import { trackCloseKind } from './closeKind.ts';
-import { TlsSessionCache, type CachedSession, type PeerCertificateSummary } from './sessionCache.ts';
+import { TlsSessionCache, type PeerCertificateSummary } from './sessionCache.ts';
 import { classifyDialError, type ClientCertificateName } from './tlsErrors.ts';
 
 /** Key-exchange groups offered in the ClientHello. Pinned so the ClientHello stays small and fits in
@@ -53,8 +53,8 @@ function summarizePeer(peer: tls.PeerCertificate | undefined): PeerCertificateSu
 }
 
 /** The certificate a connection's log entry names: the one shown, else (a resumed session shows none) the one its session began with. */
-function peerOf(socket: tls.TLSSocket, cached: CachedSession | undefined): PeerCertificateSummary | undefined {
-  return summarizePeer(socket.getPeerCertificate()) ?? (socket.isSessionReused() ? cached?.peer : undefined);
+function peerOf(socket: tls.TLSSocket, sessionPeer: PeerCertificateSummary | undefined): PeerCertificateSummary | undefined {
+  return summarizePeer(socket.getPeerCertificate()) ?? (socket.isSessionReused() ? sessionPeer : undefined);
 }
 
 /**
@@ -62,8 +62,18 @@ function peerOf(socket: tls.TLSSocket, cached: CachedSession | undefined): PeerC
  * listener stays for the socket's life). A function of its own: a listener made inside dial() would
  * keep the whole dial's state (timers, callbacks) alive with every open connection.
  */
-function rememberSessions(socket: tls.TLSSocket, sessions: TlsSessionCache, sni: string, cached: CachedSession | undefined): void {
-  socket.on('session', (ticket: Buffer) => sessions.set(sni, ticket, peerOf(socket, cached)));
+function rememberSessions(socket: tls.TLSSocket, sessions: TlsSessionCache, sni: string, sessionPeer: PeerCertificateSummary | undefined): void {
+  socket.on('session', (ticket: Buffer) => sessions.set(sni, ticket, peerOf(socket, sessionPeer)));
+}
+
+/**
+ * Offers `ticket` for resumption, as tls.connect does with its `session` option (it calls this same
+ * method), but without keeping the ticket: connect's options stay with the socket for its life, and
+ * each connection is dialed with a ticket of its own (a new one arrives with every handshake), so
+ * each idle connection would hold one (~850 bytes).
+ */
+function offerSession(socket: tls.TLSSocket, ticket: Buffer): void {
+  (socket as unknown as { setSession(session: Buffer): void }).setSession(ticket);
 }
 
 /** The identity check of a profile that does not verify host names. */
@@ -122,10 +132,11 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
         ...({ allowHalfOpen: true } as object),
         secureContext,
         servername: sni,
-        session: cached?.ticket,
         rejectUnauthorized: !config.tls.allowInsecure,
         checkServerIdentity: identityCheck(config.tls.verifyHostname && !config.tls.allowInsecure, target.host),
       });
+      // Now, before the TCP connection is up (so before the ClientHello), as tls.connect would.
+      if (cached) offerSession(secure, cached.ticket);
       secure.setNoDelay(true);
       // Before any byte is read: how the broker side ends tells a proxy that died from a TLS close.
       trackCloseKind(secure);
@@ -146,7 +157,7 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
         fail(new AppError('PROXY_CONNECT_TIMEOUT', `${dialed} did not accept the TCP connection within ${timeoutMs} ms; check the address, your VPN and any firewall.`));
       }, timeoutMs);
 
-      if (sni) rememberSessions(secure, sessions, sni, cached);
+      if (sni) rememberSessions(secure, sessions, sni, cached?.peer);
       secure.once('error', fail);
       const onEarlyClose = () => fail(Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' }));
       secure.once('close', onEarlyClose);
@@ -164,7 +175,7 @@ export function createDialer(config: Pick<TunnelConfig, 'proxy' | 'tls' | 'conne
       });
       secure.once('secureConnect', () => {
         if (settled) return;
-        const peer = peerOf(secure, cached);
+        const peer = peerOf(secure, cached?.peer);
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
