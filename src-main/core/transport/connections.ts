@@ -1,6 +1,6 @@
 /**
  * Every local connection of one tunnel from accept to close, in one place: its id and byte counters,
- * the abort that fires when the client leaves or the tunnel stops, `connection.opened` and
+ * the abort that cancels its set-up when the client leaves or the tunnel stops, `connection.opened` and
  * `connection.closed` (each exactly once), `connection.progress`, and closing them all. A relayed
  * connection is dialed and joined here; a protocol-aware session (routing's PulsarSession) plugs in
  * through the small ConnectionSession interface, so the transport never imports routing.
