@@ -1,9 +1,12 @@
 // The renderer build: the Svelte UI in src-renderer, emitted to out/renderer with relative URLs so
 // the same files load from file:// (Electron) and from the web host. The production page carries a
 // strict Content-Security-Policy: no inline scripts, no eval, connections to its own origin only.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { contentSecurityPolicy } from './shared/csp.ts';
+import { writeInputsManifest } from './scripts/buildInputs.mjs';
 
 /**
  * The CSP for the built page. 'self' covers ws:// to the same host (CSP Level 3), which is how the
@@ -23,10 +26,44 @@ function cspMeta(): Plugin {
   };
 }
 
+/**
+ * Beside the build (out/renderer.inputs.json for out/renderer), the files it was made from with their
+ * times and sizes (scripts/buildInputs.mjs): every module in the bundle (ours, the packages', the page)
+ * and the config with what it imports. bin/start.mjs and the web host (src-main/host/rendererBuild.ts)
+ * build again when any of them changed, so a checkout never serves a UI older than its sources.
+ */
+function recordBuildInputs(): Plugin {
+  let root = '';
+  let outDir = '';
+  let startedAt = 0;
+  const extra: string[] = [];
+  let inputs: string[] = [];
+  return {
+    name: 'pulsar-tunnel-build-inputs',
+    apply: 'build',
+    configResolved(config) {
+      root = resolve(config.root, '..');
+      outDir = resolve(config.root, config.build.outDir);
+      extra.push(...(config.configFile ? [config.configFile] : []), ...config.configFileDependencies);
+    },
+    buildStart() {
+      startedAt = Date.now();
+    },
+    generateBundle() {
+      // Module ids are file paths, some with a query (?svelte&type=style) or virtual (\0...).
+      inputs = [...this.getModuleIds()].filter((id) => !id.startsWith('\0')).map((id) => id.split('?')[0]!);
+    },
+    closeBundle() {
+      const files = [...inputs, ...extra].map((file) => resolve(root, file)).filter((file) => existsSync(file));
+      writeInputsManifest(`${outDir}.inputs.json`, root, files, startedAt);
+    },
+  };
+}
+
 export default defineConfig({
   root: 'src-renderer',
   base: './',
-  plugins: [svelte(), cspMeta()],
+  plugins: [svelte(), cspMeta(), recordBuildInputs()],
   build: {
     outDir: '../out/renderer',
     emptyOutDir: true,

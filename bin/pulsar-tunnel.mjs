@@ -5,31 +5,17 @@
 // at start. When a source file that went into that build has changed since (a developer at work),
 // or there is no build, the TypeScript sources run instead through tsx's loader (a development
 // fallback: slower to start, and the loader's thread costs memory for the life of a tunnel).
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { inputsAreCurrent } from '../scripts/buildInputs.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const built = join(root, 'out', 'cli', 'main.mjs');
 
 /** True when out/cli/main.mjs exists and no file it was built from changed since (newer, or other times or size). */
 function buildIsCurrent() {
-  let manifest;
-  try {
-    manifest = JSON.parse(readFileSync(join(root, 'out', 'cli', 'inputs.json'), 'utf8'));
-    statSync(built);
-  } catch {
-    return false;
-  }
-  for (const input of manifest.inputs) {
-    // A plain name: a build of an earlier version, which recorded no times.
-    const recorded = typeof input === 'string' ? { file: input } : input;
-    const stat = statSync(join(root, recorded.file), { throwIfNoEntry: false });
-    if (stat === undefined || stat.mtimeMs > manifest.builtAt) return false;
-    // Put back with other times, older ones too (cp -p, rsync -t): not the file that was built.
-    if (recorded.mtimeMs !== undefined && (stat.mtimeMs !== recorded.mtimeMs || stat.size !== recorded.size)) return false;
-  }
-  return true;
+  return existsSync(built) && inputsAreCurrent(join(root, 'out', 'cli', 'inputs.json'), root);
 }
 
 if (buildIsCurrent()) {

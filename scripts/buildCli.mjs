@@ -3,11 +3,13 @@
 // TypeScript sources bundled by esbuild into out/cli/main.mjs (npm packages stay external), so
 // `pulsar-tunnel` starts with plain Node, in one process, with nothing written at run time.
 // Beside it, out/cli/inputs.json lists the files that went in (ours and the bundled packages'), with
-// their times and sizes; bin/pulsar-tunnel.mjs runs the bundle only while none of them is newer than
-// the build or differs from what was built, and the sources (through tsx) otherwise.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+// their times and sizes (./buildInputs.mjs); bin/pulsar-tunnel.mjs runs the bundle only while none
+// of them is newer than the build or differs from what was built, and the sources (through tsx)
+// otherwise.
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeAtomic, writeInputsManifest } from './buildInputs.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'out', 'cli');
@@ -56,16 +58,6 @@ const zodInEnglish = {
 
 const startedAt = Date.now();
 mkdirSync(outDir, { recursive: true });
-/** Writes through a temporary name and a rename: a CLI starting during a build never reads half a file. */
-function writeAtomic(path, contents) {
-  const temporary = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
-  try {
-    writeFileSync(temporary, contents);
-    renameSync(temporary, path);
-  } finally {
-    rmSync(temporary, { force: true });
-  }
-}
 try {
   const result = await esbuild.build({
     absWorkingDir: root,
@@ -108,14 +100,9 @@ try {
   const written = new Set(ordered.map((file) => file.path));
   const chunksDir = join(outDir, 'chunks');
   for (const name of readdirSync(chunksDir)) if (!written.has(join(chunksDir, name))) rmSync(join(chunksDir, name), { force: true });
-  // Each input with its modification time and size as built: a file put back with other times (older
-  // ones too: `cp -p`, `rsync -t`, a package linked from a package manager's store) is not the one built.
-  const inputs = Object.keys(result.metafile.inputs).map((file) => {
-    const name = relative(root, resolve(root, file)).split('\\').join('/');
-    const stats = statSync(join(root, name));
-    return { file: name, mtimeMs: stats.mtimeMs, size: stats.size };
-  });
-  writeAtomic(join(outDir, 'inputs.json'), `${JSON.stringify({ builtAt: startedAt, inputs })}\n`);
+  // Each input with its modification time and size as built (see ./buildInputs.mjs). Written through
+  // a rename like the files above: a CLI starting during a build never reads half a file.
+  writeInputsManifest(join(outDir, 'inputs.json'), root, Object.keys(result.metafile.inputs), startedAt);
 } catch (error) {
   console.error(`pulsar-tunnel: building the CLI failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

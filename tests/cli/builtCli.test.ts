@@ -60,6 +60,7 @@ it('runs the sources through tsx when one is newer than the build, or when there
   await mkdir(path.join(project, 'out', 'cli'), { recursive: true });
   await mkdir(path.join(project, 'src-main', 'cli'), { recursive: true });
   await cp(cliEntry, path.join(project, 'bin', 'pulsar-tunnel.mjs'));
+  await cp(path.join(repoRoot, 'scripts', 'buildInputs.mjs'), path.join(project, 'scripts', 'buildInputs.mjs'));
   await symlink(path.join(repoRoot, 'node_modules'), path.join(project, 'node_modules'), 'dir');
   await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'pulsar-tunnel', type: 'module' }));
   const source = path.join(project, 'src-main', 'cli', 'main.ts');
@@ -86,6 +87,7 @@ it('runs the sources, not the stale build, when a file that went into the build 
   await mkdir(path.join(project, 'src-main', 'cli'), { recursive: true });
   await cp(cliEntry, path.join(project, 'bin', 'pulsar-tunnel.mjs'));
   await cp(path.join(repoRoot, 'scripts', 'buildCli.mjs'), path.join(project, 'scripts', 'buildCli.mjs'));
+  await cp(path.join(repoRoot, 'scripts', 'buildInputs.mjs'), path.join(project, 'scripts', 'buildInputs.mjs'));
   await symlink(path.join(repoRoot, 'node_modules'), path.join(project, 'node_modules'), 'dir');
   await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'pulsar-tunnel', type: 'module', dependencies: {} }));
   // An entry and a module it loads when it runs (as the real commands do: a chunk of its own).
