@@ -1,7 +1,7 @@
 // The renderer build: the Svelte UI in src-renderer, emitted to out/renderer with relative URLs so
 // the same files load from file:// (Electron) and from the web host. The production page carries a
 // strict Content-Security-Policy: no inline scripts, no eval, connections to its own origin only.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
@@ -31,13 +31,15 @@ function cspMeta(): Plugin {
  * times and sizes (scripts/buildInputs.mjs): every module in the bundle (ours, the packages', the page)
  * and the config with what it imports. bin/start.mjs and the web host (src-main/host/rendererBuild.ts)
  * build again when any of them changed, so a checkout never serves a UI older than its sources.
+ * The previous record goes when a build starts, and the new one is written once every file of the
+ * build is (writeBundle): a build that fails or is stopped half-way leaves none, so the next start
+ * builds again. (closeBundle also runs after a failed build, with only the config read so far.)
  */
 function recordBuildInputs(): Plugin {
   let root = '';
   let outDir = '';
   let startedAt = 0;
   const extra: string[] = [];
-  let inputs: string[] = [];
   return {
     name: 'pulsar-tunnel-build-inputs',
     apply: 'build',
@@ -48,12 +50,12 @@ function recordBuildInputs(): Plugin {
     },
     buildStart() {
       startedAt = Date.now();
+      // Before anything in outDir is replaced: until this build has written all of it, none is current.
+      rmSync(`${outDir}.inputs.json`, { force: true });
     },
-    generateBundle() {
+    writeBundle() {
       // Module ids are file paths, some with a query (?svelte&type=style) or virtual (\0...).
-      inputs = [...this.getModuleIds()].filter((id) => !id.startsWith('\0')).map((id) => id.split('?')[0]!);
-    },
-    closeBundle() {
+      const inputs = [...this.getModuleIds()].filter((id) => !id.startsWith('\0')).map((id) => id.split('?')[0]!);
       const files = [...inputs, ...extra].map((file) => resolve(root, file)).filter((file) => existsSync(file));
       writeInputsManifest(`${outDir}.inputs.json`, root, files, startedAt);
     },
