@@ -47,6 +47,9 @@ function recordBuildInputs(): Plugin {
       root = resolve(config.root, '..');
       outDir = resolve(config.root, config.build.outDir);
       extra.push(...(config.configFile ? [config.configFile] : []), ...config.configFileDependencies);
+      // Vite's TypeScript transform reads the compiler options of the nearest tsconfig.json (this
+      // one for src-renderer and shared): useDefineForClassFields alone changes every chunk.
+      extra.push(resolve(root, 'tsconfig.json'));
     },
     buildStart() {
       startedAt = Date.now();
