@@ -6,7 +6,7 @@
 // their times and sizes (./buildInputs.mjs); bin/pulsar-tunnel.mjs runs the bundle only while none
 // of them is newer than the build or differs from what was built, and the sources (through tsx)
 // otherwise.
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeAtomic, writeInputsManifest } from './buildInputs.mjs';
@@ -102,7 +102,10 @@ try {
   for (const name of readdirSync(chunksDir)) if (!written.has(join(chunksDir, name))) rmSync(join(chunksDir, name), { force: true });
   // Each input with its modification time and size as built (see ./buildInputs.mjs). Written through
   // a rename like the files above: a CLI starting during a build never reads half a file.
-  writeInputsManifest(join(outDir, 'inputs.json'), root, Object.keys(result.metafile.inputs), startedAt);
+  // tsconfig.json too: esbuild applies its compiler options (useDefineForClassFields, ...) to every
+  // TypeScript file, and the metafile does not name it.
+  const compilerOptions = existsSync(join(root, 'tsconfig.json')) ? ['tsconfig.json'] : [];
+  writeInputsManifest(join(outDir, 'inputs.json'), root, [...Object.keys(result.metafile.inputs), ...compilerOptions], startedAt);
 } catch (error) {
   console.error(`pulsar-tunnel: building the CLI failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
