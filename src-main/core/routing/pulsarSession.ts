@@ -57,6 +57,29 @@ export interface PulsarSessionOptions {
 /** Client commands before CONNECTED (a CONNECT is a few hundred bytes; room for large auth data). */
 export const MAX_COMMAND_BEFORE_SESSION = 64 * 1024;
 
+function endedBeforeConnect(): AppError {
+  return new AppError('PULSAR_NO_CONNECT', 'The connection ended before the client sent a Pulsar CONNECT.');
+}
+
+/** What `work` gives, unless `signal` aborts first (the connection ended): then PULSAR_NO_CONNECT at once. */
+function unlessEnded<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(endedBeforeConnect());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(endedBeforeConnect());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 export class PulsarSession implements ConnectionSession {
   readonly #options: PulsarSessionOptions;
   readonly #upReader: FrameReader;
@@ -116,7 +139,8 @@ export class PulsarSession implements ConnectionSession {
    */
   async begin(local: net.Socket, signal: AbortSignal): Promise<{ target: DialTarget; preamble: Buffer }> {
     const { auth } = this.#options.config;
-    if (auth.kind === 'token') this.#token = await auth.getToken();
+    // The token may be slow to come (a keychain over D-Bus): the connection may end meanwhile.
+    if (auth.kind === 'token') this.#token = await unlessEnded(auth.getToken(), signal);
     const parts: Buffer[] = [];
     await new Promise<void>((resolve, reject) => {
       let first = true;
@@ -149,7 +173,7 @@ export class PulsarSession implements ConnectionSession {
         }
       };
       const onEnd = () => fail(new AppError('PULSAR_NO_CONNECT', 'The local client closed the connection before sending a Pulsar CONNECT.'));
-      const onAbort = () => fail(new AppError('PULSAR_NO_CONNECT', 'The connection ended before the client sent a Pulsar CONNECT.'));
+      const onAbort = () => fail(endedBeforeConnect());
       const timer = setTimeout(
         () => fail(new AppError('PULSAR_NO_CONNECT', `The local client sent no Pulsar CONNECT within ${this.#options.config.connectionTimeoutMs} ms; is it a Pulsar client pointed at the right port?`)),
         this.#options.config.connectionTimeoutMs,
