@@ -142,6 +142,19 @@ describe('web host', () => {
     expect(other.token).not.toBe(web.token);
   });
 
+  it('uses up a one-time link only on a GET: a HEAD or another method (a link preview, a prefetch) is refused and leaves it usable', async () => {
+    const web = await start();
+    const path = web.openUrl().slice(`http://127.0.0.1:${web.port}`.length);
+    for (const method of ['HEAD', 'POST', 'OPTIONS']) {
+      const refused = await send(web.port, { method, path, headers: { Host: `127.0.0.1:${web.port}` } });
+      expect(refused.status, method).toBe(405);
+      expect(refused.headers.allow, method).toBe('GET');
+    }
+    const first = await send(web.port, { path, headers: { Host: `127.0.0.1:${web.port}` } });
+    expect(first.status).toBe(200);
+    expect(sessionFromHandOff(first.body)).toBe(web.token);
+  });
+
   it('serves the UI page with a strict Content-Security-Policy and no referrer', async () => {
     const web = await start();
     const page = await send(web.port, { path: '/', headers: { Host: `localhost:${web.port}` } });
@@ -279,6 +292,8 @@ describe('web host log stream', () => {
     for (const protocols of offers) {
       const refusal = await upgradeRefusal(connectLog(web, { protocols }));
       expect(refusal.status, protocols.join(', ')).toBe(401);
+      // As every 401 must (RFC 9110 §11.6.1), and as the API's own 401 does.
+      expect(refusal.headers['www-authenticate'], protocols.join(', ')).toBe('Bearer');
       expect(JSON.parse(refusal.body)).toMatchObject({ ok: false, error: { code: 'API_UNAUTHORIZED', message: expect.stringContaining(logSubprotocol) } });
       expect(refusal.headers['sec-websocket-protocol']).toBeUndefined();
       expect(refusal.body).not.toContain(bearerSubprotocol(wrongToken).split('.').pop());
