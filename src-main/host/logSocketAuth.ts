@@ -95,6 +95,8 @@ export function refuseUpgrade(socket: Duplex, refusal: UpgradeRefusal): void {
     'Cache-Control: no-store',
     'X-Content-Type-Options: nosniff',
     `Content-Length: ${Buffer.byteLength(body)}`,
+    // Every 401 names its scheme (RFC 9110 §11.6.1), as the API's own 401 does.
+    ...(refusal.status === 401 ? ['WWW-Authenticate: Bearer'] : []),
   ];
   socket.once('finish', () => socket.destroy());
   socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);

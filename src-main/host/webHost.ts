@@ -184,6 +184,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
   /** A one-time link: the page gets the session token (in a redirect, never in a command line). */
   function exchangeCode(request: IncomingMessage, response: ServerResponse, code: string): void {
+    // Only the browser's GET uses the link up: a HEAD (a link preview, a checker) or any other
+    // method is refused before the code is looked at, so it cannot spend the user's link.
+    if (request.method !== 'GET') {
+      response.setHeader('Allow', 'GET');
+      return sendJson(response, 405, { ok: false, error: { code: 'API_BAD_REQUEST', message: `${request.method} does not open a one-time link; open it in a browser (GET)` } });
+    }
     if (!redeem(code)) {
       // A browser (it asks for HTML) gets a page saying what to do; other clients the JSON error.
       if (/\btext\/html\b/i.test(request.headers.accept ?? '')) return sendHtml(response, 401, usedLinkPage());
