@@ -43,6 +43,11 @@ interface Read<T> {
   value: T;
 }
 
+/** Whether what was read is still what is there: `now` (the stamp at hand) equals its stamp, and that stamp is settled. */
+function unchanged<T>(read: Read<T> | undefined, now: FileStamp | undefined): read is Read<T> {
+  return read !== undefined && settled(read.stamp, read.readAtNs) && sameStamp(read.stamp, now);
+}
+
 /** Freezes a remembered entry: every caller of a listing gets the same objects. */
 function frozen<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -107,11 +112,11 @@ export class ProfileFolder {
    */
   remembered(): StoreListing | undefined {
     const listing = this.#listing;
-    if (listing === undefined || !settled(listing.stamp, listing.readAtNs) || !sameStamp(listing.stamp, stampOf(this.dir))) return undefined;
+    if (!unchanged(listing, stampOf(this.dir))) return undefined;
     const profiles: StoredEntry[] = [];
     for (const fileName of listing.value) {
       const read = this.#entries.get(fileName);
-      if (read === undefined || !settled(read.stamp, read.readAtNs) || !sameStamp(read.stamp, stampOf(path.join(this.dir, fileName)))) return undefined;
+      if (!unchanged(read, stampOf(path.join(this.dir, fileName)))) return undefined;
       profiles.push(read.value);
     }
     return { profiles, problems: [] };
@@ -122,7 +127,7 @@ export class ProfileFolder {
     const readAtNs = wallClockNs();
     const stamp = stampOf(path.join(this.dir, fileName));
     const known = this.#entries.get(fileName);
-    if (known !== undefined && settled(known.stamp, known.readAtNs) && sameStamp(known.stamp, stamp)) return known.value;
+    if (unchanged(known, stamp)) return known.value;
     this.#entries.delete(fileName);
     const entry = await readProfileFile(this.dir, fileName);
     if (entry !== undefined && stamp !== undefined) this.#entries.set(fileName, { stamp, readAtNs, value: frozen(entry) });
