@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { contentSecurityPolicy } from './shared/csp.ts';
-import { writeInputsManifest } from './scripts/buildInputs.mjs';
+import { recordBeside, writeInputsManifest } from './scripts/buildInputs.mjs';
 
 /**
  * The CSP for the built page. 'self' covers ws:// to the same host (CSP Level 3), which is how the
@@ -54,13 +54,13 @@ function recordBuildInputs(): Plugin {
     buildStart() {
       startedAt = Date.now();
       // Before anything in outDir is replaced: until this build has written all of it, none is current.
-      rmSync(`${outDir}.inputs.json`, { force: true });
+      rmSync(recordBeside(outDir), { force: true });
     },
     writeBundle() {
       // Module ids are file paths, some with a query (?svelte&type=style) or virtual (\0...).
       const inputs = [...this.getModuleIds()].filter((id) => !id.startsWith('\0')).map((id) => id.split('?')[0]!);
       const files = [...inputs, ...extra].map((file) => resolve(root, file)).filter((file) => existsSync(file));
-      writeInputsManifest(`${outDir}.inputs.json`, root, files, startedAt);
+      writeInputsManifest(recordBeside(outDir), root, files, startedAt);
     },
   };
 }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { inputsAreCurrent } from '../scripts/buildInputs.mjs';
+import { inputsAreCurrent, recordBeside } from '../scripts/buildInputs.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -102,7 +102,7 @@ function runScript(script, why) {
 async function startElectron(binary) {
   // Built when missing or older than its sources (scripts/buildInputs.mjs): the desktop app loads
   // these files as they are.
-  if (!existsSync(join(root, 'out', 'renderer', 'index.html')) || !inputsAreCurrent(join(root, 'out', 'renderer.inputs.json'), root)) {
+  if (!existsSync(join(root, 'out', 'renderer', 'index.html')) || !inputsAreCurrent(recordBeside(join(root, 'out', 'renderer')), root)) {
     const vite = spawnSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
     if (vite.status !== 0) {
       console.error('pulsar-tunnel: building the UI failed; run `npx vite build` to see why.');

@@ -1,5 +1,8 @@
 // Types of ./buildInputs.mjs (plain JavaScript, so bin/ and the build scripts run it without tsx).
 
+/** Where the record of a build into `outputDir` goes: beside that folder (out/renderer.inputs.json for out/renderer). */
+export function recordBeside(outputDir: string): string;
+
 /** Writes through a temporary name and a rename: a reader never sees half a file. */
 export function writeAtomic(path: string, contents: string | Uint8Array): void;
 

@@ -9,6 +9,14 @@
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
+/**
+ * Where the record of a build emptied and written whole into `outputDir` goes: beside that folder
+ * (out/renderer.inputs.json for out/renderer), so the build does not empty it and nothing serves it.
+ */
+export function recordBeside(outputDir) {
+  return `${outputDir}.inputs.json`;
+}
+
 /** Writes through a temporary name and a rename: a reader never sees half a file. */
 export function writeAtomic(path, contents) {
   const temporary = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);

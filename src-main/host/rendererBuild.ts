@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inputsAreCurrent } from '../../scripts/buildInputs.mjs';
+import { inputsAreCurrent, recordBeside } from '../../scripts/buildInputs.mjs';
 
 /**
  * The project root: the nearest folder above this module whose package.json is pulsar-tunnel's.
@@ -43,7 +43,7 @@ export interface EnsureRendererOptions {
 
 /** The manifest the build writes beside `rendererDir` (vite.config.ts, recordBuildInputs). */
 export function rendererInputsManifest(rendererDir: string): string {
-  return `${rendererDir}.inputs.json`;
+  return recordBeside(rendererDir);
 }
 
 /**
