@@ -27,7 +27,7 @@ class FakeUtilityProcess extends EventEmitter {
     super();
     // Node flags Electron would start the utility process with, after this process's own (tsx's loader).
     const execArgv = [...process.execArgv, ...(options.execArgv ?? [])];
-    this.child = forkNode(join(repoRoot, 'tests/electron/fixtures/utilityProcessShim.mjs'), [modulePath], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+    this.child = forkNode(join(repoRoot, 'tests/electron/fixtures/utilityProcessShim.mjs'), [modulePath], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv, serialization: 'advanced' });
     this.child.on('message', (message) => this.emit('message', message));
     this.child.once('exit', (code, signal) => this.emit('exit', code ?? (signal ? 1 : 0)));
   }

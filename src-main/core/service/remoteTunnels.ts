@@ -7,8 +7,14 @@
  * An engine that dies is reported and restarted without restarting the app: each of its tunnels
  * gets a `listener.error` event with ENGINE_CRASHED (the app service shows it as the tunnel's last
  * error and turns it "failing"), and is started again in the new engine on the same local ports.
- * Starts that were in flight fail with ENGINE_CRASHED. Repeated crashes back off (0.2 s doubling to
+ * A start that was in flight is sent to the new engine too; if that engine dies as well before the
+ * tunnel is up, the start fails with ENGINE_CRASHED. Repeated crashes back off (0.2 s doubling to
  * 10 s; an engine that ran a minute starts over at once).
+ *
+ * An engine that dies before it is ready three times in a row (a missing or broken build, a
+ * runtime that cannot start it) is not started again on its own: the starts waiting for it fail
+ * with ENGINE_CRASHED saying so, and the next start tries three more times, so a start never waits
+ * for ever on an engine that cannot come up.
  */
 import { AppError } from '../../../shared/errors.ts';
 import type { SerializedError } from '../../../shared/errors.ts';
@@ -42,8 +48,13 @@ export interface RemoteTunnels {
 interface Engine {
   transport: EngineTransport;
   ready: Promise<void>;
+  /** It said it is ready. */
+  up: boolean;
   gone: boolean;
 }
+
+/** Engines in a row that die before they are ready, after which no more are started on their own. */
+const earlyDeathLimit = 3;
 
 interface Entry {
   id: number;
@@ -54,6 +65,8 @@ interface Entry {
   status: TunnelSnapshot;
   /** The first start's outcome, while it is pending. */
   starting?: { resolve: () => void; reject: (error: AppError) => void };
+  /** The start was in flight when an engine died, and was sent to the next one. */
+  startResent?: boolean;
   /** A stop in flight. */
   stopping?: () => void;
 }
@@ -79,6 +92,10 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
   let upSince = 0;
   let disposed = false;
   let restartTimer: NodeJS.Timeout | undefined;
+  /** Engines in a row that died before they were ready. */
+  let earlyDeaths = 0;
+  /** Set once {@link earlyDeathLimit} engines in a row died before they were ready; no restart is scheduled then. */
+  let gaveUp: AppError | undefined;
   let engine = launch();
 
   function launch(): Engine {
@@ -90,28 +107,29 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
       failReady = reject;
     });
     ready.catch(() => undefined);
-    const launched: Engine = { transport, ready, gone: false };
+    const launched: Engine = { transport, ready, up: false, gone: false };
     const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
     const readyTimer = setTimeout(() => transport.kill(), readyTimeoutMs);
     readyTimer.unref();
-    transport.onMessage((message) => onMessage(message, markReady, readyTimer));
+    transport.onMessage((message) => {
+      if (message.type !== 'ready') return onMessage(message);
+      clearTimeout(readyTimer);
+      launched.up = true;
+      upSince = Date.now();
+      earlyDeaths = 0;
+      markReady();
+    });
     transport.onExit((how) => {
       clearTimeout(readyTimer);
       launched.gone = true;
       const error = new AppError('ENGINE_CRASHED', `The tunnel engine stopped unexpectedly (${how}); it was restarted and its tunnels started again on the same ports.`);
       failReady(error);
-      if (!disposed && launched === engine) crashed(error);
+      if (!disposed && launched === engine) crashed(error, how, launched.up);
     });
     return launched;
   }
 
-  function onMessage(message: FromEngine, markReady: () => void, readyTimer: NodeJS.Timeout): void {
-    if (message.type === 'ready') {
-      clearTimeout(readyTimer);
-      upSince = Date.now();
-      markReady();
-      return;
-    }
+  function onMessage(message: Exclude<FromEngine, { type: 'ready' }>): void {
     const entry = entries.get(message.id);
     if (!entry) return;
     switch (message.type) {
@@ -163,38 +181,56 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
     }
   }
 
-  function crashed(error: AppError): void {
+  /** The engine `error` is about ended (`how`); `up`: it had said it was ready. */
+  function crashed(error: AppError, how: string, up: boolean): void {
+    if (!up && (earlyDeaths += 1) >= earlyDeathLimit) {
+      gaveUp = new AppError(
+        'ENGINE_CRASHED',
+        `The tunnel engine could not start: it stopped (${how}) before it was ready, ${earlyDeaths} times in a row. Its own error is above this message in the app's output; if it names a missing file, build the app again (npm run build).`,
+      );
+    }
     for (const entry of [...entries.values()]) {
-      if (entry.starting) {
+      if (entry.starting && (entry.startResent || gaveUp)) {
         entries.delete(entry.id);
-        entry.starting.reject(error);
+        entry.starting.reject(gaveUp ?? new AppError('ENGINE_CRASHED', `The tunnel engine stopped unexpectedly (${how}) while this tunnel was starting, and again after it was restarted; the tunnel was not started. Start it again, and report it with the app's output if it happens again.`));
+      } else if (entry.starting) {
+        // Sent again to the next engine (below), once: a start that kills every engine fails on the second.
+        entry.startResent = true;
       } else if (entry.stopping) {
         entries.delete(entry.id);
         entry.stopping();
       } else {
         entry.status = { ...emptyStatus(), totalConnections: entry.status.totalConnections };
-        entry.onEvent({ event: 'listener.error', listener: 'pulsar', error: { code: error.code, message: error.message } });
+        const reported = gaveUp ?? error;
+        entry.onEvent({ event: 'listener.error', listener: 'pulsar', error: { code: reported.code, message: reported.message } });
       }
     }
+    if (gaveUp) return;
     const delay = Date.now() - upSince > 60_000 ? 0 : backoffMs;
     backoffMs = delay === 0 ? 200 : Math.min(backoffMs * 2, 10_000);
     restarts += 1;
     restartTimer = setTimeout(() => {
-      if (disposed) return;
-      engine = launch();
-      void engine.ready.then(() => {
-        // Back on the ports the clients already use (a port-0 profile got its port at the first start).
-        for (const entry of entries.values()) {
-          const listen = { ...entry.config.listen, port: portOf(entry.addresses.pulsar) ?? entry.config.listen.port };
-          const webPort = portOf(entry.addresses.http);
-          if (webPort !== undefined) listen.webPort = webPort;
-          send({ type: 'start', id: entry.id, config: plainConfig({ ...entry.config, listen }), progressIntervalMs: entry.progressIntervalMs });
-        }
-      }, () => undefined);
+      if (!disposed) relaunch();
     }, delay);
   }
 
+  /** A new engine, which starts the tunnels of the one that died once it is ready. */
+  function relaunch(): void {
+    const next = launch();
+    engine = next;
+    void next.ready.then(() => {
+      // Back on the ports the clients already use (a port-0 profile got its port at the first start).
+      for (const entry of entries.values()) {
+        const listen = { ...entry.config.listen, port: portOf(entry.addresses.pulsar) ?? entry.config.listen.port };
+        const webPort = portOf(entry.addresses.http);
+        if (webPort !== undefined) listen.webPort = webPort;
+        send({ type: 'start', id: entry.id, config: plainConfig({ ...entry.config, listen }), progressIntervalMs: entry.progressIntervalMs });
+      }
+    }, () => undefined);
+  }
+
   async function currentEngine(): Promise<Engine> {
+    let relaunched = false;
     for (;;) {
       if (disposed) throw new AppError('TUNNEL_INTERNAL', 'The app is shutting down.');
       const current = engine;
@@ -204,7 +240,17 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
           return current;
         } catch {
           // It died while starting; the restart replaces it.
+          continue;
         }
+      }
+      if (gaveUp) {
+        // Engines kept dying before they were ready: this caller tries once more, then says why.
+        if (relaunched) throw gaveUp;
+        relaunched = true;
+        gaveUp = undefined;
+        earlyDeaths = 0;
+        relaunch();
+        continue;
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

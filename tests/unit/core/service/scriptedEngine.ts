@@ -1,0 +1,72 @@
+/**
+ * Engine processes for remoteTunnels.ts, scripted in memory: each spawn() is one ScriptedEngine
+ * that records what the shell sent it, and that a test makes say it is ready, answer a start, or
+ * die.
+ */
+import type { TunnelConfig } from '../../../../src-main/core/config/tunnelConfig.ts';
+import type { EngineTransport, FromEngine, ToEngine } from '../../../../src-main/core/service/engineProtocol.ts';
+
+export class ScriptedEngine implements EngineTransport {
+  readonly sent: ToEngine[] = [];
+  private readonly messageListeners: ((message: FromEngine) => void)[] = [];
+  private readonly exitListeners: ((how: string) => void)[] = [];
+  exited: string | undefined;
+
+  send(message: ToEngine): void {
+    if (this.exited !== undefined) throw new Error('the engine process is gone');
+    this.sent.push(message);
+  }
+  onMessage(listener: (message: FromEngine) => void): void {
+    this.messageListeners.push(listener);
+  }
+  onExit(listener: (how: string) => void): void {
+    if (this.exited !== undefined) listener(this.exited);
+    else this.exitListeners.push(listener);
+  }
+  kill(): void {
+    this.exit('killed by SIGKILL');
+  }
+
+  say(message: FromEngine): void {
+    for (const listener of this.messageListeners) listener(message);
+  }
+  exit(how: string): void {
+    if (this.exited !== undefined) return;
+    this.exited = how;
+    for (const listener of this.exitListeners) listener(how);
+  }
+  /** The ids of the tunnels the shell asked this engine to start. */
+  starts(): number[] {
+    return this.sent.flatMap((message) => (message.type === 'start' ? [message.id] : []));
+  }
+  /** Answers the start of tunnel `id` as started on `port`. */
+  started(id: number, port: number): void {
+    this.say({ type: 'started', id, addresses: { pulsar: `127.0.0.1:${port}` }, status: { brokers: [], openConnections: 0, totalConnections: 0 } });
+  }
+}
+
+/** spawn() for remoteTunnels: every engine it made, newest last. */
+export function scriptedSpawner(): { spawn: () => EngineTransport; engines: ScriptedEngine[] } {
+  const engines: ScriptedEngine[] = [];
+  return {
+    engines,
+    spawn: () => {
+      const engine = new ScriptedEngine();
+      engines.push(engine);
+      return engine;
+    },
+  };
+}
+
+export function sampleConfig(name: string): TunnelConfig {
+  return {
+    name,
+    service: { host: 'pulsar.example.test', port: 6651 },
+    listen: { host: '127.0.0.1', port: 0 },
+    tls: { verifyHostname: true, allowInsecure: false },
+    auth: { kind: 'none' },
+    pulsarProtocol: 'inspect',
+    keepAliveIntervalSeconds: 20,
+    connectionTimeoutMs: 10_000,
+  };
+}
