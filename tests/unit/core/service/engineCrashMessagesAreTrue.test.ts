@@ -1,0 +1,56 @@
+/**
+ * What the user reads when the engine process dies says what happened and what happens next, and
+ * nothing that has not happened: when a running tunnel is told its engine died, the engine is not
+ * restarted yet (it may never be), and an engine the shell ended because it never said it was
+ * ready is described as that, not as a crash with a signal the user never sent.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TunnelEvent } from '../../../../shared/model/events.ts';
+import { createRemoteTunnels, type RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
+import { eventually, withDeadline } from '../../../fixtures/deadline.ts';
+import { sampleConfig, scriptedSpawner } from './scriptedEngine.ts';
+
+let remote: RemoteTunnels | undefined;
+
+afterEach(async () => {
+  await remote?.dispose();
+  remote = undefined;
+});
+
+describe('messages about an engine that died', () => {
+  it('tell a running tunnel its engine is being restarted, not that it was', async () => {
+    const { spawn, engines } = scriptedSpawner();
+    remote = createRemoteTunnels({ spawn });
+    engines[0]!.say({ type: 'ready' });
+    const events: TunnelEvent[] = [];
+    const starting = remote.startTunnel(sampleConfig('alpha'), { onEvent: (event) => events.push(event) });
+    await eventually(() => engines[0]!.starts().length === 1, { timeoutMs: 5_000, what: 'the start sent' });
+    engines[0]!.started(1, 7001);
+    await starting;
+
+    engines[0]!.exit('exit code 134');
+    // Said at once, before any engine was started again.
+    expect(engines).toHaveLength(1);
+    const reported = events.find((event) => event.event === 'listener.error');
+    const message = reported && 'error' in reported ? reported.error?.message : undefined;
+    expect(message).toContain('exit code 134');
+    expect(message).not.toMatch(/was restarted|started again on/);
+    expect(message).toMatch(/being restarted/);
+  });
+
+  it('say an engine that never said it was ready was ended for that', async () => {
+    const { spawn } = scriptedSpawner();
+    remote = createRemoteTunnels({ spawn, readyTimeoutMs: 50 });
+    const error = (await withDeadline(
+      remote.startTunnel(sampleConfig('alpha'), { onEvent: () => undefined }).then(
+        () => undefined,
+        (failure: unknown) => failure,
+      ),
+      10_000,
+      'the start to fail',
+    )) as { code?: string; message?: string } | undefined;
+    expect(error?.code).toBe('ENGINE_CRASHED');
+    expect(error?.message).toMatch(/not ready within 0\.05 s/);
+    expect(error?.message).not.toContain('SIGKILL');
+  });
+});
