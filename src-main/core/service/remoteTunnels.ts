@@ -69,6 +69,8 @@ interface Entry {
   startResent?: boolean;
   /** A stop in flight. */
   stopping?: () => void;
+  /** The engine last sent this tunnel's start: the tunnel runs only there, and only while that engine is the current one. */
+  sentTo?: Engine;
 }
 
 const emptyStatus = (): TunnelSnapshot => ({ brokers: [], openConnections: 0, totalConnections: 0 });
@@ -141,6 +143,8 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
         break;
       case 'failed':
         entries.delete(entry.id);
+        // A stop sent while the start was under way: there is nothing left to stop.
+        entry.stopping?.();
         if (entry.starting) entry.starting.reject(new AppError(message.error.code, message.error.message));
         // A tunnel that could not come back after a restart says why, and stays down.
         else entry.onEvent({ event: 'listener.error', listener: 'pulsar', error: message.error });
@@ -221,6 +225,7 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
     void next.ready.then(() => {
       // Back on the ports the clients already use (a port-0 profile got its port at the first start).
       for (const entry of entries.values()) {
+        entry.sentTo = next;
         const listen = { ...entry.config.listen, port: portOf(entry.addresses.pulsar) ?? entry.config.listen.port };
         const webPort = portOf(entry.addresses.http);
         if (webPort !== undefined) listen.webPort = webPort;
@@ -263,6 +268,7 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
     entries.set(id, entry);
     await new Promise<void>((resolve, reject) => {
       entry.starting = { resolve, reject };
+      entry.sentTo = engine;
       send({ type: 'start', id, config: plainConfig(config), progressIntervalMs: tunnelOptions.progressIntervalMs });
     });
     return {
@@ -272,6 +278,11 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
       status: () => entry.status,
       dispose: async () => {
         if (!entries.has(id)) return;
+        if (entry.sentTo !== engine || engine.gone) {
+          // Its engine died and the next one has not started it yet: nothing runs it, and forgotten now, the next one never will.
+          entries.delete(id);
+          return;
+        }
         const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
