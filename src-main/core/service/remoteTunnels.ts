@@ -114,7 +114,7 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
     const readyTimer = setTimeout(() => transport.kill(), readyTimeoutMs);
     readyTimer.unref();
     transport.onMessage((message) => {
-      if (message.type !== 'ready') return onMessage(message);
+      if (message.type !== 'ready') return onMessage(message, launched);
       clearTimeout(readyTimer);
       launched.up = true;
       upSince = Date.now();
@@ -131,7 +131,8 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
     return launched;
   }
 
-  function onMessage(message: Exclude<FromEngine, { type: 'ready' }>): void {
+  /** A message of the engine `from`. */
+  function onMessage(message: Exclude<FromEngine, { type: 'ready' }>, from: Engine): void {
     const entry = entries.get(message.id);
     if (!entry) return;
     switch (message.type) {
@@ -158,22 +159,33 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
         entry.stopping?.();
         break;
       case 'token':
-        void answerToken(entry, message.requestId);
+        void answerToken(entry, message.requestId, from);
         break;
       default:
         break;
     }
   }
 
-  async function answerToken(entry: Entry, requestId: number): Promise<void> {
+  /**
+   * Answers the token request `requestId` of the engine `asker`, and only that engine: request
+   * numbers start over in each engine, so an answer sent to the engine that replaced it could
+   * answer another profile's request there.
+   */
+  async function answerToken(entry: Entry, requestId: number, asker: Engine): Promise<void> {
     const { auth } = entry.config;
+    let answer: Parameters<EngineTransport['send']>[0];
     try {
       if (auth.kind !== 'token') throw new AppError('TUNNEL_INTERNAL', 'The engine asked for a token for a profile without one.');
-      const token = await auth.getToken();
-      send({ type: 'token', requestId, ok: true, token });
+      answer = { type: 'token', requestId, ok: true, token: await auth.getToken() };
     } catch (error) {
       const failure: SerializedError = serializeError(error);
-      send({ type: 'token', requestId, ok: false, error: failure });
+      answer = { type: 'token', requestId, ok: false, error: failure };
+    }
+    if (asker.gone) return;
+    try {
+      asker.transport.send(answer);
+    } catch {
+      // It died meanwhile; nobody is waiting for the answer.
     }
   }
 
