@@ -111,7 +111,11 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
     ready.catch(() => undefined);
     const launched: Engine = { transport, ready, up: false, gone: false };
     const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
-    const readyTimer = setTimeout(() => transport.kill(), readyTimeoutMs);
+    let timedOut = false;
+    const readyTimer = setTimeout(() => {
+      timedOut = true;
+      transport.kill();
+    }, readyTimeoutMs);
     readyTimer.unref();
     transport.onMessage((message) => {
       if (message.type !== 'ready') return onMessage(message, launched);
@@ -121,12 +125,14 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
       earlyDeaths = 0;
       markReady();
     });
-    transport.onExit((how) => {
+    transport.onExit((exit) => {
       clearTimeout(readyTimer);
       launched.gone = true;
-      const error = new AppError('ENGINE_CRASHED', `The tunnel engine stopped unexpectedly (${how}); it was restarted and its tunnels started again on the same ports.`);
-      failReady(error);
-      if (!disposed && launched === engine) crashed(error, how, launched.up);
+      // Ended by the shell for not being ready in time: say that, not the signal it was ended with.
+      const how = timedOut ? `not ready within ${readyTimeoutMs / 1000} s` : exit;
+      const what = timedOut ? `was not ready within ${readyTimeoutMs / 1000} s and was ended` : launched.up ? `stopped unexpectedly (${exit})` : `stopped (${exit}) before it was ready`;
+      failReady(new AppError('ENGINE_CRASHED', `The tunnel engine ${what}.`));
+      if (!disposed && launched === engine) crashed(what, how, launched.up);
     });
     return launched;
   }
@@ -197,18 +203,21 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
     }
   }
 
-  /** The engine `error` is about ended (`how`); `up`: it had said it was ready. */
-  function crashed(error: AppError, how: string, up: boolean): void {
+  /**
+   * The current engine is gone: `what` it did ("stopped unexpectedly (exit code 1)"), `how` in a
+   * few words ("exit code 1"); `up`: it had said it was ready.
+   */
+  function crashed(what: string, how: string, up: boolean): void {
     if (!up && (earlyDeaths += 1) >= earlyDeathLimit) {
       gaveUp = new AppError(
         'ENGINE_CRASHED',
-        `The tunnel engine could not start: it stopped (${how}) before it was ready, ${earlyDeaths} times in a row. Its own error is above this message in the app's output; if it names a missing file, build the app again (npm run build).`,
+        `The tunnel engine could not start: it ${what}, ${earlyDeaths} times in a row. Its own error is above this message in the app's output; if it names a missing file, build the app again (npm run build).`,
       );
     }
     for (const entry of [...entries.values()]) {
       if (entry.starting && (entry.startResent || gaveUp)) {
         entries.delete(entry.id);
-        entry.starting.reject(gaveUp ?? new AppError('ENGINE_CRASHED', `The tunnel engine stopped unexpectedly (${how}) while this tunnel was starting, and again after it was restarted; the tunnel was not started. Start it again, and report it with the app's output if it happens again.`));
+        entry.starting.reject(gaveUp ?? new AppError('ENGINE_CRASHED', `The tunnel engine stopped unexpectedly while this tunnel was starting, and so did the engine started in its place (${how}); the tunnel was not started. Start it again, and report it with the app's output if it happens again.`));
       } else if (entry.starting) {
         // Sent again to the next engine (below), once: a start that kills every engine fails on the second.
         entry.startResent = true;
@@ -217,7 +226,8 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
         entry.stopping();
       } else {
         entry.status = { ...emptyStatus(), totalConnections: entry.status.totalConnections };
-        const reported = gaveUp ?? error;
+        // Said before the next engine starts, which may yet fail to bring the tunnel back (its own error follows then).
+        const reported = gaveUp ?? new AppError('ENGINE_CRASHED', `The tunnel engine ${what}; it is being restarted, and this tunnel will come back on the same local port.`);
         entry.onEvent({ event: 'listener.error', listener: 'pulsar', error: { code: reported.code, message: reported.message } });
       }
     }
