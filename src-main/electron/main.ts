@@ -15,7 +15,12 @@ const preloadFile = fileURLToPath(new URL('../preload/preload.cjs', import.meta.
 const engineFile = fileURLToPath(new URL('../engine/engine.js', import.meta.url));
 
 // The tunnels run in a utility process, so IPC, the tray and the windows never wait on the data path.
-startDesktopApp({ createService: () => createAppService({ spawnEngine: () => forkUtilityEngine(engineFile) }), pageFile, preloadFile }).catch((error: unknown) => {
+const engine = {
+  // out/engine/engine.js comes from `npm run build:main` in a checkout; an installed app has no build to run.
+  ...(app.isPackaged ? {} : { buildCommand: 'npm run build:main' }),
+  onCannotStart: (error: Error) => console.error(`pulsar-tunnel: ${error.message}`),
+};
+startDesktopApp({ createService: () => createAppService({ spawnEngine: () => forkUtilityEngine(engineFile), engine }), pageFile, preloadFile }).catch((error: unknown) => {
   console.error('pulsar-tunnel: the app could not start:', error);
   app.exit(1);
 });

@@ -58,7 +58,11 @@ export async function serveUi(options: ServeUiOptions): Promise<void> {
       if (options.inProcess) return createAppService();
       // The CLI's entry script: the engine runs the way this CLI runs (sources or build).
       const entry = options.engineEntry ?? process.argv[1]!;
-      return createAppService({ spawnEngine: () => forkEngine(entry) });
+      return createAppService({
+        spawnEngine: () => forkEngine(entry),
+        // The engine runs the CLI's build (or its sources): that build is what a missing file asks for.
+        engine: { buildCommand: 'npm run build:cli', onCannotStart: (error) => log(`pulsar-tunnel: ${error.message}`) },
+      });
     });
   const owned = await createService();
   try {

@@ -10,7 +10,7 @@ import { Tunnel } from '../tunnel/tunnel.ts';
 import { AppService } from './appService.ts';
 import { recordingStarter, RunningTunnels } from './runningTunnels.ts';
 import type { EngineTransport } from './engineProtocol.ts';
-import { createRemoteTunnels } from './remoteTunnels.ts';
+import { createRemoteTunnels, type RemoteTunnelsOptions } from './remoteTunnels.ts';
 import type { AppServiceOptions } from './appService.ts';
 import { storeAdapter } from './storeAdapter.ts';
 import type { ImportExport } from './storeAdapter.ts';
@@ -28,6 +28,8 @@ export interface CreateAppServiceOptions extends Partial<Omit<AppServiceOptions,
    * loop never waits on the data path; absent: the tunnels run in this process.
    */
   spawnEngine?: () => EngineTransport;
+  /** The engine process's other options (see remoteTunnels.ts), with spawnEngine. */
+  engine?: Omit<RemoteTunnelsOptions, 'spawn'>;
 }
 
 /** A service with the store it owns; dispose() stops every tunnel, then releases the store. */
@@ -41,12 +43,12 @@ export interface OwnedAppService {
  * @throws AppError PROFILE_UNREADABLE when the data folder cannot be created.
  */
 export async function createAppService(options: CreateAppServiceOptions = {}): Promise<OwnedAppService> {
-  const { dataDir, keychain, importExport, spawnEngine, ...serviceOptions } = options;
+  const { dataDir, keychain, importExport, spawnEngine, engine: engineOptions, ...serviceOptions } = options;
   const store =
     dataDir === undefined && keychain === undefined
       ? await openDefaultStore()
       : await ProfileStore.open({ ...(dataDir === undefined ? {} : { dir: dataDir }), ...(keychain === undefined ? {} : { keychain }) });
-  const engine = spawnEngine === undefined ? undefined : createRemoteTunnels({ spawn: spawnEngine });
+  const engine = spawnEngine === undefined ? undefined : createRemoteTunnels({ ...engineOptions, spawn: spawnEngine });
   const running = new RunningTunnels(store.dir);
   const service = new AppService({
     otherTunnels: () => running.list(),

@@ -31,6 +31,13 @@ export interface RemoteTunnelsOptions {
   readyTimeoutMs?: number;
   /** How long stopping a tunnel may take before the engine is presumed stuck; 10 s by default. */
   stopTimeoutMs?: number;
+  /**
+   * The command that builds the engine's files again (e.g. `npm run build:cli`), named when the
+   * engine cannot start; absent (an installed app), the advice is to install the app again.
+   */
+  buildCommand?: string;
+  /** Told each time the engine could not start (see below), for the app's output. */
+  onCannotStart?: (error: AppError) => void;
 }
 
 /** The engine process as the shell holds it. */
@@ -211,8 +218,9 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
     if (!up && (earlyDeaths += 1) >= earlyDeathLimit) {
       gaveUp = new AppError(
         'ENGINE_CRASHED',
-        `The tunnel engine could not start: it ${what}, ${earlyDeaths} times in a row. Its own error is above this message in the app's output; if it names a missing file, build the app again (npm run build).`,
+        `The tunnel engine could not start: it ${what}, ${earlyDeaths} times in a row. Its own error is in the app's output (the terminal it runs in); if that names a missing file, ${options.buildCommand === undefined ? "the app's files are incomplete: install it again" : `build it again (${options.buildCommand})`}, then start the tunnel again.`,
       );
+      options.onCannotStart?.(gaveUp);
     }
     for (const entry of [...entries.values()]) {
       if (entry.starting && (entry.startResent || gaveUp)) {

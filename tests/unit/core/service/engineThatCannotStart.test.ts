@@ -31,7 +31,7 @@ function failingSpawner() {
 describe('an engine that cannot start', () => {
   it('fails a start after three engines in a row died before they were ready, saying why', async () => {
     const { spawn, engines } = failingSpawner();
-    remote = createRemoteTunnels({ spawn });
+    remote = createRemoteTunnels({ spawn, buildCommand: 'npm run build:cli' });
     const error = (await withDeadline(
       remote.startTunnel(sampleConfig('alpha'), { onEvent: () => undefined }).then(
         () => undefined,
@@ -42,7 +42,7 @@ describe('an engine that cannot start', () => {
     )) as { code?: string; message?: string } | undefined;
     expect(error?.code).toBe('ENGINE_CRASHED');
     expect(error?.message).toMatch(/could not start: it stopped \(exit code 1\) before it was ready, 3 times in a row/);
-    expect(error?.message).toContain('npm run build');
+    expect(error?.message).toContain('build it again (npm run build:cli)');
     // The engine started with the app, and three more for this start.
     expect(engines.length).toBeGreaterThanOrEqual(3);
     expect(engines.length).toBeLessThanOrEqual(6);
