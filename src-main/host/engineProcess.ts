@@ -14,12 +14,18 @@ export function forkEngine(entry: string, env: NodeJS.ProcessEnv = process.env):
   const child = fork(entry, ['engine'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env, serialization: 'advanced' });
   const exitListeners: ((how: string) => void)[] = [];
   let exited: string | undefined;
-  child.once('exit', (code, signal) => {
-    exited = signal ? `killed by ${signal}` : `exit code ${code}`;
-    for (const listener of exitListeners) listener(exited);
+  const ended = (how: string) => {
+    if (exited !== undefined) return;
+    exited = how;
+    for (const listener of exitListeners) listener(how);
+  };
+  child.once('exit', (code, signal) => ended(signal ? `killed by ${signal}` : `exit code ${code}`));
+  // A process that could not be spawned (EMFILE, EAGAIN: no descriptor or process left) has no pid
+  // and never emits 'exit'; it ended all the same. Other errors (a failed send: the channel closed)
+  // are followed by 'exit', which reports the crash.
+  child.on('error', (error) => {
+    if (child.pid === undefined) ended(`could not be started: ${error.message}`);
   });
-  // A failed send (the channel closed) is followed by 'exit', which reports the crash.
-  child.on('error', () => undefined);
   return {
     send: (message: ToEngine) => {
       if (child.connected) child.send(message);
