@@ -92,6 +92,19 @@ function portOf(address: string | undefined): number | undefined {
   return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 
+/** An engine whose spawn threw: gone at once, said on the next turn of the event loop as a real exit is. */
+function unspawned(error: unknown): EngineTransport {
+  const how = `could not be started: ${error instanceof Error ? error.message : String(error)}`;
+  return {
+    send: () => {
+      throw new Error('the engine process could not be started');
+    },
+    onMessage: () => undefined,
+    onExit: (listener) => void setImmediate(() => listener(how)),
+    kill: () => undefined,
+  };
+}
+
 /** Starts the first engine process at once. */
 export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnels {
   const entries = new Map<number, Entry>();
@@ -108,7 +121,13 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
   let engine = launch();
 
   function launch(): Engine {
-    const transport = options.spawn();
+    let transport: EngineTransport;
+    try {
+      transport = options.spawn();
+    } catch (error) {
+      // An engine that died before it was ready, not an exception that ends the app (this runs in a timer).
+      transport = unspawned(error);
+    }
     let markReady!: () => void;
     let failReady!: (error: unknown) => void;
     const ready = new Promise<void>((resolve, reject) => {
