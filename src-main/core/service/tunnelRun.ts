@@ -54,7 +54,8 @@ export interface HealthOutcome {
  * Records `event` in the run's connection sets and says what it shows. A failure is a connection
  * that closed with an error before its TLS session came up (proxy, route, certificate...), an
  * established one that ended with a non-routine error, or a listener error. A success is a
- * connection the broker answered, or one that closed cleanly.
+ * connection the broker answered, one that closed cleanly, or the listeners ready again (a tunnel
+ * brought back by a restarted engine; as at its first start, nothing is known against it then).
  */
 export function observeHealth(run: Run, event: TunnelEvent): HealthOutcome {
   switch (event.event) {
@@ -79,6 +80,8 @@ export function observeHealth(run: Run, event: TunnelEvent): HealthOutcome {
     case 'listener.error':
     case 'listener.full':
       return { outcome: 'failure', error: event.error };
+    case 'ready':
+      return { outcome: 'success' };
     default:
       return {};
   }
