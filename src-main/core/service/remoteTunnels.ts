@@ -180,7 +180,10 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
         entry.stopping?.();
         if (entry.starting) entry.starting.reject(new AppError(message.error.code, message.error.message));
         // A tunnel that could not come back after a restart says why, and stays down.
-        else entry.onEvent({ event: 'listener.error', listener: 'pulsar', error: message.error });
+        else {
+          const error = { code: message.error.code, message: `This tunnel could not come back after the engine restarted and is down: stop it and start it again. ${message.error.message}` };
+          entry.onEvent({ event: 'listener.error', listener: 'pulsar', error });
+        }
         break;
       case 'event':
         entry.status = message.status;

@@ -1,7 +1,8 @@
 /**
  * A running tunnel that the restarted engine cannot bring back (its port was taken meanwhile, say)
  * says so: its error keeps the engine's code and words, and says that the tunnel is down after the
- * engine restarted, so the user knows to start it again rather than wait.
+ * engine restarted, so the user knows to stop and start it again (Start alone does nothing to a
+ * tunnel the app still counts as running) rather than wait.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TunnelEvent } from '../../../../shared/model/events.ts';
@@ -35,7 +36,7 @@ describe('a tunnel the restarted engine cannot bring back', () => {
 
     const errors = events.flatMap((event) => (event.event === 'listener.error' ? [event.error] : []));
     expect(errors.map((error) => error.code)).toEqual(['ENGINE_CRASHED', 'TUNNEL_LISTEN_IN_USE']);
-    expect(errors[1]!.message).toMatch(/could not come back after the engine restarted.*start it again/i);
+    expect(errors[1]!.message).toMatch(/could not come back after the engine restarted.*stop it and start it again/i);
     expect(errors[1]!.message).toContain('Local port 7001 is already in use.');
   });
 });
