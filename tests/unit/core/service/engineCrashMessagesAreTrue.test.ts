@@ -38,6 +38,27 @@ describe('messages about an engine that died', () => {
     expect(message).toMatch(/being restarted/);
   });
 
+  it('tell a running tunnel, once the engine could not start, to stop and start it (Start alone does nothing to it)', async () => {
+    const { spawn, engines } = scriptedSpawner();
+    remote = createRemoteTunnels({ spawn, buildCommand: 'npm run build:cli' });
+    engines[0]!.say({ type: 'ready' });
+    const events: TunnelEvent[] = [];
+    const starting = remote.startTunnel(sampleConfig('alpha'), { onEvent: (event) => events.push(event) });
+    await eventually(() => engines[0]!.starts().length === 1, { timeoutMs: 5_000, what: 'the start sent' });
+    engines[0]!.started(1, 7001);
+    await starting;
+
+    engines[0]!.exit('killed by SIGKILL');
+    for (const next of [1, 2, 3]) {
+      const engine = await eventually(() => engines[next], { timeoutMs: 5_000, what: `engine ${next}` });
+      engine.exit('exit code 1');
+    }
+    const messages = events.flatMap((event) => (event.event === 'listener.error' ? [event.error.message] : []));
+    expect(messages).toHaveLength(4);
+    expect(messages[3]).toMatch(/could not start/);
+    expect(messages[3]).toMatch(/stop it and start it again/);
+  });
+
   it('say an engine that never said it was ready was ended for that', async () => {
     const { spawn } = scriptedSpawner();
     remote = createRemoteTunnels({ spawn, readyTimeoutMs: 50 });
