@@ -237,11 +237,12 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
    * few words ("exit code 1"); `up`: it had said it was ready.
    */
   function crashed(what: string, how: string, up: boolean): void {
+    /** Why the engine could not start, with what to do first; the starts waiting and the running tunnels end it differently. */
+    let cannotStart: string | undefined;
     if (!up && (earlyDeaths += 1) >= earlyDeathLimit) {
-      gaveUp = new AppError(
-        'ENGINE_CRASHED',
-        `The tunnel engine could not start: it ${what}, ${earlyDeaths} times in a row. Its own error is in the app's output (the terminal it runs in); if that names a missing file, ${options.buildCommand === undefined ? "the app's files are incomplete: install it again" : `build it again (${options.buildCommand})`}, then start the tunnel again.`,
-      );
+      const fix = options.buildCommand === undefined ? "the app's files are incomplete: install it again" : `build it again (${options.buildCommand})`;
+      cannotStart = `The tunnel engine could not start: it ${what}, ${earlyDeaths} times in a row. Its own error is in the app's output (the terminal it runs in); if that names a missing file, ${fix}`;
+      gaveUp = new AppError('ENGINE_CRASHED', `${cannotStart}, then start the tunnel again.`);
       options.onCannotStart?.(gaveUp);
     }
     for (const entry of [...entries.values()]) {
@@ -257,8 +258,9 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
       } else {
         entry.status = { ...emptyStatus(), totalConnections: entry.status.totalConnections };
         // Said before the next engine starts, which may yet fail to bring the tunnel back (its own error follows then).
-        const reported = gaveUp ?? new AppError('ENGINE_CRASHED', `The tunnel engine ${what}; it is being restarted, and this tunnel will come back on the same local port.`);
-        entry.onEvent({ event: 'listener.error', listener: 'pulsar', error: { code: reported.code, message: reported.message } });
+        // A tunnel the app counts as running: Start does nothing to it, a stop and a start try the engine again.
+        const message = cannotStart === undefined ? `The tunnel engine ${what}; it is being restarted, and this tunnel will come back on the same local port.` : `${cannotStart}. This tunnel is down: stop it and start it again.`;
+        entry.onEvent({ event: 'listener.error', listener: 'pulsar', error: { code: 'ENGINE_CRASHED', message } });
       }
     }
     if (gaveUp) return;
