@@ -118,6 +118,8 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
   let earlyDeaths = 0;
   /** Set once {@link earlyDeathLimit} engines in a row died before they were ready; no restart is scheduled then. */
   let gaveUp: AppError | undefined;
+  /** How many times that happened. */
+  let giveUps = 0;
   let engine = launch();
 
   function launch(): Engine {
@@ -243,6 +245,7 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
       const fix = options.buildCommand === undefined ? "the app's files are incomplete: install it again" : `build it again (${options.buildCommand})`;
       cannotStart = `The tunnel engine could not start: it ${what}, ${earlyDeaths} times in a row. Its own error is in the app's output (the terminal it runs in); if that names a missing file, ${fix}`;
       gaveUp = new AppError('ENGINE_CRASHED', `${cannotStart}, then start the tunnel again.`);
+      giveUps += 1;
       options.onCannotStart?.(gaveUp);
     }
     for (const entry of [...entries.values()]) {
@@ -289,7 +292,8 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
   }
 
   async function currentEngine(): Promise<Engine> {
-    let relaunched = false;
+    // A caller fails on the first give-up after it came: one round of engines for all who wait together.
+    const seen = giveUps;
     for (;;) {
       if (disposed) throw new AppError('TUNNEL_INTERNAL', 'The app is shutting down.');
       const current = engine;
@@ -304,10 +308,11 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
       }
       if (gaveUp) {
         // Engines kept dying before they were ready: this caller tries once more, then says why.
-        if (relaunched) throw gaveUp;
-        relaunched = true;
+        if (giveUps > seen) throw gaveUp;
         gaveUp = undefined;
         earlyDeaths = 0;
+        // As quick as the first round: the back-off does not go on from where the last round left it.
+        backoffMs = 200;
         relaunch();
         continue;
       }
