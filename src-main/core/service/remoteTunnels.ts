@@ -22,6 +22,7 @@ import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import type { EngineTransport, FromEngine, PlainTunnelConfig, TunnelSnapshot } from './engineProtocol.ts';
 import type { RunningTunnel, TunnelStarter } from './ports.ts';
+import { EngineConnections } from './connectionNumbers.ts';
 import { serializeError } from './serializeError.ts';
 
 export interface RemoteTunnelsOptions {
@@ -78,6 +79,8 @@ interface Entry {
   stopping?: () => void;
   /** The engine last sent this tunnel's start: the tunnel runs only there, and only while that engine is the current one. */
   sentTo?: Engine;
+  /** Its connections as its events told them, numbered on across engines. */
+  connections: EngineConnections;
 }
 
 const emptyStatus = (): TunnelSnapshot => ({ brokers: [], openConnections: 0, totalConnections: 0 });
@@ -189,7 +192,7 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
         break;
       case 'event':
         entry.status = message.status;
-        entry.onEvent(message.event);
+        entry.onEvent(entry.connections.observe(message.event));
         break;
       case 'stopped':
         entries.delete(entry.id);
@@ -248,6 +251,9 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
       giveUps += 1;
       options.onCannotStart?.(gaveUp);
     }
+    // The connections open in it are gone with it; the log says so (the engine never will).
+    const lostWith = { code: 'ENGINE_CRASHED' as const, message: `The tunnel engine ${what} while this connection was open.` };
+    for (const entry of entries.values()) for (const event of entry.connections.lost(lostWith)) entry.onEvent(event);
     for (const entry of [...entries.values()]) {
       if (entry.starting && (entry.startResent || gaveUp)) {
         entries.delete(entry.id);
@@ -323,7 +329,15 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
   const startTunnel: TunnelStarter = async (config, tunnelOptions) => {
     await currentEngine();
     const id = (nextId += 1);
-    const entry: Entry = { id, config, onEvent: tunnelOptions.onEvent, progressIntervalMs: tunnelOptions.progressIntervalMs, addresses: { pulsar: '' }, status: emptyStatus() };
+    const entry: Entry = {
+      id,
+      config,
+      onEvent: tunnelOptions.onEvent,
+      progressIntervalMs: tunnelOptions.progressIntervalMs,
+      addresses: { pulsar: '' },
+      status: emptyStatus(),
+      connections: new EngineConnections(),
+    };
     entries.set(id, entry);
     await new Promise<void>((resolve, reject) => {
       entry.starting = { resolve, reject };

@@ -1,0 +1,71 @@
+/**
+ * Connection ids as the app's live log shows them: one per connection of a profile for the life of
+ * the app. A tunnel numbers its connections from 1 each time it starts (a new Tunnel after Stop and
+ * Start, or in a restarted engine process), while the log (and the UI's rows) know a connection by
+ * its profile and id; so the numbers of a tunnel that starts over go on from the highest one seen.
+ * Also what the shell knows of the connections open in an engine process, to close them in the log
+ * when that process dies without saying so.
+ */
+import type { SerializedError } from '../../../shared/errors.ts';
+import type { TunnelEvent } from '../../../shared/model/events.ts';
+
+/** Renumbers the connection events of a tunnel that may start over from 1. */
+export class ConnectionNumbering {
+  #offset = 0;
+  #highest = 0;
+
+  /** The event with its connection id (if it has one) past every id before the last {@link startOver}. */
+  renumber(event: TunnelEvent): TunnelEvent {
+    if (!('id' in event) || typeof event.id !== 'number') return event;
+    const id = event.id + this.#offset;
+    if (id > this.#highest) this.#highest = id;
+    return this.#offset === 0 ? event : ({ ...event, id } as TunnelEvent);
+  }
+
+  /** The tunnel starts over from 1: its next ids come after every id seen so far. */
+  startOver(): void {
+    this.#offset = this.#highest;
+  }
+}
+
+/** The connections of one tunnel in an engine process, as its events tell them. */
+export class EngineConnections {
+  readonly #numbering = new ConnectionNumbering();
+  readonly #open = new Map<number, { openedAt: number; bytesUp: number; bytesDown: number }>();
+
+  /** The event to pass on (renumbered past the connections of earlier engines), noting which connections are open. */
+  observe(event: TunnelEvent): TunnelEvent {
+    const renumbered = this.#numbering.renumber(event);
+    switch (renumbered.event) {
+      case 'connection.opened':
+        this.#open.set(renumbered.id, { openedAt: Date.now(), bytesUp: 0, bytesDown: 0 });
+        break;
+      case 'connection.progress': {
+        const open = this.#open.get(renumbered.id);
+        if (open) {
+          open.bytesUp = renumbered.bytesUp;
+          open.bytesDown = renumbered.bytesDown;
+        }
+        break;
+      }
+      case 'connection.closed':
+        this.#open.delete(renumbered.id);
+        break;
+      default:
+        break;
+    }
+    return renumbered;
+  }
+
+  /**
+   * The engine died with its connections: a closed event with `error` for each one open (the bytes
+   * as last reported), and the next engine's connections numbered on from these.
+   */
+  lost(error: SerializedError): TunnelEvent[] {
+    const now = Date.now();
+    const closed: TunnelEvent[] = [...this.#open].map(([id, open]) => ({ event: 'connection.closed', id, bytesUp: open.bytesUp, bytesDown: open.bytesDown, durationMs: now - open.openedAt, error }));
+    this.#open.clear();
+    this.#numbering.startOver();
+    return closed;
+  }
+}
