@@ -25,6 +25,7 @@ import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
 import { runDoctor as runDoctorChecks } from '../diagnostics/doctor.ts';
 import { BrokerHealthTracker, KnownBrokers } from './brokerHealth.ts';
+import { ConnectionNumbering } from './connectionNumbers.ts';
 import { LogFanOut, type SubscribeOptions } from './logFanOut.ts';
 import { listenPortAdvice, type PortHolder } from './portAdvice.ts';
 import type { AppServiceOptions, AppStore, TunnelStarter } from './ports.ts';
@@ -55,6 +56,8 @@ export class AppService implements TunnelApi {
   readonly #healthListeners = new Set<(change: HealthChange) => void>();
   readonly #knownBrokers = new KnownBrokers();
   #seq = 0;
+  /** Per profile: its connections numbered on across runs (a tunnel starts over from 1), one id per connection in the log. */
+  readonly #numbering = new Map<string, ConnectionNumbering>();
   #disposed = false;
 
   constructor(options: AppServiceOptions) {
@@ -157,6 +160,9 @@ export class AppService implements TunnelApi {
     if (run && run.state !== 'stopped') return this.#status(name);
 
     const fresh: Run = { ...newRun('starting'), brokerHealth: new BrokerHealthTracker(this.#now) };
+    const numbering = this.#numbering.get(name) ?? new ConnectionNumbering();
+    this.#numbering.set(name, numbering);
+    numbering.startOver();
     this.#runs.set(name, fresh);
     this.#emitHealth(name, 'stopped');
     const transition = (async () => {
@@ -357,7 +363,8 @@ export class AppService implements TunnelApi {
     }
   }
 
-  #onTunnelEvent(name: string, run: Run, event: TunnelEvent): void {
+  #onTunnelEvent(name: string, run: Run, tunnelEvent: TunnelEvent): void {
+    const event = this.#numbering.get(name)?.renumber(tunnelEvent) ?? tunnelEvent;
     this.#updateHealth(name, run, event);
     this.#knownBrokers.onEvent(name, event);
     if (this.#runs.get(name) === run) run.brokerHealth?.onEvent(event);

@@ -20,9 +20,9 @@ import { AppError } from '../../../shared/errors.ts';
 import type { SerializedError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
+import { EngineConnections } from './connectionNumbers.ts';
 import type { EngineTransport, FromEngine, PlainTunnelConfig, TunnelSnapshot } from './engineProtocol.ts';
 import type { RunningTunnel, TunnelStarter } from './ports.ts';
-import { EngineConnections } from './connectionNumbers.ts';
 import { serializeError } from './serializeError.ts';
 
 export interface RemoteTunnelsOptions {
