@@ -363,14 +363,17 @@ export class AppService implements TunnelApi {
     }
   }
 
-  #onTunnelEvent(name: string, run: Run, tunnelEvent: TunnelEvent): void {
-    const event = this.#numbering.get(name)?.renumber(tunnelEvent) ?? tunnelEvent;
+  #onTunnelEvent(name: string, run: Run, event: TunnelEvent): void {
     this.#updateHealth(name, run, event);
     this.#knownBrokers.onEvent(name, event);
     if (this.#runs.get(name) === run) run.brokerHealth?.onEvent(event);
     this.#seq += 1;
-    // Unknown event kinds (the engine may add some) are passed on as they are.
-    this.#log.publish({ ...event, profile: name, seq: this.#seq } as LogEvent);
+    // Unknown event kinds (the engine may add some) are passed on as they are; a connection's id
+    // numbered on from the profile's earlier runs (a run's own health keeps the tunnel's ids).
+    const published = { ...event, profile: name, seq: this.#seq } as LogEvent & { id?: number };
+    const id = this.#numbering.get(name)?.idOf(event);
+    if (id !== undefined) published.id = id;
+    this.#log.publish(published);
   }
 
   /**

@@ -9,17 +9,17 @@
 import type { SerializedError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 
-/** Renumbers the connection events of a tunnel that may start over from 1. */
+/** Renumbers the connections of a tunnel that may start over from 1. */
 export class ConnectionNumbering {
   #offset = 0;
   #highest = 0;
 
-  /** The event with its connection id (if it has one) past every id before the last {@link startOver}. */
-  renumber(event: TunnelEvent): TunnelEvent {
-    if (!('id' in event) || typeof event.id !== 'number') return event;
+  /** The event's connection id past every id before the last {@link startOver}; undefined for an event without one. */
+  idOf(event: TunnelEvent): number | undefined {
+    if (!('id' in event) || typeof event.id !== 'number') return undefined;
     const id = event.id + this.#offset;
     if (id > this.#highest) this.#highest = id;
-    return this.#offset === 0 ? event : ({ ...event, id } as TunnelEvent);
+    return id;
   }
 
   /** The tunnel starts over from 1: its next ids come after every id seen so far. */
@@ -33,9 +33,15 @@ export class EngineConnections {
   readonly #numbering = new ConnectionNumbering();
   readonly #open = new Map<number, { openedAt: number; bytesUp: number; bytesDown: number }>();
 
-  /** The event to pass on (renumbered past the connections of earlier engines), noting which connections are open. */
+  /**
+   * The event to pass on, renumbered past the connections of earlier engines (in place: it is the
+   * shell's own copy, as it came over the channel), noting which connections are open.
+   */
   observe(event: TunnelEvent): TunnelEvent {
-    const renumbered = this.#numbering.renumber(event);
+    const id = this.#numbering.idOf(event);
+    if (id === undefined) return event;
+    const renumbered = event as TunnelEvent & { id: number };
+    renumbered.id = id;
     switch (renumbered.event) {
       case 'connection.opened':
         this.#open.set(renumbered.id, { openedAt: Date.now(), bytesUp: 0, bytesDown: 0 });
