@@ -246,7 +246,7 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
     let cannotStart: string | undefined;
     if (!up && (earlyDeaths += 1) >= earlyDeathLimit) {
       const fix = options.buildCommand === undefined ? "the app's files are incomplete: install it again" : `build it again (${options.buildCommand})`;
-      cannotStart = `The tunnel engine could not start: it ${what}, ${earlyDeaths} times in a row. Its own error is in the app's output (the terminal it runs in); if that names a missing file, ${fix}`;
+      cannotStart = `The tunnel engine could not start: it ${what}, ${earlyDeaths} times in a row. Its own error is in the app's output (the terminal it was started from, if any); if that names a missing file, ${fix}`;
       gaveUp = new AppError('ENGINE_CRASHED', `${cannotStart}, then start the tunnel again.`);
       giveUps += 1;
       options.onCannotStart?.(gaveUp);
