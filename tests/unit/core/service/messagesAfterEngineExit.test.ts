@@ -1,0 +1,46 @@
+/**
+ * Node may report a child's exit before the last messages it sent over the channel are read. Once
+ * the shell has handled an engine's exit (its connections closed in the log, its starts sent to
+ * the next engine), what that engine still says is void: a late "connection closed" was passed on
+ * renumbered as one of the next engine's connections, closed before it ever opened.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TunnelEvent } from '../../../../shared/model/events.ts';
+import { createRemoteTunnels, type RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
+import { eventually } from '../../../fixtures/deadline.ts';
+import { sampleConfig, scriptedSpawner } from './scriptedEngine.ts';
+
+let remote: RemoteTunnels | undefined;
+
+afterEach(async () => {
+  await remote?.dispose();
+  remote = undefined;
+});
+
+const status = { brokers: [], openConnections: 0, totalConnections: 0 };
+
+describe('messages of an engine read after its exit', () => {
+  it('are dropped: the exit already said what became of its tunnels and connections', async () => {
+    const { spawn, engines } = scriptedSpawner();
+    remote = createRemoteTunnels({ spawn });
+    engines[0]!.say({ type: 'ready' });
+    const events: TunnelEvent[] = [];
+    const starting = remote.startTunnel(sampleConfig('alpha'), { onEvent: (event) => events.push(event) });
+    await eventually(() => engines[0]!.starts().length === 1, { timeoutMs: 5_000, what: 'the start sent' });
+    engines[0]!.started(1, 7001);
+    await starting;
+    engines[0]!.say({ type: 'event', id: 1, event: { event: 'connection.opened', id: 1, time: new Date().toISOString(), profile: 'alpha', listener: 'pulsar', local: '127.0.0.1:5555', sni: 'pulsar.example.test', proxy: 'proxy.example.test:4443' }, status });
+
+    engines[0]!.exit('killed by SIGKILL');
+    const handled = events.length;
+    engines[0]!.say({ type: 'event', id: 1, event: { event: 'connection.closed', id: 1, bytesUp: 1, bytesDown: 2, durationMs: 3 }, status });
+    engines[0]!.say({ type: 'stopped', id: 1 });
+
+    expect(events.slice(handled)).toEqual([]);
+    expect(events.filter((event) => event.event === 'connection.closed')).toEqual([expect.objectContaining({ id: 1, error: expect.objectContaining({ code: 'ENGINE_CRASHED' }) })]);
+    // The tunnel is still the shell's to bring back.
+    await eventually(() => engines[1], { timeoutMs: 5_000, what: 'the engine restarted' });
+    engines[1]!.say({ type: 'ready' });
+    await eventually(() => engines[1]!.starts().includes(1), { timeoutMs: 5_000, what: 'the tunnel started again' });
+  });
+});
