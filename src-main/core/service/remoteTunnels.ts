@@ -149,6 +149,8 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
     }, readyTimeoutMs);
     readyTimer.unref();
     transport.onMessage((message) => {
+      // Read after its exit was handled (Node may report the exit first): the exit already said what became of its tunnels.
+      if (launched.gone) return;
       if (message.type !== 'ready') return onMessage(message, launched);
       clearTimeout(readyTimer);
       launched.up = true;
