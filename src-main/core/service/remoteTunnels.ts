@@ -9,7 +9,10 @@
  * error and turns it "failing"), and is started again in the new engine on the same local ports.
  * A start that was in flight is sent to the new engine too; if that engine dies as well before the
  * tunnel is up, the start fails with ENGINE_CRASHED. Repeated crashes back off (0.2 s doubling to
- * 10 s; an engine that ran a minute starts over at once).
+ * 10 s; an engine that ran a minute starts over at once). The connections open in it are closed in
+ * the log with ENGINE_CRASHED; a tunnel stopped while no engine runs it is forgotten, not started
+ * again; a token goes only to the engine that asked for it; and what an engine says after its exit
+ * was handled is dropped. An engine that could not even be spawned counts as one that died.
  *
  * An engine that dies before it is ready three times in a row (a missing or broken build, a
  * runtime that cannot start it) is not started again on its own: the starts waiting for it fail
