@@ -59,23 +59,19 @@ export class RequestBody {
   }
 
   /**
-   * Waits for the whole body and sends it, with a Content-Length, to `sink`.
+   * The whole body, once it has arrived, for sending again (with a Content-Length) to the broker a
+   * redirect named.
    * @throws AppError HTTP_REDIRECT_BODY_TOO_LARGE when the body outgrew the replay bound;
    *   HTTP_UPSTREAM_FAILED when the local client left before sending all of it.
    */
-  async replayTo(sink: http.ClientRequest): Promise<void> {
+  async whole(): Promise<Buffer> {
     await this.complete();
-    const body = Buffer.concat(this.#kept ?? []);
-    sink.removeHeader('transfer-encoding');
-    if (body.length > 0 || this.declared) sink.setHeader('content-length', body.length);
-    this.#sink = sink;
-    this.#sinkEnded = true;
-    sink.end(body);
+    return Buffer.concat(this.#kept ?? []);
   }
 
   /**
    * Resolves once the whole body is kept and can be replayed.
-   * @throws AppError HTTP_REDIRECT_BODY_TOO_LARGE / HTTP_UPSTREAM_FAILED as for replayTo
+   * @throws AppError HTTP_REDIRECT_BODY_TOO_LARGE / HTTP_UPSTREAM_FAILED as for whole()
    */
   async complete(): Promise<void> {
     for (;;) {

@@ -17,6 +17,8 @@
  *   proxy has no route for) in its own error, instead of the client failing on an internal name.
  * The cost is a bounded replay buffer: the request body streams upstream as it arrives and a copy
  * of up to `maxReplayBytes` (1 MiB) is kept; a redirected request with a larger body gets 413.
+ * A request with a body asks the broker before sending it (`Expect: 100-continue`, see
+ * upstreamRequest.ts), so a broker that redirects without reading the body is not sent it.
  * Following carries the profile's credential only inside the cluster: through the profile's proxy
  * (whose SNI routes are the cluster's brokers, verified with the profile's CA and hostname check),
  * or, without a proxy, only to addresses (host and port) the cluster has named (see decideRedirect). A client's OWN
@@ -36,6 +38,7 @@ import { formatHostPort, type DialTarget } from '../../../shared/model/endpoints
 import { defaultHeaderTimeoutMs } from '../transport/listenerGuard.ts';
 import { decideRedirect, endToEndHeaders, hostHeader, isLookupPath, loggablePath, lookupAnswerAddresses, refuseBrowserRequest, rewriteLookupAnswer } from './httpRewrite.ts';
 import { RequestBody } from './requestBody.ts';
+import { sendUpstream } from './upstreamRequest.ts';
 import { UpstreamAgents } from './upstreamAgents.ts';
 
 export interface WebProxyOptions {
@@ -62,6 +65,8 @@ export interface WebProxyOptions {
   headerTimeoutMs?: number;
   /** Called with the local socket whenever a whole request head arrived on it. */
   onRequest?: (socket: net.Socket) => void;
+  /** How long a request with a body waits for the broker's `100 Continue` before sending it anyway; 1 s by default. */
+  continueWaitMs?: number;
 }
 
 /** Per local connection: its id in the connection log, and the last error a request on it met. */
@@ -211,7 +216,7 @@ export class WebProxy {
       const headers = endToEndHeaders(request.headers);
       delete headers.host;
       // Node's server already answered the client's "Expect: 100-continue" locally; upstream the
-      // body is sent without waiting, so the expectation is not passed on.
+      // tunnel sets its own (see #send).
       delete headers.expect;
       if (request.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
       const clientAuthorization = headers.authorization !== undefined;
@@ -325,28 +330,9 @@ export class WebProxy {
     return false;
   }
 
-  /** Sends one request upstream; resolves with its response head. */
+  /** Sends one request upstream (see upstreamRequest.ts); resolves with its response head. */
   #send(options: { target: DialTarget; method: string; path: string; headers: http.OutgoingHttpHeaders; body: RequestBody; replay: boolean }): Promise<http.IncomingMessage> {
-    const { target, body } = options;
-    return new Promise((resolve, reject) => {
-      const upstream = http.request({
-        agent: this.#agents.agentFor(target),
-        method: options.method,
-        path: options.path,
-        headers: { ...options.headers, host: hostHeader(target) },
-      });
-      upstream.once('response', (answer) => {
-        // Later errors belong to the response stream, which the caller pipes and watches.
-        upstream.on('error', () => undefined);
-        resolve(answer);
-      });
-      upstream.once('error', (failure) => reject(Object.assign(failure, { reusedSocket: upstream.reusedSocket })));
-      if (options.replay) body.replayTo(upstream).catch((failure: unknown) => {
-        upstream.destroy();
-        reject(failure as Error);
-      });
-      else body.pipeTo(upstream);
-    });
+    return sendUpstream({ ...options, agent: this.#agents.agentFor(options.target), continueWaitMs: this.#options.continueWaitMs ?? 1_000 });
   }
 
   /** Passes a response through as it arrives: head first, then each chunk, with backpressure. */
