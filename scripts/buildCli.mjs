@@ -6,10 +6,10 @@
 // their times and sizes (./buildInputs.mjs); bin/pulsar-tunnel.mjs runs the bundle only while none
 // of them is newer than the build or differs from what was built, and the sources (through tsx)
 // otherwise.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeAtomic, writeInputsManifest } from './buildInputs.mjs';
+import { removeOthers, writeAtomic, writeInputsManifest } from './buildInputs.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'out', 'cli');
@@ -98,8 +98,7 @@ try {
   }
   // Chunks of earlier builds (their names carry a content hash) are no longer referenced.
   const written = new Set(ordered.map((file) => file.path));
-  const chunksDir = join(outDir, 'chunks');
-  for (const name of readdirSync(chunksDir)) if (!written.has(join(chunksDir, name))) rmSync(join(chunksDir, name), { force: true });
+  removeOthers(join(outDir, 'chunks'), written);
   // Each input with its modification time and size as built (see ./buildInputs.mjs). Written through
   // a rename like the files above: a CLI starting during a build never reads half a file.
   // tsconfig.json too: esbuild applies its compiler options (useDefineForClassFields, ...) to every

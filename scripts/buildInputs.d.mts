@@ -6,6 +6,9 @@ export function recordBeside(outputDir: string): string;
 /** Writes through a temporary name and a rename: a reader never sees half a file. */
 export function writeAtomic(path: string, contents: string | Uint8Array): void;
 
+/** Removes the files of `dir` not in `keep` (absolute paths), leaving other builds' files in the making alone. */
+export function removeOthers(dir: string, keep: ReadonlySet<string>): void;
+
 /** Writes the manifest of a build: `files` (absolute, or relative to `root`) with their times and sizes, and `builtAt`. */
 export function writeInputsManifest(manifestPath: string, root: string, files: readonly string[], builtAt: number): void;
 

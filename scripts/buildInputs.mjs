@@ -6,7 +6,7 @@
 // none is newer than the build, and none differs from what was built: a file put back with other
 // times, older ones too (`cp -p`, `rsync -t`, `git checkout` of an older commit after a newer one was
 // built, a package linked from a package manager's store), is not the one that was built.
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 /**
@@ -17,6 +17,9 @@ export function recordBeside(outputDir) {
   return `${outputDir}.inputs.json`;
 }
 
+/** The temporary names {@link writeAtomic} writes through: another build's file in the making. */
+const inTheMaking = /^\.\d+\.\d+\.tmp$/;
+
 /** Writes through a temporary name and a rename: a reader never sees half a file. */
 export function writeAtomic(path, contents) {
   const temporary = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
@@ -26,6 +29,15 @@ export function writeAtomic(path, contents) {
   } finally {
     rmSync(temporary, { force: true });
   }
+}
+
+/**
+ * Removes the files of `dir` that are not in `keep` (absolute paths): outputs of earlier builds. A
+ * file another build is writing at the same time (its temporary name) is left alone: removing it
+ * made that build fail on its rename (two `npm run build:cli`, or two test runs, at once).
+ */
+export function removeOthers(dir, keep) {
+  for (const name of readdirSync(dir)) if (!keep.has(join(dir, name)) && !inTheMaking.test(name)) rmSync(join(dir, name), { force: true });
 }
 
 /**
