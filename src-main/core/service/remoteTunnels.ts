@@ -24,6 +24,7 @@ import type { SerializedError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import { EngineConnections } from './connectionNumbers.ts';
+import { launchEngine, type Engine, type EngineExit } from './engineLaunch.ts';
 import type { EngineTransport, FromEngine, PlainTunnelConfig, TunnelSnapshot } from './engineProtocol.ts';
 import type { RunningTunnel, TunnelStarter } from './ports.ts';
 import { serializeError } from './serializeError.ts';
@@ -54,14 +55,6 @@ export interface RemoteTunnels {
   whenReady(): Promise<void>;
   /** Ends the engine process (after the app service stopped its tunnels). */
   dispose(): Promise<void>;
-}
-
-interface Engine {
-  transport: EngineTransport;
-  ready: Promise<void>;
-  /** It said it is ready. */
-  up: boolean;
-  gone: boolean;
 }
 
 /** Engines in a row that die before they are ready, after which no more are started on their own. */
@@ -98,19 +91,6 @@ function portOf(address: string | undefined): number | undefined {
   return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 
-/** An engine whose spawn threw: gone at once, said on the next turn of the event loop as a real exit is. */
-function unspawned(error: unknown): EngineTransport {
-  const how = `could not be started: ${error instanceof Error ? error.message : String(error)}`;
-  return {
-    send: () => {
-      throw new Error('the engine process could not be started');
-    },
-    onMessage: () => undefined,
-    onExit: (listener) => void setImmediate(() => listener(how)),
-    kill: () => undefined,
-  };
-}
-
 /** Starts the first engine process at once. */
 export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnels {
   const entries = new Map<number, Entry>();
@@ -129,48 +109,16 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
   let engine = launch();
 
   function launch(): Engine {
-    let transport: EngineTransport;
-    try {
-      transport = options.spawn();
-    } catch (error) {
-      // An engine that died before it was ready, not an exception that ends the app (this runs in a timer).
-      transport = unspawned(error);
-    }
-    let markReady!: () => void;
-    let failReady!: (error: unknown) => void;
-    const ready = new Promise<void>((resolve, reject) => {
-      markReady = resolve;
-      failReady = reject;
+    return launchEngine(options.spawn, { readyTimeoutMs: options.readyTimeoutMs ?? 30_000 }, {
+      message: onMessage,
+      ready: () => {
+        upSince = Date.now();
+        earlyDeaths = 0;
+      },
+      exit: (ended, exit) => {
+        if (!disposed && ended === engine) crashed(exit);
+      },
     });
-    ready.catch(() => undefined);
-    const launched: Engine = { transport, ready, up: false, gone: false };
-    const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
-    let timedOut = false;
-    const readyTimer = setTimeout(() => {
-      timedOut = true;
-      transport.kill();
-    }, readyTimeoutMs);
-    readyTimer.unref();
-    transport.onMessage((message) => {
-      // Read after its exit was handled (Node may report the exit first): the exit already said what became of its tunnels.
-      if (launched.gone) return;
-      if (message.type !== 'ready') return onMessage(message, launched);
-      clearTimeout(readyTimer);
-      launched.up = true;
-      upSince = Date.now();
-      earlyDeaths = 0;
-      markReady();
-    });
-    transport.onExit((exit) => {
-      clearTimeout(readyTimer);
-      launched.gone = true;
-      // Ended by the shell for not being ready in time: say that, not the signal it was ended with.
-      const how = timedOut ? `not ready within ${readyTimeoutMs / 1000} s` : exit;
-      const what = timedOut ? `was not ready within ${readyTimeoutMs / 1000} s and was ended` : launched.up ? `stopped unexpectedly (${exit})` : `stopped (${exit}) before it was ready`;
-      failReady(new AppError('ENGINE_CRASHED', `The tunnel engine ${what}.`));
-      if (!disposed && launched === engine) crashed(what, how, launched.up);
-    });
-    return launched;
   }
 
   /** A message of the engine `from`. */
@@ -242,11 +190,8 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
     }
   }
 
-  /**
-   * The current engine is gone: `what` it did ("stopped unexpectedly (exit code 1)"), `how` in a
-   * few words ("exit code 1"); `up`: it had said it was ready.
-   */
-  function crashed(what: string, how: string, up: boolean): void {
+  /** The current engine is gone, as `exit` says. */
+  function crashed({ what, how, up }: EngineExit): void {
     /** Why the engine could not start, with what to do first; the starts waiting and the running tunnels end it differently. */
     let cannotStart: string | undefined;
     if (!up && (earlyDeaths += 1) >= earlyDeathLimit) {
