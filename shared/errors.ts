@@ -68,7 +68,7 @@ export const errorCatalog = {
   API_BAD_REQUEST: 'The request was not valid; the message names the field.',
   API_UNAUTHORIZED: 'The request lacks the session token; open the URL the tunnel printed.',
   API_UNREACHABLE: 'The app\'s engine did not answer; check that pulsar-tunnel is still running, then reload the page.',
-  ENGINE_CRASHED: 'The tunnel engine stopped unexpectedly; it is restarted on its own and its tunnels brought back, unless it could not start at all (the message says so); retry what you were doing, and report it with the log if it happens again.',
+  ENGINE_CRASHED: 'The tunnel engine stopped unexpectedly (or was ended for not answering); it is restarted on its own and its tunnels brought back, unless it could not start at all (the message says so); retry what you were doing, and report it with the log if it happens again.',
 } as const;
 
 /** A stable, machine-readable error code. */

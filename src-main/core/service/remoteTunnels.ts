@@ -12,7 +12,10 @@
  * 10 s; an engine that ran a minute starts over at once). The connections open in it are closed in
  * the log with ENGINE_CRASHED; a tunnel stopped while no engine runs it is forgotten, not started
  * again; a token goes only to the engine that asked for it; and what an engine says after its exit
- * was handled is dropped. An engine that could not even be spawned counts as one that died.
+ * was handled is dropped. An engine that could not even be spawned counts as one that died. An
+ * engine that does not answer a stop within the stop timeout is presumed stuck and ended, so the
+ * stop is true (the tunnel may still be listening in it), and its other tunnels come back as after
+ * a crash.
  *
  * An engine that dies before it is ready three times in a row (a missing or broken build, a
  * runtime that cannot start it) is not started again on its own: the starts waiting for it fail
@@ -307,16 +310,20 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
           return;
         }
         const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+        const runner = engine;
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          new Promise<void>((resolve) => {
-            entry.stopping = resolve;
+        const answered = await Promise.race([
+          new Promise<boolean>((resolve) => {
+            entry.stopping = () => resolve(true);
             send({ type: 'stop', id });
           }),
-          new Promise<void>((resolve) => (timer = setTimeout(resolve, stopTimeoutMs))),
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), stopTimeoutMs))),
         ]);
         clearTimeout(timer);
         entries.delete(id);
+        // Presumed stuck, and the tunnel perhaps still listening in it: it is ended, so the stop is
+        // true, and its other tunnels come back in the next engine as after a crash.
+        if (!answered) await runner.end(`did not answer a stop within ${stopTimeoutMs / 1000} s`);
       },
     };
   };
