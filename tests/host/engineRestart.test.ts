@@ -4,12 +4,13 @@
  * process is reported in the tunnel's status (ENGINE_CRASHED) and the live log, the UI keeps
  * answering, and the tunnel comes back on the same port with its token, without restarting the UI.
  */
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type CliProcess } from '../fixtures/cliProcess.ts';
+import { enginePids } from './fixtures/enginePids.ts';
 import { eventually, once } from '../fixtures/deadline.ts';
 import { logSocketProtocols } from '../../shared/ipc/webSession.ts';
 import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
@@ -37,17 +38,6 @@ afterAll(async () => {
   await secrets?.stop();
   if (home) await rm(home, { recursive: true, force: true });
 });
-
-/** The engine child processes of `pid` (the `engine` command), from /proc. */
-async function enginePids(pid: number): Promise<number[]> {
-  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).split(' ').filter(Boolean).map(Number);
-  const engines: number[] = [];
-  for (const child of children) {
-    const cmdline = (await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    if (cmdline.includes('engine')) engines.push(child);
-  }
-  return engines;
-}
 
 describe('pulsar-tunnel ui with its engine in a child process', () => {
   it('reports an engine that died, keeps answering, and brings the tunnel back on the same port', async () => {

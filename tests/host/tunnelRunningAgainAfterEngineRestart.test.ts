@@ -5,11 +5,12 @@
  * broker's answer through it: an idle tunnel looked broken for good. A black box: the real CLI and
  * its engine child process, a tunnel whose listener opens without any proxy answering.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type CliProcess } from '../fixtures/cliProcess.ts';
+import { enginePids } from './fixtures/enginePids.ts';
 import { eventually } from '../fixtures/deadline.ts';
 import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
 import { ensureRendererBuild } from '../../src-main/host/rendererBuild.ts';
@@ -26,17 +27,6 @@ afterAll(async () => {
   await ui?.stop('SIGKILL').catch(() => undefined);
   if (home) await rm(home, { recursive: true, force: true });
 });
-
-/** The engine child processes of `pid` (the `engine` command), from /proc. */
-async function enginePids(pid: number): Promise<number[]> {
-  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).split(' ').filter(Boolean).map(Number);
-  const engines: number[] = [];
-  for (const child of children) {
-    const cmdline = (await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    if (cmdline.includes('engine')) engines.push(child);
-  }
-  return engines;
-}
 
 interface Status {
   profile: string;

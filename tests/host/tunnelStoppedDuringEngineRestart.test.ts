@@ -5,12 +5,13 @@
  * unseen by the app, so the next start of the profile failed with TUNNEL_LISTEN_IN_USE. A black
  * box: the real CLI, its real engine child process, a tunnel on a fixed local port.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type CliProcess } from '../fixtures/cliProcess.ts';
+import { enginePids } from './fixtures/enginePids.ts';
 import { eventually, freePort } from '../fixtures/deadline.ts';
 import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
 import { ensureRendererBuild } from '../../src-main/host/rendererBuild.ts';
@@ -27,17 +28,6 @@ afterAll(async () => {
   await ui?.stop('SIGKILL').catch(() => undefined);
   if (home) await rm(home, { recursive: true, force: true });
 });
-
-/** The engine child processes of `pid` (the `engine` command), from /proc. */
-async function enginePids(pid: number): Promise<number[]> {
-  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).split(' ').filter(Boolean).map(Number);
-  const engines: number[] = [];
-  for (const child of children) {
-    const cmdline = (await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    if (cmdline.includes('engine')) engines.push(child);
-  }
-  return engines;
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
