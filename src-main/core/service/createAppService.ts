@@ -60,6 +60,8 @@ export async function createAppService(options: CreateAppServiceOptions = {}): P
   return {
     service,
     async dispose() {
+      // Starts waiting for an engine that is not ready end now, instead of holding the stops up.
+      engine?.shutDown();
       await service.dispose();
       store.dispose();
       await engine?.dispose();

@@ -20,7 +20,8 @@
  * An engine that dies before it is ready three times in a row (a missing or broken build, a
  * runtime that cannot start it) is not started again on its own: the starts waiting for it fail
  * with ENGINE_CRASHED saying so, and the next start tries three more times, so a start never waits
- * for ever on an engine that cannot come up.
+ * for ever on an engine that cannot come up. Once the app shuts down, the starts waiting for an
+ * engine fail at once, so quitting never waits for one.
  */
 import { AppError } from '../../../shared/errors.ts';
 import type { SerializedError } from '../../../shared/errors.ts';
@@ -56,7 +57,12 @@ export interface RemoteTunnels {
   readonly restarts: number;
   /** Resolves once an engine is up (the first one, or the one after a restart). */
   whenReady(): Promise<void>;
-  /** Ends the engine process (after the app service stopped its tunnels). */
+  /**
+   * The app is shutting down: starts waiting for an engine that is not ready fail at once (with
+   * the shutting-down error), and so do later starts; running tunnels can still be stopped.
+   */
+  shutDown(): void;
+  /** Ends the engine process (after the app service stopped its tunnels); shuts down first. */
   dispose(): Promise<void>;
 }
 
@@ -102,6 +108,11 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
   let backoffMs = 200;
   let upSince = 0;
   let disposed = false;
+  /** Set by shutDown(); `shutdown` resolves then, waking the starts that wait for an engine. */
+  let shuttingDown = false;
+  let wake!: () => void;
+  const shutdown = new Promise<void>((resolve) => (wake = resolve));
+  const shuttingDownError = () => new AppError('TUNNEL_INTERNAL', 'The app is shutting down.');
   let restartTimer: NodeJS.Timeout | undefined;
   /** Engines in a row that died before they were ready. */
   let earlyDeaths = 0;
@@ -254,13 +265,15 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
     // A caller fails on the first give-up after it came: one round of engines for all who wait together.
     const seen = giveUps;
     for (;;) {
-      if (disposed) throw new AppError('TUNNEL_INTERNAL', 'The app is shutting down.');
+      if (shuttingDown) throw shuttingDownError();
       const current = engine;
       if (!current.gone) {
         try {
-          await current.ready;
+          await Promise.race([current.ready, shutdown]);
+          if (shuttingDown) throw shuttingDownError();
           return current;
-        } catch {
+        } catch (error) {
+          if (shuttingDown) throw error;
           // It died while starting; the restart replaces it.
           continue;
         }
@@ -275,7 +288,19 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
         relaunch();
         continue;
       }
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await Promise.race([new Promise((resolve) => setTimeout(resolve, 20)), shutdown]);
+    }
+  }
+
+  function shutDown(): void {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    wake();
+    // Starts sent again after a crash wait for the next engine to be ready: they end now too.
+    for (const entry of [...entries.values()]) {
+      if (!entry.starting || (entry.sentTo === engine && engine.up && !engine.gone)) continue;
+      entries.delete(entry.id);
+      entry.starting.reject(shuttingDownError());
     }
   }
 
@@ -334,8 +359,10 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
       return restarts;
     },
     whenReady: async () => void (await currentEngine()),
+    shutDown,
     async dispose() {
       if (disposed) return;
+      shutDown();
       disposed = true;
       clearTimeout(restartTimer);
       const current = engine;
