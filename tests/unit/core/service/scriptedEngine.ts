@@ -11,10 +11,13 @@ export class ScriptedEngine implements EngineTransport {
   private readonly messageListeners: ((message: FromEngine) => void)[] = [];
   private readonly exitListeners: ((how: string) => void)[] = [];
   exited: string | undefined;
+  /** Answers each ping on the next turn of the event loop, as a live engine does; off by default. */
+  answersPings = false;
 
   send(message: ToEngine): void {
     if (this.exited !== undefined) throw new Error('the engine process is gone');
     this.sent.push(message);
+    if (message.type === 'ping' && this.answersPings) setImmediate(() => this.exited === undefined && this.say({ type: 'pong' }));
   }
   onMessage(listener: (message: FromEngine) => void): void {
     this.messageListeners.push(listener);
@@ -34,6 +37,10 @@ export class ScriptedEngine implements EngineTransport {
     if (this.exited !== undefined) return;
     this.exited = how;
     for (const listener of this.exitListeners) listener(how);
+  }
+  /** How many pings the shell sent it. */
+  pings(): number {
+    return this.sent.filter((message) => message.type === 'ping').length;
   }
   /** The ids of the tunnels the shell asked this engine to start. */
   starts(): number[] {
