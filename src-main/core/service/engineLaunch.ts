@@ -1,8 +1,15 @@
 /**
  * One engine process as remoteTunnels.ts supervises it: spawned (a spawn that throws is an engine
- * that ended at once), given a time to say it is ready, and ended by the
- * shell when it is presumed stuck (not ready in time). Its exit then says why the shell ended it
- * instead of the signal it was ended with.
+ * that ended at once), given a time to say it is ready, then pinged while it runs, and ended by the
+ * shell when it is presumed stuck (not ready in time, not answering pings, not answering a stop).
+ * Its exit then says why the shell ended it instead of the signal it was ended with.
+ *
+ * The liveness check is one timer per engine, unref'd: every `pingIntervalMs` the shell sends a
+ * ping, which the engine answers from its event loop; any message from the engine counts as an
+ * answer. An engine that said nothing for `pingTimeoutMs` (its event loop hung, or the process is
+ * stopped) is ended. A data path that is merely busy answers within a turn of its event loop, far
+ * below that; and a shell whose own timer came late (its event loop was busy, the machine slept)
+ * gives the engine a fresh allowance, since the engine's answers may be waiting unread.
  */
 import { AppError } from '../../../shared/errors.ts';
 import type { EngineTransport, FromEngine } from './engineProtocol.ts';
@@ -10,6 +17,10 @@ import type { EngineTransport, FromEngine } from './engineProtocol.ts';
 export interface EngineTimings {
   /** How long it may take to say it is ready. */
   readyTimeoutMs: number;
+  /** How often it is pinged once ready. */
+  pingIntervalMs: number;
+  /** How long it may stay silent once ready before it is ended. */
+  pingTimeoutMs: number;
 }
 
 /** How an engine ended: `what` it did ("stopped unexpectedly (exit code 1)"), `how` in a few words ("exit code 1"); `up`: it had said it was ready. */
@@ -36,8 +47,8 @@ export interface Engine {
 }
 
 export interface EngineHandlers {
-  /** A message other than ready, read before its exit was handled. */
-  message(message: Exclude<FromEngine, { type: 'ready' }>, from: Engine): void;
+  /** A message other than ready or a ping's answer, read before its exit was handled. */
+  message(message: Exclude<FromEngine, { type: 'ready' | 'pong' }>, from: Engine): void;
   ready(engine: Engine): void;
   exit(engine: Engine, exit: EngineExit): void;
 }
@@ -75,6 +86,7 @@ export function launchEngine(spawn: () => EngineTransport, timings: EngineTiming
   const exited = new Promise<void>((resolve) => (markExited = resolve));
   /** Why the shell ended it, if it did. */
   let endedFor: string | undefined;
+  let pinger: NodeJS.Timeout | undefined;
   const launched: Engine = {
     transport,
     ready,
@@ -91,17 +103,43 @@ export function launchEngine(spawn: () => EngineTransport, timings: EngineTiming
   };
   const readyTimer = setTimeout(() => void launched.end(`was not ready within ${timings.readyTimeoutMs / 1000} s`), timings.readyTimeoutMs);
   readyTimer.unref();
+  let heard = Date.now();
+
+  function watch(): void {
+    let ticked = Date.now();
+    pinger = setInterval(() => {
+      const now = Date.now();
+      // This process's own timer came late: the engine's answers may be waiting unread.
+      if (now - ticked > 2 * timings.pingIntervalMs) heard = now;
+      ticked = now;
+      if (now - heard >= timings.pingTimeoutMs) {
+        void launched.end(`did not answer for ${timings.pingTimeoutMs / 1000} s`);
+        return;
+      }
+      try {
+        transport.send({ type: 'ping' });
+      } catch {
+        // Gone: its exit is being reported.
+      }
+    }, timings.pingIntervalMs);
+    pinger.unref();
+  }
+
   transport.onMessage((message) => {
     // Read after its exit was handled (Node may report the exit first): the exit already said what became of its tunnels.
     if (launched.gone) return;
+    heard = Date.now();
+    if (message.type === 'pong') return;
     if (message.type !== 'ready') return on.message(message, launched);
     clearTimeout(readyTimer);
     launched.up = true;
+    watch();
     markReady();
     on.ready(launched);
   });
   transport.onExit((exit) => {
     clearTimeout(readyTimer);
+    clearInterval(pinger);
     launched.gone = true;
     // Ended by the shell: say why, not the signal it was ended with.
     const how = endedFor?.replace(/^was /, '') ?? exit;

@@ -23,6 +23,8 @@ export type TunnelSnapshot = ReturnType<RunningTunnel['status']>;
 export type ToEngine =
   | { type: 'start'; id: number; config: PlainTunnelConfig; progressIntervalMs?: number }
   | { type: 'stop'; id: number }
+  /** Answered with a pong from the engine's event loop: the shell's liveness check (engineLaunch.ts). */
+  | { type: 'ping' }
   | { type: 'token'; requestId: number; ok: true; token: string }
   | { type: 'token'; requestId: number; ok: false; error: SerializedError };
 
@@ -33,6 +35,7 @@ export type FromEngine =
   | { type: 'failed'; id: number; error: SerializedError }
   | { type: 'event'; id: number; event: TunnelEvent; status: TunnelSnapshot }
   | { type: 'stopped'; id: number }
+  | { type: 'pong' }
   | { type: 'token'; id: number; requestId: number };
 
 /** One engine process as the shell sees it: Node's child_process, Electron's utilityProcess. */

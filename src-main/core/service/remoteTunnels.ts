@@ -15,7 +15,7 @@
  * was handled is dropped. An engine that could not even be spawned counts as one that died. An
  * engine that does not answer a stop within the stop timeout is presumed stuck and ended, so the
  * stop is true (the tunnel may still be listening in it), and its other tunnels come back as after
- * a crash.
+ * a crash; so is one that stops answering the shell's pings (see engineLaunch.ts).
  *
  * An engine that dies before it is ready three times in a row (a missing or broken build, a
  * runtime that cannot start it) is not started again on its own: the starts waiting for it fail
@@ -38,6 +38,10 @@ export interface RemoteTunnelsOptions {
   spawn: () => EngineTransport;
   /** How long an engine may take to say it is ready before it counts as crashed; 30 s by default. */
   readyTimeoutMs?: number;
+  /** How often the engine is pinged once ready; 5 s by default. */
+  pingIntervalMs?: number;
+  /** How long an engine that was ready may stay silent (no answer to pings, no message) before it is ended as stuck; 20 s by default. */
+  pingTimeoutMs?: number;
   /** How long stopping a tunnel may take before the engine is presumed stuck; 10 s by default. */
   stopTimeoutMs?: number;
   /**
@@ -120,10 +124,11 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
   let gaveUp: AppError | undefined;
   /** How many times that happened. */
   let giveUps = 0;
+  const timings = { readyTimeoutMs: options.readyTimeoutMs ?? 30_000, pingIntervalMs: options.pingIntervalMs ?? 5_000, pingTimeoutMs: options.pingTimeoutMs ?? 20_000 };
   let engine = launch();
 
   function launch(): Engine {
-    return launchEngine(options.spawn, { readyTimeoutMs: options.readyTimeoutMs ?? 30_000 }, {
+    return launchEngine(options.spawn, timings, {
       message: onMessage,
       ready: () => {
         upSince = Date.now();
@@ -136,7 +141,7 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
   }
 
   /** A message of the engine `from`. */
-  function onMessage(message: Exclude<FromEngine, { type: 'ready' }>, from: Engine): void {
+  function onMessage(message: Exclude<FromEngine, { type: 'ready' | 'pong' }>, from: Engine): void {
     const entry = entries.get(message.id);
     if (!entry) return;
     switch (message.type) {

@@ -61,6 +61,9 @@ export function serveTunnels(endpoint: EngineEndpoint): Promise<void> {
         case 'stop':
           void stop(message.id);
           break;
+        case 'ping':
+          endpoint.send({ type: 'pong' });
+          break;
         case 'token': {
           const request = tokenRequests.get(message.requestId);
           tokenRequests.delete(message.requestId);
