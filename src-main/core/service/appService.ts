@@ -33,7 +33,7 @@ import { profileViewOf } from './profileView.ts';
 import { canonicalJson, keptPorts } from './runSettings.ts';
 import { ServiceDoctor } from './serviceDoctor.ts';
 import { buildSnippets, configuredAddresses } from './snippets.ts';
-import { newRun, observeHealth, runStatus, serialize, toAppError, type HealthChange, type Run } from './tunnelRun.ts';
+import { newRun, observeHealth, runStatus, serialize, startEach, toAppError, type HealthChange, type Run, type StartedEach } from './tunnelRun.ts';
 
 export type { HostedApi, SubscribeOptions } from './logFanOut.ts';
 export type { HealthChange } from './tunnelRun.ts';
@@ -170,6 +170,7 @@ export class AppService implements TunnelApi {
       fresh.startedWith = canonicalJson(profile);
       return this.#startTunnel(keptPorts(config, keepAddresses), {
         onEvent: (event) => this.#onTunnelEvent(name, fresh, event),
+        onEnded: (error) => this.#onTunnelEnded(name, fresh, error),
         progressIntervalMs: this.#progressIntervalMs,
       });
     })();
@@ -293,21 +294,12 @@ export class AppService implements TunnelApi {
    * Starts every profile marked autoStart. Failures do not stop the others; they are returned
    * (and stay visible as each status's lastError).
    */
-  async autoStart(): Promise<{ started: string[]; failed: { profile: string; error: SerializedError }[] }> {
+  async autoStart(): Promise<StartedEach> {
     const profiles = (await this.#store.list()).map((entry) => entry.profile).filter((profile) => profile.autoStart);
-    const started: string[] = [];
-    const failed: { profile: string; error: SerializedError }[] = [];
-    await Promise.all(
-      profiles.map(async (profile) => {
-        try {
-          await this.startTunnel(profile.name);
-          started.push(profile.name);
-        } catch (error) {
-          failed.push({ profile: profile.name, error: serialize(toAppError(error)) });
-        }
-      }),
+    return startEach(
+      profiles.map((profile) => profile.name),
+      (name) => this.startTunnel(name),
     );
-    return { started, failed };
   }
 
   /** Delivers queued log events now (tests and shutdown). */
@@ -361,6 +353,14 @@ export class AppService implements TunnelApi {
         // A failing tray or notification must not break the engine.
       }
     }
+  }
+
+  /** The run's tunnel ended on its own (its engine could not bring it back): stopped, `error` its last error, so Start starts it. */
+  #onTunnelEnded(name: string, run: Run, error: SerializedError): void {
+    // Replaced meanwhile, or being stopped (the stop finds nothing to stop, and ends it).
+    if (this.#runs.get(name) !== run || run.transition) return;
+    this.#runs.set(name, newRun('stopped', { ...error, time: this.#now().toISOString() }));
+    this.#emitHealth(name, run.state);
   }
 
   #onTunnelEvent(name: string, run: Run, event: TunnelEvent): void {

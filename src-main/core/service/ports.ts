@@ -3,6 +3,7 @@
  * constructor (dependency injection): the profile store and the tunnel runner. The real ones are
  * wired in createAppService.ts; tests pass an in-memory store and a scripted runner.
  */
+import type { SerializedError } from '../../../shared/errors.ts';
 import type { BrokerPort, ExportRequest, ImportOptions, ImportResult, KeychainStatus } from '../../../shared/ipc/contract.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { SecretKind, StoredProfile, StoredProfileInput } from '../../../shared/model/storedProfile.ts';
@@ -51,10 +52,15 @@ export interface RunningTunnel {
   dispose(): Promise<void>;
 }
 
-/** Starts a tunnel: `Tunnel.start` in production. @throws AppError e.g. TUNNEL_LISTEN_IN_USE */
+/**
+ * Starts a tunnel: `Tunnel.start` in production, or in an engine process (remoteTunnels.ts).
+ * `onEnded` is told once if a started tunnel ended on its own (the engine that replaced a crashed
+ * one could not bring it back): nothing runs it any more, and its dispose() has nothing to stop.
+ * @throws AppError e.g. TUNNEL_LISTEN_IN_USE
+ */
 export type TunnelStarter = (
   config: TunnelConfig,
-  options: { onEvent: (event: TunnelEvent) => void; progressIntervalMs?: number },
+  options: { onEvent: (event: TunnelEvent) => void; onEnded?: (error: SerializedError) => void; progressIntervalMs?: number },
 ) => Promise<RunningTunnel>;
 
 /** Options of the app service (appService.ts): these ports and its tunables. */

@@ -1,27 +1,30 @@
 /**
  * Runs the tunnels in an engine process of their own, behind the app service's TunnelStarter, so
  * the shell's event loop (the UI's HTTP/WebSocket API, Electron's IPC, tray and windows) never
- * waits on the data path: the shell answers every API call itself, from the store and from status
- * snapshots the engine sends with each event.
+ * waits on the data path: the shell answers every API call itself, from the store and from
+ * status snapshots the engine sends with each event.
  *
  * An engine that dies is reported and restarted without restarting the app: each of its tunnels
- * gets a `listener.error` event with ENGINE_CRASHED (the app service shows it as the tunnel's last
- * error and turns it "failing"), and is started again in the new engine on the same local ports.
- * A start that was in flight is sent to the new engine too; if that engine dies as well before the
- * tunnel is up, the start fails with ENGINE_CRASHED. Repeated crashes back off (0.2 s doubling to
- * 10 s; an engine that ran a minute starts over at once). The connections open in it are closed in
- * the log with ENGINE_CRASHED; a tunnel stopped while no engine runs it is forgotten, not started
- * again; a token goes only to the engine that asked for it; and what an engine says after its exit
- * was handled is dropped. An engine that could not even be spawned counts as one that died. An
- * engine that does not answer a stop within the stop timeout is presumed stuck and ended, so the
- * stop is true (the tunnel may still be listening in it), and its other tunnels come back as after
- * a crash; so is one that stops answering the shell's pings (see engineLaunch.ts).
+ * gets a `listener.error` event with ENGINE_CRASHED (the app service shows it as the tunnel's
+ * last error and turns it "failing"), and is started again in the new engine on the same local
+ * ports; one the new engine cannot bring back has ended, and its owner is told (`onEnded`: the
+ * app shows it stopped, so Start starts it). A start that was in flight is sent to the new
+ * engine too; if that engine dies as well before the tunnel is up, the start fails with
+ * ENGINE_CRASHED. Repeated crashes back off (0.2 s doubling to 10 s; an engine that ran a minute
+ * starts over at once). The connections open in it are closed in the log with ENGINE_CRASHED; a
+ * tunnel stopped while no engine runs it is forgotten, not started again; a token goes only to
+ * the engine that asked for it; and what an engine says after its exit was handled is dropped.
+ * An engine that could not even be spawned counts as one that died. An engine that does not
+ * answer a stop within the stop timeout is presumed stuck and ended, so the stop is true (the
+ * tunnel may still be listening in it), and its other tunnels come back as after a crash; so is
+ * one that stops answering the shell's pings (see engineLaunch.ts).
  *
  * An engine that dies before it is ready three times in a row (a missing or broken build, a
  * runtime that cannot start it) is not started again on its own: the starts waiting for it fail
- * with ENGINE_CRASHED saying so, and the next start tries three more times, so a start never waits
- * for ever on an engine that cannot come up. Once the app shuts down, the starts waiting for an
- * engine fail at once, so quitting never waits for one.
+ * with ENGINE_CRASHED saying so, the running tunnels end (`onEnded`), and the next start tries
+ * three more times, so a start never waits for ever on an engine that cannot come up. Once the
+ * app shuts down, the starts waiting for an engine fail at once, so quitting never waits for
+ * one.
  */
 import { AppError } from '../../../shared/errors.ts';
 import type { SerializedError } from '../../../shared/errors.ts';
@@ -77,6 +80,7 @@ interface Entry {
   id: number;
   config: TunnelConfig;
   onEvent: (event: TunnelEvent) => void;
+  onEnded?: (error: SerializedError) => void;
   progressIntervalMs?: number;
   addresses: RunningTunnel['addresses'];
   status: TunnelSnapshot;
@@ -156,11 +160,8 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
         // A stop sent while the start was under way: there is nothing left to stop.
         entry.stopping?.();
         if (entry.starting) entry.starting.reject(new AppError(message.error.code, message.error.message));
-        // A tunnel that could not come back after a restart says why, and stays down.
-        else {
-          const error = { code: message.error.code, message: `This tunnel could not come back after the engine restarted and is down: stop it and start it again. ${message.error.message}` };
-          entry.onEvent({ event: 'listener.error', listener: 'pulsar', error });
-        }
+        // A tunnel that could not come back after a restart says why, and has ended.
+        else ended(entry, { code: message.error.code, message: `This tunnel could not come back after the engine restarted and is stopped: start it again. ${message.error.message}` });
         break;
       case 'event':
         entry.status = message.status;
@@ -176,6 +177,14 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
       default:
         break;
     }
+  }
+
+  /** A running tunnel that nothing runs any more: forgotten, its log and its owner told why. */
+  function ended(entry: Entry, error: SerializedError): void {
+    entries.delete(entry.id);
+    entry.status = { ...emptyStatus(), totalConnections: entry.status.totalConnections };
+    entry.onEvent({ event: 'listener.error', listener: 'pulsar', error });
+    entry.onEnded?.(error);
   }
 
   /**
@@ -233,11 +242,13 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
       } else if (entry.stopping) {
         entries.delete(entry.id);
         entry.stopping();
+      } else if (cannotStart !== undefined) {
+        // No engine will bring it back on its own: it has ended, and a start tries the engine again.
+        ended(entry, { code: 'ENGINE_CRASHED', message: `${cannotStart}. This tunnel is stopped: start it again.` });
       } else {
         entry.status = { ...emptyStatus(), totalConnections: entry.status.totalConnections };
         // Said before the next engine starts, which may yet fail to bring the tunnel back (its own error follows then).
-        // A tunnel the app counts as running: Start does nothing to it, a stop and a start try the engine again.
-        const message = cannotStart === undefined ? `The tunnel engine ${what}; it is being restarted, and this tunnel will come back on the same local port.` : `${cannotStart}. This tunnel is down: stop it and start it again.`;
+        const message = `The tunnel engine ${what}; it is being restarted, and this tunnel will come back on the same local port.`;
         entry.onEvent({ event: 'listener.error', listener: 'pulsar', error: { code: 'ENGINE_CRASHED', message } });
       }
     }
@@ -316,6 +327,7 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
       id,
       config,
       onEvent: tunnelOptions.onEvent,
+      onEnded: tunnelOptions.onEnded,
       progressIntervalMs: tunnelOptions.progressIntervalMs,
       addresses: { pulsar: '' },
       status: emptyStatus(),

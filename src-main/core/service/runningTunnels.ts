@@ -8,7 +8,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../../../shared/errors.ts';
+import { AppError, type SerializedError } from '../../../shared/errors.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import type { RunningTunnel, TunnelStarter } from './ports.ts';
@@ -127,7 +127,8 @@ export async function explainPortInUse(error: unknown, config: TunnelConfig, run
  * Wraps a tunnel starter so every tunnel it starts is recorded in `running` while it runs, and a
  * port clash with another recorded tunnel names that tunnel's profile. The tunnel's events (its
  * `ready` first) are passed on once the record exists, so whoever sees `ready` and starts a second
- * tunnel on the same port is told which profile holds it.
+ * tunnel on the same port is told which profile holds it. A tunnel that ended on its own
+ * (`onEnded`) is forgotten then, and its end passed on after its events.
  * @throws what `start` throws, TUNNEL_LISTEN_IN_USE reworded by {@link explainPortInUse}
  */
 export function recordingStarter(start: TunnelStarter, running: RunningTunnels): TunnelStarter {
@@ -138,15 +139,24 @@ export function recordingStarter(start: TunnelStarter, running: RunningTunnels):
       held = undefined;
       for (const event of events) options.onEvent(event);
     };
+    let recorded = false;
+    /** It ended on its own before its record was made. */
+    let endedEarly: SerializedError | undefined;
+    const onEnded = (error: SerializedError) => {
+      if (!recorded) endedEarly = error;
+      else void forget().finally(() => options.onEnded?.(error));
+    };
     let tunnel: RunningTunnel;
     try {
-      tunnel = await start(config, { ...options, onEvent: (event) => (held ? held.push(event) : options.onEvent(event)) });
+      tunnel = await start(config, { ...options, onEvent: (event) => (held ? held.push(event) : options.onEvent(event)), onEnded });
     } catch (error) {
       release();
       throw await explainPortInUse(error, config, running);
     }
     const forget = await running.record(config.name, tunnel.addresses);
+    recorded = true;
     release();
+    if (endedEarly !== undefined) onEnded(endedEarly);
     return {
       get addresses() {
         return tunnel.addresses;

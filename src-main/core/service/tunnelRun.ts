@@ -120,3 +120,25 @@ export function toAppError(error: unknown): AppError {
 export function serialize(error: AppError): SerializedError {
   return { code: error.code, message: error.message };
 }
+
+/** Which profiles {@link startEach} started, and why the others failed. */
+export interface StartedEach {
+  started: string[];
+  failed: { profile: string; error: SerializedError }[];
+}
+
+/** Starts every profile of `names` at once with `start`; a failure does not stop the others. */
+export async function startEach(names: string[], start: (name: string) => Promise<unknown>): Promise<StartedEach> {
+  const result: StartedEach = { started: [], failed: [] };
+  await Promise.all(
+    names.map(async (name) => {
+      try {
+        await start(name);
+        result.started.push(name);
+      } catch (error) {
+        result.failed.push({ profile: name, error: serialize(toAppError(error)) });
+      }
+    }),
+  );
+  return result;
+}

@@ -38,7 +38,7 @@ describe('messages about an engine that died', () => {
     expect(message).toMatch(/being restarted/);
   });
 
-  it('tell a running tunnel, once the engine could not start, to stop and start it (Start alone does nothing to it)', async () => {
+  it('tell a running tunnel, once the engine could not start, that it is stopped and to start it again', async () => {
     const { spawn, engines } = scriptedSpawner();
     remote = createRemoteTunnels({ spawn, buildCommand: 'npm run build:cli' });
     engines[0]!.say({ type: 'ready' });
@@ -56,7 +56,7 @@ describe('messages about an engine that died', () => {
     const messages = events.flatMap((event) => (event.event === 'listener.error' ? [event.error.message] : []));
     expect(messages).toHaveLength(4);
     expect(messages[3]).toMatch(/could not start/);
-    expect(messages[3]).toMatch(/stop it and start it again/);
+    expect(messages[3]).toMatch(/This tunnel is stopped: start it again/);
   });
 
   it('say an engine that never said it was ready was ended for that', async () => {

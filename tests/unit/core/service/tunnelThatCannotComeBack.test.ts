@@ -1,8 +1,8 @@
 /**
  * A running tunnel that the restarted engine cannot bring back (its port was taken meanwhile, say)
- * says so: its error keeps the engine's code and words, and says that the tunnel is down after the
- * engine restarted, so the user knows to stop and start it again (Start alone does nothing to a
- * tunnel the app still counts as running) rather than wait.
+ * says so: its error keeps the engine's code and words, and says that the tunnel is stopped since
+ * the engine restarted, so the user knows to start it again rather than wait; its owner is told it
+ * ended (the app then shows it stopped, see tunnelThatCannotComeBackIsStopped.test.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TunnelEvent } from '../../../../shared/model/events.ts';
@@ -18,12 +18,13 @@ afterEach(async () => {
 });
 
 describe('a tunnel the restarted engine cannot bring back', () => {
-  it('says it is down since the restart, with the engine’s own error', async () => {
+  it('says it is stopped since the restart, with the engine’s own error', async () => {
     const { spawn, engines } = scriptedSpawner();
     remote = createRemoteTunnels({ spawn });
     engines[0]!.say({ type: 'ready' });
     const events: TunnelEvent[] = [];
-    const starting = remote.startTunnel(sampleConfig('alpha'), { onEvent: (event) => events.push(event) });
+    const ends: unknown[] = [];
+    const starting = remote.startTunnel(sampleConfig('alpha'), { onEvent: (event) => events.push(event), onEnded: (error) => ends.push(error) });
     await eventually(() => engines[0]!.starts().length === 1, { timeoutMs: 5_000, what: 'the start sent' });
     engines[0]!.started(1, 7001);
     await starting;
@@ -36,7 +37,8 @@ describe('a tunnel the restarted engine cannot bring back', () => {
 
     const errors = events.flatMap((event) => (event.event === 'listener.error' ? [event.error] : []));
     expect(errors.map((error) => error.code)).toEqual(['ENGINE_CRASHED', 'TUNNEL_LISTEN_IN_USE']);
-    expect(errors[1]!.message).toMatch(/could not come back after the engine restarted.*stop it and start it again/i);
+    expect(errors[1]!.message).toMatch(/could not come back after the engine restarted and is stopped: start it again/i);
     expect(errors[1]!.message).toContain('Local port 7001 is already in use.');
+    expect(ends).toEqual([errors[1]]);
   });
 });

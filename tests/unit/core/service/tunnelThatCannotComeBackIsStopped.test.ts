@@ -15,8 +15,9 @@ let service: AppService | undefined;
 let remote: RemoteTunnels | undefined;
 
 afterEach(async () => {
-  await service?.dispose();
+  // The engine first: the scripted one never answers the service's stops.
   await remote?.dispose();
+  await service?.dispose();
   service = undefined;
   remote = undefined;
 });
