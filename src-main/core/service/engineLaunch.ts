@@ -8,8 +8,10 @@
  * ping, which the engine answers from its event loop; any message from the engine counts as an
  * answer. An engine that said nothing for `pingTimeoutMs` (its event loop hung, or the process is
  * stopped) is ended. A data path that is merely busy answers within a turn of its event loop, far
- * below that; and a shell whose own timer came late (its event loop was busy, the machine slept)
- * gives the engine a fresh allowance, since the engine's answers may be waiting unread.
+ * below that: measured while a tunnel moved 4 GiB (two downloads and two uploads at once, through
+ * ATS, on a 2-core machine at load 6), the engine answered pings in 1.7 ms (median), 104 ms at
+ * most. A shell whose own timer came late (its event loop was busy, the machine slept) gives the
+ * engine a fresh allowance, since the engine's answers may be waiting unread.
  */
 import { AppError } from '../../../shared/errors.ts';
 import type { EngineTransport, FromEngine } from './engineProtocol.ts';
