@@ -3,7 +3,9 @@
  * runs the real engine entry (src-main/electron/engineMain.ts) in a Node child with a parent port,
  * so the main-process side (utilityEngine.ts, the app service's remote tunnels) and the engine side
  * talk as they do in Electron. A tunnel carries real TLS traffic; killing the utility process is
- * reported and the tunnel comes back on the same port.
+ * reported and the tunnel comes back on the same port; so does one that stops answering (stopped
+ * with SIGSTOP), which the shell's pings find and end: Electron's kill() sends SIGTERM, which a
+ * stopped process never acts on, so the engine is ended with SIGKILL by its pid.
  */
 import { fork as forkNode } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -37,8 +39,9 @@ class FakeUtilityProcess extends EventEmitter {
   postMessage(message: unknown) {
     this.child.send(message as object);
   }
+  /** As Electron's: "terminates the process gracefully", with SIGTERM on POSIX. */
   kill() {
-    return this.child.kill('SIGKILL');
+    return this.child.kill('SIGTERM');
   }
 }
 
@@ -74,8 +77,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // First: a stopped engine that was never ended would hold dispose() up.
+  for (const { process } of FakeUtilityProcess.forked) process.child.kill('SIGKILL');
   await owned?.dispose();
-  for (const { process } of FakeUtilityProcess.forked) process.kill();
   await backend?.stop();
   await pki?.cleanup();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -121,5 +125,26 @@ describe('the desktop engine in a utility process', () => {
     await owned.dispose();
     owned = undefined;
     await eventually(() => FakeUtilityProcess.forked.every(({ process }) => process.child.exitCode !== null || process.child.signalCode !== null) || undefined, { timeoutMs: 10_000, what: 'the engine to exit' });
+  }, 60_000);
+
+  it('ends an engine that stops answering, and brings its tunnel back on the same port', async () => {
+    const before = FakeUtilityProcess.forked.length;
+    owned = await createAppService({ dataDir, keychain, spawnEngine: () => forkUtilityEngine(engineEntry), engine: { pingIntervalMs: 200, pingTimeoutMs: 2_000 } });
+    const { service } = owned;
+    const status = await service.startTunnel('echo');
+    const port = Number(status.listen!.pulsar.split(':').pop());
+    expect(await echoThrough(port, 'before')).toBe('before');
+
+    const stuck = FakeUtilityProcess.forked[before]!.process;
+    process.kill(stuck.pid!, 'SIGSTOP');
+    const told = await eventually(async () => (await service.tunnelStatus()).find((entry) => entry.lastError?.code === 'ENGINE_CRASHED'), { timeoutMs: 10_000, what: 'the stuck engine reported' });
+    expect(told.lastError?.message).toMatch(/did not answer for 2 s and was ended/);
+    await eventually(() => stuck.child.signalCode === 'SIGKILL' || undefined, { timeoutMs: 5_000, what: 'the stuck engine killed' });
+
+    const back = await eventually(() => echoThrough(port, 'back again').catch(() => undefined), { timeoutMs: 20_000, what: 'the tunnel back on its port' });
+    expect(back).toBe('back again');
+    expect(FakeUtilityProcess.forked).toHaveLength(before + 2);
+    await owned.dispose();
+    owned = undefined;
   }, 60_000);
 });
