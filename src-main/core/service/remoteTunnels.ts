@@ -286,13 +286,13 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
       if (!current.gone) {
         try {
           await Promise.race([current.ready, shutdown]);
-          if (shuttingDown) throw shuttingDownError();
-          return current;
-        } catch (error) {
-          if (shuttingDown) throw error;
+        } catch {
           // It died while starting; the restart replaces it.
           continue;
         }
+        // Woken by the shutdown: the loop's first line fails the caller.
+        if (shuttingDown) continue;
+        return current;
       }
       if (gaveUp) {
         // Engines kept dying before they were ready: this caller tries once more, then says why.
