@@ -28,7 +28,14 @@ export function forkUtilityEngine(entryFile: string): EngineTransport {
       else exitListeners.push(listener);
     },
     kill: () => {
-      if (exited === undefined) child.kill();
+      if (exited !== undefined) return;
+      // At once, with SIGKILL: Electron's kill() sends SIGTERM, which a stopped process never acts on.
+      if (child.pid === undefined) return void child.kill();
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // Gone already; its exit is on its way.
+      }
     },
   };
 }
