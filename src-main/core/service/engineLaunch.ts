@@ -133,6 +133,8 @@ export function launchEngine(spawn: () => EngineTransport, timings: EngineTiming
     heard = Date.now();
     if (message.type === 'pong') return;
     if (message.type !== 'ready') return on.message(message, launched);
+    // Said once; another would start a second ping timer.
+    if (launched.up) return;
     clearTimeout(readyTimer);
     launched.up = true;
     watch();
