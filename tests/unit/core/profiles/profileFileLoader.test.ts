@@ -96,7 +96,9 @@ it('takes every setting a profile gives, and reads the TLS files relative to the
 it('refuses a TLS file it cannot read, naming the field', async () => {
   for (const field of ['tlsTrustCertsFilePath', 'tlsCertificateFilePath', 'tlsKeyFilePath']) {
     const profile = { ...minimal, tlsCertificateFilePath: 'present.pem', tlsKeyFilePath: 'present.pem', [field]: 'missing.pem' };
-    await writeFile(path.join(dir, 'present.pem'), 'PEM');
+    // A real certificate: the other fields must load, so the missing file is the one refusal (the
+    // files are read at the same time, and a second refusal would race it for which is reported).
+    await writeFile(path.join(dir, 'present.pem'), certPem);
     const failure = loadProfileFile(await profileAt('p.json', profile));
     await expect(failure).rejects.toMatchObject({ code: 'PROFILE_INVALID', message: expect.stringContaining(field) });
     await expect(failure).rejects.toMatchObject({ message: expect.stringContaining(path.join(dir, 'missing.pem')), cause: expect.objectContaining({ code: 'ENOENT' }) });
