@@ -78,11 +78,13 @@ export async function profileToConfig(raw: unknown, baseDir: string, options: Pr
     return value ? (await readCertificateFile(value, context, field)).pem : undefined;
   };
   const keyFile = profile.tlsKeyFilePath;
-  const [caPem, certPem, keyPem] = await Promise.all([
+  // Read at the same time; with more than one refusal, the first field's is reported, whichever
+  // came first (the same message on every run).
+  const [caPem, certPem, keyPem] = await allInOrder([
     readCertificates('tlsTrustCertsFilePath'),
     readCertificates('tlsCertificateFilePath'),
     keyFile ? readReferencedFile(keyFile, context, 'tlsKeyFilePath') : undefined,
-  ]);
+  ] as const);
   let auth: AuthConfig = { kind: 'none' };
   if (profile.authPlugin === authPlugins.token) auth = { kind: 'token', getToken: await resolveTokenSource(profile.authParams ?? '', baseDir, options.env) };
   else if (profile.authPlugin === authPlugins.tls) auth = { kind: 'tls' };
@@ -134,4 +136,12 @@ export async function loadProfileFile(file: string, options: ProfileFileOptions 
     throw new AppError('PROFILE_INVALID', `The profile ${shown} must be one JSON object.`);
   }
   return profileToConfig(raw, path.dirname(absolute), options);
+}
+
+/** Like Promise.all, but when several reject, rejects with the first one's reason in the list's order. */
+async function allInOrder<T extends readonly unknown[]>(values: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(values);
+  const refused = settled.find((outcome) => outcome.status === 'rejected');
+  if (refused) throw refused.reason;
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }

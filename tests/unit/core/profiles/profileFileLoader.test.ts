@@ -105,6 +105,23 @@ it('refuses a TLS file it cannot read, naming the field', async () => {
   }
 });
 
+it('names the first refused TLS field when several are refused, on every load', async () => {
+  // The trust file is read and refused as not a certificate; the certificate file, missing, is
+  // refused sooner. The files are read at the same time: the first field's refusal is the one said.
+  await writeFile(path.join(dir, 'not-a-certificate.pem'), 'PEM');
+  const profile = { ...minimal, tlsTrustCertsFilePath: 'not-a-certificate.pem', tlsCertificateFilePath: 'missing.pem', tlsKeyFilePath: 'missing.pem' };
+  const file = await profileAt('two-refusals.json', profile);
+  const codes = new Set<string>();
+  for (let load = 0; load < 50; load++) {
+    const failure = (await loadProfileFile(file).then(
+      () => undefined,
+      (error: unknown) => error,
+    )) as { code?: string; message?: string } | undefined;
+    codes.add(`${failure?.code}: ${failure?.message?.includes('tlsTrustCertsFilePath')}`);
+  }
+  expect([...codes]).toEqual(['CERTIFICATE_INVALID: true']);
+});
+
 it('refuses a profile that is missing, a folder, unreadable, not JSON or not one object', async () => {
   await expect(loadProfileFile(path.join(dir, 'none.json'))).rejects.toMatchObject({ code: 'PROFILE_UNREADABLE', message: expect.stringContaining('no such file') });
   await expect(loadProfileFile(dir)).rejects.toMatchObject({ code: 'PROFILE_UNREADABLE', message: expect.stringContaining('directory') });
