@@ -105,7 +105,7 @@ async function startElectron(binary) {
   if (!existsSync(join(root, 'out', 'renderer', 'index.html')) || !inputsAreCurrent(recordBeside(join(root, 'out', 'renderer')), root)) {
     const vite = spawnSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
     if (vite.status !== 0) {
-      console.error('pulsar-tunnel: building the UI failed; run `npx vite build` to see why.');
+      console.error('pulsar-tunnel: building the UI failed; run `npm run build:renderer` to see why.');
       process.exit(1);
     }
   }

@@ -13,17 +13,32 @@ export function browserOpener(platform: NodeJS.Platform = process.platform, env:
   return { command: 'xdg-open', args: [] };
 }
 
-/** Tries to open `url`; resolves true when an opener started, false otherwise. Never rejects. */
-export function openBrowser(url: string): Promise<boolean> {
-  const opener = browserOpener();
+/** How long an opener that has not exited yet is given before it counts as having opened the page. */
+const openerGraceMs = 3_000;
+
+/**
+ * Tries to open `url`; resolves true when the opener succeeded, false otherwise. Never rejects.
+ * An opener that exits with an error (xdg-open with a display but no browser: exit 3 or 4) is a
+ * failure, so the caller says to open the URL by hand; one still running after a few seconds (an
+ * opener that runs the browser itself) counts as a success.
+ */
+export function openBrowser(url: string, opener = browserOpener()): Promise<boolean> {
   if (!opener) return Promise.resolve(false);
   return new Promise((resolveOpen) => {
     try {
       const child = spawn(opener.command, [...opener.args, url], { stdio: 'ignore', detached: true });
-      child.once('error', () => resolveOpen(false));
-      child.once('spawn', () => {
+      const grace = setTimeout(() => {
         child.unref();
         resolveOpen(true);
+      }, openerGraceMs);
+      grace.unref();
+      child.once('error', () => {
+        clearTimeout(grace);
+        resolveOpen(false);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(grace);
+        resolveOpen(code === 0);
       });
     } catch {
       resolveOpen(false);

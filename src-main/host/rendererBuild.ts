@@ -30,7 +30,7 @@ export const projectRoot = findProjectRoot(dirname(fileURLToPath(import.meta.url
 export const defaultRendererDir = join(projectRoot, 'out', 'renderer');
 
 /** The command a user can run to build the renderer by hand. */
-export const rendererBuildCommand = 'npx vite build';
+export const rendererBuildCommand = 'npm run build:renderer';
 
 /** Options of {@link ensureRendererBuild}. */
 export interface EnsureRendererOptions {

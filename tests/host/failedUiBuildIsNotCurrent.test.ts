@@ -49,7 +49,7 @@ it('a build that failed leaves the UI out of date, so the next start builds it a
 
   // What out/renderer holds is not what the sources make: never served as current.
   expect(inputsAreCurrent(manifest, projectRoot)).toBe(false);
-  await expect(ensureRendererBuild({ rendererDir, build: false })).rejects.toThrow(/The UI is older than its sources; run `npx vite build`/);
+  await expect(ensureRendererBuild({ rendererDir, build: false })).rejects.toThrow(/The UI is older than its sources; run `npm run build:renderer`/);
 
   // Once the sources build again, the next start builds and records them.
   const lines: string[] = [];

@@ -96,7 +96,7 @@ describe('the web host builds the UI again when its build is not current', () =>
 
     // A build made before builds recorded their sources (the case after a pull): built again.
     await unlink(manifest);
-    await expect(ensureRendererBuild({ rendererDir, build: false })).rejects.toThrow(/The UI is older than its sources; run `npx vite build`/);
+    await expect(ensureRendererBuild({ rendererDir, build: false })).rejects.toThrow(/The UI is older than its sources; run `npm run build:renderer`/);
     await ensureRendererBuild({ rendererDir, log });
     expect(lines[1]).toMatch(/The UI's sources changed since it was built; building it again/);
     expect(inputsAreCurrent(manifest, projectRoot)).toBe(true);
