@@ -18,11 +18,34 @@ export class RequestBody {
   #sinkEnded = false;
   #listening = false;
   readonly #waiters = new Set<() => void>();
+  readonly #leaveListeners = new Set<() => void>();
 
   /** @param limit bytes kept for a replay (the request still streams when it is larger) */
   constructor(request: http.IncomingMessage, limit: number) {
     this.#request = request;
     this.#limit = limit;
+    // Watched from the start, not only once the body is read: the client may leave while the
+    // request waits for the broker's 100 Continue, and a stream read after its close never ends.
+    request.once('close', () => {
+      if (this.#ended) return;
+      this.#failed = new Error('local request closed early');
+      this.#sink?.destroy();
+      this.#wake();
+      for (const listener of [...this.#leaveListeners]) listener();
+    });
+  }
+
+  /**
+   * Calls `listener` if the local client leaves before its whole request arrived (at once if it
+   * already has); returns a function that stops watching.
+   */
+  whenLeft(listener: () => void): () => void {
+    if (this.#failed) {
+      listener();
+      return () => undefined;
+    }
+    this.#leaveListeners.add(listener);
+    return () => this.#leaveListeners.delete(listener);
   }
 
   /** True when the request declares a body (Content-Length > 0 or a Transfer-Encoding). */
@@ -35,6 +58,10 @@ export class RequestBody {
   pipeTo(sink: http.ClientRequest): void {
     this.#sink = sink;
     this.#sinkEnded = false;
+    if (this.#failed) {
+      sink.destroy();
+      return;
+    }
     if (this.#ended) {
       this.#endSink();
       return;
@@ -122,12 +149,6 @@ export class RequestBody {
     request.once('end', () => {
       this.#ended = true;
       this.#endSink();
-      this.#wake();
-    });
-    request.once('close', () => {
-      if (this.#ended) return;
-      this.#failed = new Error('local request closed early');
-      this.#sink?.destroy();
       this.#wake();
     });
   }

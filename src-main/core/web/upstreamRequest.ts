@@ -48,9 +48,12 @@ export async function sendUpstream(options: UpstreamRequest): Promise<http.Incom
   return new Promise((resolve, reject) => {
     const upstream = httpRequest({ agent: options.agent, method: options.method, path: options.path, headers });
     let bodySent = false;
+    // A local client that leaves while the request waits for 100 Continue ends it at once.
+    const unwatch = expectContinue ? body.whenLeft(() => upstream.destroy()) : () => undefined;
     const sendBody = () => {
       if (bodySent) return;
       bodySent = true;
+      unwatch();
       clearTimeout(waiting);
       if (replayed !== undefined) upstream.end(replayed);
       else body.pipeTo(upstream);
@@ -61,12 +64,14 @@ export async function sendUpstream(options: UpstreamRequest): Promise<http.Incom
       if (!bodySent) {
         // Answered before it asked for the body: none is sent, and the unfinished request's connection goes.
         bodySent = true;
+        unwatch();
         clearTimeout(waiting);
         answer.once('end', () => upstream.destroy());
       }
       resolve(answer);
     });
     upstream.once('error', (failure) => {
+      unwatch();
       clearTimeout(waiting);
       reject(Object.assign(failure, { reusedSocket: upstream.reusedSocket }));
     });
