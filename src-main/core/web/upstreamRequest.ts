@@ -3,7 +3,8 @@
  *
  * A request with a body asks first (`Expect: 100-continue`) and sends the body once the broker says
  * `100 Continue` (Jetty, Pulsar's web server, says it when the handler reads the body), or after
- * `continueWaitMs` without an answer, for servers that ignore the expectation (RFC 9110 10.1.1). A
+ * `continueWaitMs` without an answer, for servers that ignore the expectation (RFC 9110 10.1.1),
+ * and at once, without asking, to a server that refuses the expectation with 417. A
  * broker that answers without reading the body (a 307 to the topic's owner, a 401) gets none, and
  * so never closes its connection on unread bytes: a close with unread data is a TCP reset, which
  * can overtake the broker's own answer on the way back through the proxy, and the local client got
@@ -28,6 +29,8 @@ export interface UpstreamRequest {
   replay: boolean;
   /** How long to wait for `100 Continue` before sending the body anyway. */
   continueWaitMs: number;
+  /** Ask before sending a body (true unless a broker refused the expectation with 417). */
+  expectContinue?: boolean;
 }
 
 /**
@@ -43,7 +46,7 @@ export async function sendUpstream(options: UpstreamRequest): Promise<http.Incom
     delete headers['transfer-encoding'];
     if (replayed.length > 0 || body.declared) headers['content-length'] = replayed.length;
   }
-  const expectContinue = body.declared;
+  const expectContinue = body.declared && options.expectContinue !== false;
   if (expectContinue) headers.expect = '100-continue';
   return new Promise((resolve, reject) => {
     const upstream = httpRequest({ agent: options.agent, method: options.method, path: options.path, headers });
@@ -67,6 +70,13 @@ export async function sendUpstream(options: UpstreamRequest): Promise<http.Incom
         unwatch();
         clearTimeout(waiting);
         answer.once('end', () => upstream.destroy());
+        if (answer.statusCode === 417) {
+          // The broker (or something before it) refuses the expectation the tunnel added, not the
+          // local client's request: sent again without it (RFC 9110 10.1.1), the body not yet read.
+          answer.resume();
+          resolve(sendUpstream({ ...options, expectContinue: false }));
+          return;
+        }
       }
       resolve(answer);
     });
