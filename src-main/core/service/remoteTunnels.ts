@@ -363,9 +363,13 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
         ]);
         clearTimeout(timer);
         entries.delete(id);
+        if (answered) return;
         // Presumed stuck, and the tunnel perhaps still listening in it: it is ended, so the stop is
-        // true, and its other tunnels come back in the next engine as after a crash.
-        if (!answered) await runner.end(`did not answer a stop within ${stopTimeoutMs / 1000} s`);
+        // true, and its other tunnels come back in the next engine as after a crash. This tunnel's
+        // connections end with it, and the engine will never say so.
+        const why = `did not answer a stop within ${stopTimeoutMs / 1000} s`;
+        for (const event of entry.connections.lost({ code: 'ENGINE_CRASHED', message: `The tunnel engine ${why} and was ended while this connection was open.` })) entry.onEvent(event);
+        await runner.end(why);
       },
     };
   };
