@@ -246,8 +246,10 @@ export class WebProxy {
             continue;
           }
           const failed = upstreamError(failure, target);
+          // The request's own body (too large to replay, its client gone) is no failure of the broker.
+          const ofTheBody = failed.code === 'HTTP_REDIRECT_BODY_TOO_LARGE' || request.socket.destroyed;
           // The owner broker named by a redirect is unreachable: say so, keeping the dial's code.
-          if (cameFrom !== undefined) throw new AppError(failed.code, `${failed.message} (The tunnel was following ${cameFrom}; each broker's web address must be a host name the proxy routes.)`, { cause: failed });
+          if (cameFrom !== undefined && !ofTheBody) throw new AppError(failed.code, `${failed.message} (The tunnel was following ${cameFrom}; each broker's web address must be a host name the proxy routes.)`, { cause: failed });
           throw failed;
         }
         const status = upstream.statusCode ?? 502;
