@@ -3,13 +3,14 @@
  *
  * A request with a body asks first (`Expect: 100-continue`) and sends the body once the broker says
  * `100 Continue` (Jetty, Pulsar's web server, says it when the handler reads the body), or after
- * `continueWaitMs` without an answer, for servers that ignore the expectation (RFC 9110 10.1.1),
- * and at once, without asking, to a server that refuses the expectation with 417. A
- * broker that answers without reading the body (a 307 to the topic's owner, a 401) gets none, and
- * so never closes its connection on unread bytes: a close with unread data is a TCP reset, which
- * can overtake the broker's own answer on the way back through the proxy, and the local client got
- * a 502 where the redirect should have been followed (or answered 413). That request is never
- * finished, so its connection is closed once the answer is read rather than kept for another.
+ * `continueWaitMs` without an answer (counted from when the request has its connection), for
+ * servers that ignore the expectation (RFC 9110 10.1.1), and at once, without asking, to a server
+ * that refuses the expectation with 417. A broker that answers without reading the body (a 307 to
+ * the topic's owner, a 401) gets none, and so never closes its connection on unread bytes: a close
+ * with unread data is a TCP reset, which can overtake the broker's own answer on the way back
+ * through the proxy, and the local client got a 502 where the redirect should have been followed
+ * (or answered 413). That request is never finished, so its connection is closed once the answer is
+ * read rather than kept for another.
  */
 import type http from 'node:http';
 import { request as httpRequest } from 'node:http';
@@ -51,6 +52,7 @@ export async function sendUpstream(options: UpstreamRequest): Promise<http.Incom
   return new Promise((resolve, reject) => {
     const upstream = httpRequest({ agent: options.agent, method: options.method, path: options.path, headers });
     let bodySent = false;
+    let waiting: NodeJS.Timeout | undefined;
     // A local client that leaves while the request waits for 100 Continue ends it at once.
     const unwatch = expectContinue ? body.whenLeft(() => upstream.destroy()) : () => undefined;
     const sendBody = () => {
@@ -85,11 +87,19 @@ export async function sendUpstream(options: UpstreamRequest): Promise<http.Incom
       clearTimeout(waiting);
       reject(Object.assign(failure, { reusedSocket: upstream.reusedSocket }));
     });
-    const waiting = expectContinue ? setTimeout(sendBody, options.continueWaitMs) : undefined;
     if (!expectContinue) {
       sendBody();
       return;
     }
+    // The wait counts from when the head can go out: a request queued for one of the agent's
+    // connections, or waiting for its dial, would otherwise spend it there.
+    upstream.once('socket', (socket) => {
+      const arm = () => {
+        if (!bodySent) waiting = setTimeout(sendBody, options.continueWaitMs);
+      };
+      if (socket.connecting) socket.once('connect', arm);
+      else arm();
+    });
     upstream.once('continue', sendBody);
     upstream.flushHeaders();
   });
