@@ -12,7 +12,9 @@ import { RequestBody } from '../../../../src-main/core/web/requestBody.ts';
 import { sendUpstream } from '../../../../src-main/core/web/upstreamRequest.ts';
 import { once, withDeadline } from '../../../fixtures/deadline.ts';
 
-const continueWaitMs = 300;
+// Wide margins for a loaded machine: the broker looks for body bytes for 300 ms of a 1.5 s wait.
+const continueWaitMs = 1_500;
+const lookMs = 300;
 const closers: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
@@ -32,7 +34,7 @@ async function listening(server: http.Server): Promise<number> {
 describe('the wait for 100 Continue', () => {
   it('starts when the request gets a connection, not while it waits in the queue for one', async () => {
     // The broker: /hold keeps the only connection busy until released; /put answers 307 without
-    // saying 100 Continue, after looking for body bytes for a third of the wait.
+    // saying 100 Continue, after looking for body bytes for `lookMs`.
     let release!: () => void;
     const broker = http.createServer();
     const onRequest = (request: http.IncomingMessage, response: http.ServerResponse) => {
@@ -45,7 +47,7 @@ describe('the wait for 100 Continue', () => {
       setTimeout(() => {
         response.writeHead(307, { location: 'https://elsewhere.test/put', 'content-length': 0, 'x-body-bytes': String(bodyBytes), connection: 'close' });
         response.end();
-      }, continueWaitMs / 3);
+      }, lookMs);
     };
     broker.on('request', onRequest);
     broker.on('checkContinue', onRequest);
