@@ -162,14 +162,15 @@ export class AppService implements TunnelApi {
     const fresh: Run = { ...newRun('starting'), brokerHealth: new BrokerHealthTracker(this.#now) };
     const numbering = this.#numbering.get(name) ?? new ConnectionNumbering();
     this.#numbering.set(name, numbering);
-    numbering.startOver();
+    // This run's events keep its ids, even one it says after a later run has started.
+    const idOffset = numbering.startOver();
     this.#runs.set(name, fresh);
     this.#emitHealth(name, 'stopped');
     const transition = (async () => {
       const [config, profile] = await Promise.all([this.#store.tunnelConfig(name), this.#store.get(name)]);
       fresh.startedWith = canonicalJson(profile);
       return this.#startTunnel(keptPorts(config, keepAddresses), {
-        onEvent: (event) => this.#onTunnelEvent(name, fresh, event),
+        onEvent: (event) => this.#onTunnelEvent(name, fresh, event, idOffset),
         onEnded: (error) => this.#onTunnelEnded(name, fresh, error),
         progressIntervalMs: this.#progressIntervalMs,
       });
@@ -363,7 +364,7 @@ export class AppService implements TunnelApi {
     this.#emitHealth(name, run.state);
   }
 
-  #onTunnelEvent(name: string, run: Run, event: TunnelEvent): void {
+  #onTunnelEvent(name: string, run: Run, event: TunnelEvent, idOffset: number): void {
     this.#updateHealth(name, run, event);
     this.#knownBrokers.onEvent(name, event);
     if (this.#runs.get(name) === run) run.brokerHealth?.onEvent(event);
@@ -371,7 +372,7 @@ export class AppService implements TunnelApi {
     // Unknown event kinds (the engine may add some) are passed on as they are; a connection's id
     // numbered on from the profile's earlier runs (a run's own health keeps the tunnel's ids).
     const published = { ...event, profile: name, seq: this.#seq } as LogEvent & { id?: number };
-    const id = this.#numbering.get(name)?.idOf(event);
+    const id = this.#numbering.get(name)?.idOf(event, idOffset);
     if (id !== undefined) published.id = id;
     this.#log.publish(published);
   }

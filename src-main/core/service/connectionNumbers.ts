@@ -14,17 +14,22 @@ export class ConnectionNumbering {
   #offset = 0;
   #highest = 0;
 
-  /** The event's connection id past every id before the last {@link startOver}; undefined for an event without one. */
-  idOf(event: TunnelEvent): number | undefined {
+  /**
+   * The event's connection id past every id before the last {@link startOver}, or past `offset`
+   * (what the startOver of the event's own run returned, for an event that run says late);
+   * undefined for an event without one.
+   */
+  idOf(event: TunnelEvent, offset = this.#offset): number | undefined {
     if (!('id' in event) || typeof event.id !== 'number') return undefined;
-    const id = event.id + this.#offset;
+    const id = event.id + offset;
     if (id > this.#highest) this.#highest = id;
     return id;
   }
 
-  /** The tunnel starts over from 1: its next ids come after every id seen so far. */
-  startOver(): void {
+  /** The tunnel starts over from 1: its next ids come after every id seen so far (the offset returned). */
+  startOver(): number {
     this.#offset = this.#highest;
+    return this.#offset;
   }
 }
 
