@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TunnelEvent } from '../../../../shared/model/events.ts';
 import { createRemoteTunnels, type RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
-import { eventually, withDeadline } from '../../../fixtures/deadline.ts';
-import { sampleConfig, scriptedSpawner } from './scriptedEngine.ts';
+import { withDeadline } from '../../../fixtures/deadline.ts';
+import { runningIn, scriptedSpawner } from './scriptedEngine.ts';
 
 let remote: RemoteTunnels | undefined;
 
@@ -23,12 +23,7 @@ describe('the connections of a tunnel whose stop the engine did not answer', () 
   it('are closed in the log, saying the engine was ended', async () => {
     const { spawn, engines } = scriptedSpawner();
     remote = createRemoteTunnels({ spawn, stopTimeoutMs: 200 });
-    engines[0]!.say({ type: 'ready' });
-    const events: TunnelEvent[] = [];
-    const starting = remote.startTunnel(sampleConfig('alpha'), { onEvent: (event) => events.push(event) });
-    await eventually(() => engines[0]!.starts().length === 1, { timeoutMs: 5_000, what: 'the start sent' });
-    engines[0]!.started(1, 7001);
-    const alpha = await starting;
+    const { tunnel: alpha, events } = await runningIn(remote, engines[0]!, 'alpha', 7001);
     engines[0]!.say({ type: 'event', id: 1, event: opened(1), status });
     engines[0]!.say({ type: 'event', id: 1, event: { event: 'connection.progress', id: 1, bytesUp: 10, bytesDown: 20 }, status });
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TunnelEvent } from '../../../../shared/model/events.ts';
 import { createRemoteTunnels, type RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
 import { eventually } from '../../../fixtures/deadline.ts';
-import { sampleConfig, scriptedSpawner, type ScriptedEngine } from './scriptedEngine.ts';
+import { runningIn, type ScriptedEngine, scriptedSpawner } from './scriptedEngine.ts';
 
 let remote: RemoteTunnels | undefined;
 
@@ -25,12 +25,7 @@ describe('connections through an engine restart', () => {
   it('are closed with ENGINE_CRASHED when the engine dies, and the next engine’s are numbered on', async () => {
     const { spawn, engines } = scriptedSpawner();
     remote = createRemoteTunnels({ spawn });
-    engines[0]!.say({ type: 'ready' });
-    const events: TunnelEvent[] = [];
-    const starting = remote.startTunnel(sampleConfig('alpha'), { onEvent: (event) => events.push(event) });
-    await eventually(() => engines[0]!.starts().length === 1, { timeoutMs: 5_000, what: 'the start sent' });
-    engines[0]!.started(1, 7001);
-    await starting;
+    const { events } = await runningIn(remote, engines[0]!, 'alpha', 7001);
 
     say(engines[0]!, opened(1));
     say(engines[0]!, opened(2));

@@ -5,10 +5,9 @@
  * ready is described as that, not as a crash with a signal the user never sent.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TunnelEvent } from '../../../../shared/model/events.ts';
 import { createRemoteTunnels, type RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
 import { eventually, withDeadline } from '../../../fixtures/deadline.ts';
-import { sampleConfig, scriptedSpawner } from './scriptedEngine.ts';
+import { runningIn, sampleConfig, scriptedSpawner } from './scriptedEngine.ts';
 
 let remote: RemoteTunnels | undefined;
 
@@ -21,12 +20,7 @@ describe('messages about an engine that died', () => {
   it('tell a running tunnel its engine is being restarted, not that it was', async () => {
     const { spawn, engines } = scriptedSpawner();
     remote = createRemoteTunnels({ spawn });
-    engines[0]!.say({ type: 'ready' });
-    const events: TunnelEvent[] = [];
-    const starting = remote.startTunnel(sampleConfig('alpha'), { onEvent: (event) => events.push(event) });
-    await eventually(() => engines[0]!.starts().length === 1, { timeoutMs: 5_000, what: 'the start sent' });
-    engines[0]!.started(1, 7001);
-    await starting;
+    const { events } = await runningIn(remote, engines[0]!, 'alpha', 7001);
 
     engines[0]!.exit('exit code 134');
     // Said at once, before any engine was started again.
@@ -41,12 +35,7 @@ describe('messages about an engine that died', () => {
   it('tell a running tunnel, once the engine could not start, that it is stopped and to start it again', async () => {
     const { spawn, engines } = scriptedSpawner();
     remote = createRemoteTunnels({ spawn, buildCommand: 'npm run build:cli' });
-    engines[0]!.say({ type: 'ready' });
-    const events: TunnelEvent[] = [];
-    const starting = remote.startTunnel(sampleConfig('alpha'), { onEvent: (event) => events.push(event) });
-    await eventually(() => engines[0]!.starts().length === 1, { timeoutMs: 5_000, what: 'the start sent' });
-    engines[0]!.started(1, 7001);
-    await starting;
+    const { events } = await runningIn(remote, engines[0]!, 'alpha', 7001);
 
     engines[0]!.exit('killed by SIGKILL');
     for (const next of [1, 2, 3]) {

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRemoteTunnels, type RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
 import { eventually, withDeadline } from '../../../fixtures/deadline.ts';
-import { sampleConfig, scriptedSpawner } from './scriptedEngine.ts';
+import { runningIn, sampleConfig, scriptedSpawner } from './scriptedEngine.ts';
 
 let remote: RemoteTunnels | undefined;
 
@@ -27,11 +27,7 @@ describe('a spawn that throws', () => {
     };
     const { engines } = scripted;
     remote = createRemoteTunnels({ spawn });
-    engines[0]!.say({ type: 'ready' });
-    const starting = remote.startTunnel(sampleConfig('alpha'), { onEvent: () => undefined });
-    await eventually(() => engines[0]!.starts().length === 1, { timeoutMs: 5_000, what: 'the start sent' });
-    engines[0]!.started(1, 7001);
-    await starting;
+    await runningIn(remote, engines[0]!, 'alpha', 7001);
 
     engines[0]!.exit('killed by SIGKILL');
     // The second spawn throws; the third is the engine that replaces the first.

@@ -5,10 +5,9 @@
  * renumbered as one of the next engine's connections, closed before it ever opened.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TunnelEvent } from '../../../../shared/model/events.ts';
 import { createRemoteTunnels, type RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
 import { eventually } from '../../../fixtures/deadline.ts';
-import { sampleConfig, scriptedSpawner } from './scriptedEngine.ts';
+import { runningIn, scriptedSpawner } from './scriptedEngine.ts';
 
 let remote: RemoteTunnels | undefined;
 
@@ -23,12 +22,7 @@ describe('messages of an engine read after its exit', () => {
   it('are dropped: the exit already said what became of its tunnels and connections', async () => {
     const { spawn, engines } = scriptedSpawner();
     remote = createRemoteTunnels({ spawn });
-    engines[0]!.say({ type: 'ready' });
-    const events: TunnelEvent[] = [];
-    const starting = remote.startTunnel(sampleConfig('alpha'), { onEvent: (event) => events.push(event) });
-    await eventually(() => engines[0]!.starts().length === 1, { timeoutMs: 5_000, what: 'the start sent' });
-    engines[0]!.started(1, 7001);
-    await starting;
+    const { events } = await runningIn(remote, engines[0]!, 'alpha', 7001);
     engines[0]!.say({ type: 'event', id: 1, event: { event: 'connection.opened', id: 1, time: new Date().toISOString(), profile: 'alpha', listener: 'pulsar', local: '127.0.0.1:5555', sni: 'pulsar.example.test', proxy: 'proxy.example.test:4443' }, status });
 
     engines[0]!.exit('killed by SIGKILL');

@@ -3,8 +3,12 @@
  * that records what the shell sent it, and that a test makes say it is ready, answer a start, or
  * die.
  */
+import type { TunnelEvent } from '../../../../shared/model/events.ts';
 import type { TunnelConfig } from '../../../../src-main/core/config/tunnelConfig.ts';
 import type { EngineTransport, FromEngine, ToEngine } from '../../../../src-main/core/service/engineProtocol.ts';
+import type { RunningTunnel } from '../../../../src-main/core/service/ports.ts';
+import type { RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
+import { eventually } from '../../../fixtures/deadline.ts';
 
 export class ScriptedEngine implements EngineTransport {
   readonly sent: ToEngine[] = [];
@@ -30,7 +34,11 @@ export class ScriptedEngine implements EngineTransport {
     this.exit('killed by SIGKILL');
   }
 
+  /** It said it is ready. */
+  saidReady = false;
+
   say(message: FromEngine): void {
+    if (message.type === 'ready') this.saidReady = true;
     for (const listener of this.messageListeners) listener(message);
   }
   exit(how: string): void {
@@ -76,4 +84,18 @@ export function sampleConfig(name: string): TunnelConfig {
     keepAliveIntervalSeconds: 20,
     connectionTimeoutMs: 10_000,
   };
+}
+
+/**
+ * Starts tunnel `name` through `remote` in `engine` (saying it is ready first, if it has not) and
+ * answers the start as done on `port`: the tunnel, and the events it is told from then on.
+ */
+export async function runningIn(remote: RemoteTunnels, engine: ScriptedEngine, name: string, port: number): Promise<{ tunnel: RunningTunnel; events: TunnelEvent[] }> {
+  if (!engine.saidReady) engine.say({ type: 'ready' });
+  const events: TunnelEvent[] = [];
+  const before = engine.starts().length;
+  const starting = remote.startTunnel(sampleConfig(name), { onEvent: (event) => events.push(event) });
+  await eventually(() => engine.starts().length > before, { timeoutMs: 5_000, what: `the start of ${name} sent` });
+  engine.started(engine.starts().at(-1)!, port);
+  return { tunnel: await starting, events };
 }
