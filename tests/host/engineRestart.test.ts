@@ -13,7 +13,7 @@ import { startCli, type CliProcess } from '../fixtures/cliProcess.ts';
 import { enginePids } from './fixtures/enginePids.ts';
 import { eventually, once } from '../fixtures/deadline.ts';
 import { logSocketProtocols } from '../../shared/ipc/webSession.ts';
-import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
+import { openWebUi } from '../fixtures/webUiSession.ts';
 import { TestClientConnection } from '../fixtures/pulsarCluster/client.ts';
 import { startSecretService, type SecretService } from '../unit/core/secrets/secretService.ts';
 import { startClusterHarness, type ClusterHarness } from '../routing/clusterHarness.ts';
@@ -43,15 +43,7 @@ describe('pulsar-tunnel ui with its engine in a child process', () => {
   it('reports an engine that died, keeps answering, and brings the tunnel back on the same port', async () => {
     ui = startCli(['ui', '--no-open'], { env: { ...secrets.env, PULSAR_TUNNEL_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '' } });
     // The printed link is one-time: its first use answers the page that hands over the session token.
-    const link = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(ui!.stdout())?.[0], { timeoutMs: 30_000, what: 'the UI URL' });
-    const url = new URL(link);
-    const session = sessionFromHandOff(await (await fetch(link)).text());
-    const call = async (method: string, args: unknown[] = []) => {
-      const response = await fetch(`${url.origin}/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${session}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ args }) });
-      const body = (await response.json()) as { ok: boolean; value?: any; error?: { code: string; message: string } }; // eslint-disable-line @typescript-eslint/no-explicit-any
-      if (!body.ok) throw new Error(`${method}: ${body.error?.code} ${body.error?.message}`);
-      return body.value;
-    };
+    const { url, session, call } = await openWebUi(() => ui!.stdout());
     const log: { event: string; error?: { code: string } }[] = [];
     const ws = new WebSocket(`ws://${url.host}/api/log`, logSocketProtocols(session));
     ws.on('message', (data: Buffer) => log.push(...(JSON.parse(data.toString()) as { events: typeof log }).events));

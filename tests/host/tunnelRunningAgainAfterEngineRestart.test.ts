@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type CliProcess } from '../fixtures/cliProcess.ts';
 import { enginePids } from './fixtures/enginePids.ts';
 import { eventually } from '../fixtures/deadline.ts';
-import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
+import { openWebUi } from '../fixtures/webUiSession.ts';
 import { ensureRendererBuild } from '../../src-main/host/rendererBuild.ts';
 
 let home: string;
@@ -37,15 +37,7 @@ interface Status {
 describe('a tunnel brought back by the restarted engine', () => {
   it('is running again, the crash kept as its last error', async () => {
     ui = startCli(['ui', '--no-open'], { env: { PULSAR_TUNNEL_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '' } });
-    const link = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(ui!.stdout())?.[0], { timeoutMs: 30_000, what: 'the UI URL' });
-    const url = new URL(link);
-    const session = sessionFromHandOff(await (await fetch(link)).text());
-    const call = async (method: string, args: unknown[] = []) => {
-      const response = await fetch(`${url.origin}/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${session}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ args }) });
-      const body = (await response.json()) as { ok: boolean; value?: any; error?: { code: string; message: string } }; // eslint-disable-line @typescript-eslint/no-explicit-any
-      if (!body.ok) throw new Error(`${method}: ${body.error?.code} ${body.error?.message}`);
-      return body.value;
-    };
+    const { call } = await openWebUi(() => ui!.stdout());
     // No proxy needs to answer: the local listener opens before any connection is dialed.
     await call('saveProfile', [{ name: 'local', serviceUrl: 'pulsar+ssl://pulsar.test:6651', proxyServiceUrl: 'pulsar+ssl://127.0.0.1:9', listen: { port: 0 } }]);
     expect((await call('startTunnel', ['local'])).state).toBe('running');

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type CliProcess } from '../fixtures/cliProcess.ts';
 import { enginePids } from './fixtures/enginePids.ts';
 import { eventually, freePort } from '../fixtures/deadline.ts';
-import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
+import { openWebUi } from '../fixtures/webUiSession.ts';
 import { ensureRendererBuild } from '../../src-main/host/rendererBuild.ts';
 
 let home: string;
@@ -39,13 +39,7 @@ function accepts(port: number): Promise<boolean> {
 describe('a tunnel stopped while the engine restarts', () => {
   it('stops at once, and starting it again gets its port', async () => {
     ui = startCli(['ui', '--no-open'], { env: { PULSAR_TUNNEL_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '' } });
-    const link = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(ui!.stdout())?.[0], { timeoutMs: 30_000, what: 'the UI URL' });
-    const url = new URL(link);
-    const session = sessionFromHandOff(await (await fetch(link)).text());
-    const call = async (method: string, args: unknown[] = []) => {
-      const response = await fetch(`${url.origin}/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${session}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ args }) });
-      return (await response.json()) as { ok: boolean; value?: any; error?: { code: string; message: string } }; // eslint-disable-line @typescript-eslint/no-explicit-any
-    };
+    const { reply: call } = await openWebUi(() => ui!.stdout());
     const port = await freePort();
     // No proxy needs to answer: the local listener opens before any connection is dialed.
     expect((await call('saveProfile', [{ name: 'local', serviceUrl: 'pulsar+ssl://pulsar.test:6651', proxyServiceUrl: 'pulsar+ssl://127.0.0.1:9', listen: { port } }])).ok).toBe(true);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../fixtures/cliProcess.ts';
 import { eventually, withDeadline } from '../fixtures/deadline.ts';
-import { sessionFromHandOff } from '../fixtures/webUiSession.ts';
+import { openWebUi } from '../fixtures/webUiSession.ts';
 import { ensureRendererBuild } from '../../src-main/host/rendererBuild.ts';
 import { serveUi } from '../../src-main/host/serveUi.ts';
 
@@ -52,13 +52,7 @@ describe('the web UI with an engine that cannot start', () => {
       log: (line) => logged.push(line),
     });
     try {
-      const link = await eventually(() => printed.map((line) => /http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]+/.exec(line)?.[0]).find(Boolean), { timeoutMs: 30_000, what: 'the UI URL' });
-      const url = new URL(link);
-      const session = sessionFromHandOff(await (await fetch(link)).text());
-      const call = async (method: string, args: unknown[] = []) => {
-        const response = await fetch(`${url.origin}/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${session}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ args }) });
-        return (await response.json()) as { ok: boolean; value?: unknown; error?: { code: string; message: string } };
-      };
+      const { reply: call } = await openWebUi(() => printed.join('\n'));
 
       // The terminal: once the engines died, before anyone started a tunnel.
       const told = await eventually(() => logged.find((line) => /engine could not start/.test(line)), { timeoutMs: 20_000, what: 'the terminal told the engine could not start' });
