@@ -17,6 +17,12 @@ export function formatHostPort({ host, port }: HostPort): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** The port of a host:port address (IPv6 hosts bracketed); undefined when there is none. */
+export function portOfAddress(address: string | undefined): number | undefined {
+  const port = Number(address?.slice(address.lastIndexOf(':') + 1));
+  return Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
 /** A per-broker local listener created when a lookup first named that broker. */
 export interface BrokerPort {
   /** The broker as the cluster names it, host:port. */

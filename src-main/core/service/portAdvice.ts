@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import type { ListenPortAdvice } from '../../../shared/ipc/contract.ts';
+import { portOfAddress } from '../../../shared/model/endpoints.ts';
 import type { StoredProfile } from '../../../shared/model/storedProfile.ts';
 
 /** The Pulsar listen port of a profile that sets none (shared/model/profile.ts listenSchema). */
@@ -31,11 +32,6 @@ export interface PortAdviceInput {
 
 // Ports tried upwards from the taken one before asking the OS for any free port.
 const maxCandidates = 200;
-
-function portOf(address: string | undefined): number | undefined {
-  const port = Number(address?.slice(address.lastIndexOf(':') + 1));
-  return Number.isInteger(port) && port > 0 ? port : undefined;
-}
 
 /** Binds `port` on `host` and releases it at once: true when that worked (nobody holds it). */
 export function canBindPort(host: string, port: number): Promise<boolean> {
@@ -81,7 +77,7 @@ export async function listenPortAdvice(input: PortAdviceInput): Promise<ListenPo
     }
   }
   reported ??= { field: 'listen.port', port: profile.listen.port ?? defaultListenPort, inUse: false };
-  const holder = reported.inUse ? input.holders.find((entry) => portOf(entry.listen.pulsar) === reported.port || portOf(entry.listen.http) === reported.port) : undefined;
+  const holder = reported.inUse ? input.holders.find((entry) => portOfAddress(entry.listen.pulsar) === reported.port || portOfAddress(entry.listen.http) === reported.port) : undefined;
   const taken = new Set<number>();
   for (const other of input.profiles) {
     taken.add(other.listen.port ?? defaultListenPort);
@@ -89,7 +85,7 @@ export async function listenPortAdvice(input: PortAdviceInput): Promise<ListenPo
   }
   for (const entry of input.holders) {
     for (const address of [entry.listen.pulsar, entry.listen.http]) {
-      const port = portOf(address);
+      const port = portOfAddress(address);
       if (port !== undefined) taken.add(port);
     }
   }

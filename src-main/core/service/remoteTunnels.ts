@@ -34,6 +34,7 @@ import { EngineConnections } from './connectionNumbers.ts';
 import { launchEngine, type Engine, type EngineExit } from './engineLaunch.ts';
 import type { EngineTransport, FromEngine, PlainTunnelConfig, TunnelSnapshot } from './engineProtocol.ts';
 import type { RunningTunnel, TunnelStarter } from './ports.ts';
+import { keptPorts } from './runSettings.ts';
 import { serializeError } from './serializeError.ts';
 
 export interface RemoteTunnelsOptions {
@@ -100,12 +101,6 @@ const emptyStatus = (): TunnelSnapshot => ({ brokers: [], openConnections: 0, to
 
 function plainConfig(config: TunnelConfig): PlainTunnelConfig {
   return { ...config, auth: { kind: config.auth.kind } as PlainTunnelConfig['auth'] };
-}
-
-function portOf(address: string | undefined): number | undefined {
-  if (address === undefined) return undefined;
-  const port = Number(address.slice(address.lastIndexOf(':') + 1));
-  return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 
 /** Starts the first engine process at once. */
@@ -269,10 +264,7 @@ export function createRemoteTunnels(options: RemoteTunnelsOptions): RemoteTunnel
       // Back on the ports the clients already use (a port-0 profile got its port at the first start).
       for (const entry of entries.values()) {
         entry.sentTo = next;
-        const listen = { ...entry.config.listen, port: portOf(entry.addresses.pulsar) ?? entry.config.listen.port };
-        const webPort = portOf(entry.addresses.http);
-        if (webPort !== undefined) listen.webPort = webPort;
-        send({ type: 'start', id: entry.id, config: plainConfig({ ...entry.config, listen }), progressIntervalMs: entry.progressIntervalMs });
+        send({ type: 'start', id: entry.id, config: plainConfig(keptPorts(entry.config, entry.addresses)), progressIntervalMs: entry.progressIntervalMs });
       }
     }, () => undefined);
   }

@@ -2,6 +2,7 @@
  * The settings a running tunnel started with, beside the saved profile: comparing them (a restart
  * is pending) and keeping a port-0 tunnel's port across a restart. Pure functions for the app service.
  */
+import { portOfAddress } from '../../../shared/model/endpoints.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
 
 /** Local addresses of a running tunnel, host:port. */
@@ -9,8 +10,6 @@ export interface TunnelAddresses {
   pulsar: string;
   http?: string;
 }
-
-const portOf = (address: string | undefined) => Number(address?.slice(address.lastIndexOf(':') + 1)) || 0;
 
 /** JSON with object keys sorted, so two equal profiles compare equal whatever their key order. */
 export function canonicalJson(value: unknown): string {
@@ -23,7 +22,7 @@ export function canonicalJson(value: unknown): string {
 export function keptPorts(config: TunnelConfig, addresses: TunnelAddresses | undefined): TunnelConfig {
   if (!addresses) return config;
   const listen = { ...config.listen };
-  if (listen.port === 0) listen.port = portOf(addresses.pulsar);
-  if (listen.webPort === 0) listen.webPort = portOf(addresses.http);
+  if (listen.port === 0) listen.port = portOfAddress(addresses.pulsar) ?? 0;
+  if (listen.webPort === 0) listen.webPort = portOfAddress(addresses.http) ?? 0;
   return { ...config, listen };
 }

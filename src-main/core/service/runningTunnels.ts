@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { AppError, type SerializedError } from '../../../shared/errors.ts';
+import { portOfAddress } from '../../../shared/model/endpoints.ts';
 import type { TunnelEvent } from '../../../shared/model/events.ts';
 import type { TunnelConfig } from '../config/tunnelConfig.ts';
 import type { RunningTunnel, TunnelStarter } from './ports.ts';
@@ -36,11 +37,6 @@ function parseEntry(text: string): RunningTunnelEntry | undefined {
   } catch {
     return undefined;
   }
-}
-
-function portOf(address: string | undefined): number | undefined {
-  const port = Number(address?.slice(address.lastIndexOf(':') + 1));
-  return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 
 /** The records of running tunnels in one data folder. */
@@ -95,7 +91,7 @@ export class RunningTunnels {
 
   /** The running tunnel that listens on `port` (its Pulsar or its web listener), if one does. */
   async holderOf(port: number): Promise<RunningTunnelEntry | undefined> {
-    return (await this.list()).find((entry) => portOf(entry.listen.pulsar) === port || portOf(entry.listen.http) === port);
+    return (await this.list()).find((entry) => portOfAddress(entry.listen.pulsar) === port || portOfAddress(entry.listen.http) === port);
   }
 }
 
