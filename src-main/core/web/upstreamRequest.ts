@@ -55,11 +55,15 @@ export async function sendUpstream(options: UpstreamRequest): Promise<http.Incom
     let waiting: NodeJS.Timeout | undefined;
     // A local client that leaves while the request waits for 100 Continue ends it at once.
     const unwatch = expectContinue ? body.whenLeft(() => upstream.destroy()) : () => undefined;
-    const sendBody = () => {
-      if (bodySent) return;
+    /** The body goes now or never: nothing waits for 100 Continue or the client's leaving any more. */
+    const stopWaiting = () => {
       bodySent = true;
       unwatch();
       clearTimeout(waiting);
+    };
+    const sendBody = () => {
+      if (bodySent) return;
+      stopWaiting();
       if (replayed !== undefined) upstream.end(replayed);
       else body.pipeTo(upstream);
     };
@@ -68,9 +72,7 @@ export async function sendUpstream(options: UpstreamRequest): Promise<http.Incom
       upstream.on('error', () => undefined);
       if (!bodySent) {
         // Answered before it asked for the body: none is sent, and the unfinished request's connection goes.
-        bodySent = true;
-        unwatch();
-        clearTimeout(waiting);
+        stopWaiting();
         answer.once('end', () => upstream.destroy());
         if (answer.statusCode === 417) {
           // The broker (or something before it) refuses the expectation the tunnel added, not the
@@ -83,8 +85,7 @@ export async function sendUpstream(options: UpstreamRequest): Promise<http.Incom
       resolve(answer);
     });
     upstream.once('error', (failure) => {
-      unwatch();
-      clearTimeout(waiting);
+      stopWaiting();
       reject(Object.assign(failure, { reusedSocket: upstream.reusedSocket }));
     });
     if (!expectContinue) {
