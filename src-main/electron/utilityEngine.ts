@@ -4,31 +4,24 @@
  * are structured clones over the utility process's port.
  */
 import { utilityProcess } from 'electron';
-import type { EngineTransport, FromEngine, ToEngine } from '../core/service/engineProtocol.ts';
+import { exitOnce, type EngineTransport, type FromEngine, type ToEngine } from '../core/service/engineProtocol.ts';
 import { smallYoungGenerationFlag } from '../core/service/gcTuning.ts';
 
 /** Forks the engine entry as a utility process; see {@link EngineTransport}. */
 export function forkUtilityEngine(entryFile: string): EngineTransport {
   // The young generation small from the first allocation (gcTuning.ts): the engine's modules load before its code runs.
   const child = utilityProcess.fork(entryFile, [], { serviceName: 'pulsar-tunnel engine', stdio: 'inherit', execArgv: [smallYoungGenerationFlag] });
-  const exitListeners: ((how: string) => void)[] = [];
-  let exited: string | undefined;
-  child.once('exit', (code: number) => {
-    exited = `exit code ${code}`;
-    for (const listener of exitListeners) listener(exited);
-  });
+  const exit = exitOnce();
+  child.once('exit', (code: number) => exit.ended(`exit code ${code}`));
   return {
     send: (message: ToEngine) => {
-      if (exited !== undefined) throw new Error('the engine process is gone');
+      if (exit.how !== undefined) throw new Error('the engine process is gone');
       child.postMessage(message);
     },
     onMessage: (listener) => child.on('message', (message: unknown) => listener(message as FromEngine)),
-    onExit: (listener) => {
-      if (exited !== undefined) listener(exited);
-      else exitListeners.push(listener);
-    },
+    onExit: exit.onExit,
     kill: () => {
-      if (exited !== undefined) return;
+      if (exit.how !== undefined) return;
       // At once, with SIGKILL: Electron's kill() sends SIGTERM, which a stopped process never acts on.
       if (child.pid === undefined) return void child.kill();
       try {

@@ -4,7 +4,7 @@
  * the two talk over Node's IPC channel.
  */
 import { fork } from 'node:child_process';
-import type { EngineEndpoint, EngineTransport, FromEngine, ToEngine } from '../core/service/engineProtocol.ts';
+import { exitOnce, type EngineEndpoint, type EngineTransport, type FromEngine, type ToEngine } from '../core/service/engineProtocol.ts';
 
 /**
  * Forks `entry` (the CLI's entry script) with `engine`; the child shares this process's stderr
@@ -12,19 +12,13 @@ import type { EngineEndpoint, EngineTransport, FromEngine, ToEngine } from '../c
  */
 export function forkEngine(entry: string, env: NodeJS.ProcessEnv = process.env): EngineTransport {
   const child = fork(entry, ['engine'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env, serialization: 'advanced' });
-  const exitListeners: ((how: string) => void)[] = [];
-  let exited: string | undefined;
-  const ended = (how: string) => {
-    if (exited !== undefined) return;
-    exited = how;
-    for (const listener of exitListeners) listener(how);
-  };
-  child.once('exit', (code, signal) => ended(signal ? `killed by ${signal}` : `exit code ${code}`));
+  const exit = exitOnce();
+  child.once('exit', (code, signal) => exit.ended(signal ? `killed by ${signal}` : `exit code ${code}`));
   // A process that could not be spawned (EMFILE, EAGAIN: no descriptor or process left) has no pid
   // and never emits 'exit'; it ended all the same. Other errors (a failed send: the channel closed)
   // are followed by 'exit', which reports the crash.
   child.on('error', (error) => {
-    if (child.pid === undefined) ended(`could not be started: ${error.message}`);
+    if (child.pid === undefined) exit.ended(`could not be started: ${error.message}`);
   });
   return {
     send: (message: ToEngine) => {
@@ -32,12 +26,9 @@ export function forkEngine(entry: string, env: NodeJS.ProcessEnv = process.env):
       else throw new Error('the engine process is gone');
     },
     onMessage: (listener) => child.on('message', (message) => listener(message as FromEngine)),
-    onExit: (listener) => {
-      if (exited !== undefined) listener(exited);
-      else exitListeners.push(listener);
-    },
+    onExit: exit.onExit,
     kill: () => {
-      if (exited === undefined) child.kill('SIGKILL');
+      if (exit.how === undefined) child.kill('SIGKILL');
     },
   };
 }

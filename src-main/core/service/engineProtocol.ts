@@ -48,6 +48,29 @@ export interface EngineTransport {
   kill(): void;
 }
 
+/**
+ * The exit bookkeeping of an {@link EngineTransport}: `ended(how)` records the first way the
+ * process ended and tells every listener; `onExit` tells a listener at once once it has ended.
+ */
+export function exitOnce(): { ended(how: string): void; readonly how: string | undefined; onExit: EngineTransport['onExit'] } {
+  const listeners: ((how: string) => void)[] = [];
+  let exited: string | undefined;
+  return {
+    ended(how) {
+      if (exited !== undefined) return;
+      exited = how;
+      for (const listener of listeners) listener(how);
+    },
+    get how() {
+      return exited;
+    },
+    onExit(listener) {
+      if (exited !== undefined) listener(exited);
+      else listeners.push(listener);
+    },
+  };
+}
+
 /** The engine's side of the channel. */
 export interface EngineEndpoint {
   send(message: FromEngine): void;
