@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRemoteTunnels, type RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
-import { eventually, withDeadline } from '../../../fixtures/deadline.ts';
-import { runningIn, sampleConfig, scriptedSpawner } from './scriptedEngine.ts';
+import { eventually } from '../../../fixtures/deadline.ts';
+import { runningIn, scriptedSpawner, startFailure } from './scriptedEngine.ts';
 
 let remote: RemoteTunnels | undefined;
 
@@ -51,14 +51,7 @@ describe('messages about an engine that died', () => {
   it('say an engine that never said it was ready was ended for that', async () => {
     const { spawn } = scriptedSpawner();
     remote = createRemoteTunnels({ spawn, readyTimeoutMs: 50 });
-    const error = (await withDeadline(
-      remote.startTunnel(sampleConfig('alpha'), { onEvent: () => undefined }).then(
-        () => undefined,
-        (failure: unknown) => failure,
-      ),
-      10_000,
-      'the start to fail',
-    )) as { code?: string; message?: string } | undefined;
+    const error = await startFailure(remote, 'alpha');
     expect(error?.code).toBe('ENGINE_CRASHED');
     expect(error?.message).toMatch(/not ready within 0\.05 s/);
     expect(error?.message).not.toContain('SIGKILL');

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRemoteTunnels, type RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
 import { eventually, withDeadline } from '../../../fixtures/deadline.ts';
-import { runningIn, sampleConfig, scriptedSpawner } from './scriptedEngine.ts';
+import { runningIn, scriptedSpawner, startFailure } from './scriptedEngine.ts';
 
 let remote: RemoteTunnels | undefined;
 
@@ -44,14 +44,7 @@ describe('a spawn that throws', () => {
         throw new Error('spawn ENOMEM');
       },
     });
-    const error = (await withDeadline(
-      remote.startTunnel(sampleConfig('alpha'), { onEvent: () => undefined }).then(
-        () => undefined,
-        (failure: unknown) => failure,
-      ),
-      10_000,
-      'the start to fail',
-    )) as { code?: string; message?: string } | undefined;
+    const error = await startFailure(remote, 'alpha');
     expect(error?.code).toBe('ENGINE_CRASHED');
     expect(error?.message).toMatch(/could not start: .*spawn ENOMEM/);
   });

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRemoteTunnels, type RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
 import { eventually, withDeadline } from '../../../fixtures/deadline.ts';
-import { sampleConfig, scriptedSpawner, type ScriptedEngine } from './scriptedEngine.ts';
+import { type ScriptedEngine, scriptedSpawner, startFailure } from './scriptedEngine.ts';
 
 let remote: RemoteTunnels | undefined;
 
@@ -32,14 +32,7 @@ describe('an engine that cannot start', () => {
   it('fails a start after three engines in a row died before they were ready, saying why', async () => {
     const { spawn, engines } = failingSpawner();
     remote = createRemoteTunnels({ spawn, buildCommand: 'npm run build:cli' });
-    const error = (await withDeadline(
-      remote.startTunnel(sampleConfig('alpha'), { onEvent: () => undefined }).then(
-        () => undefined,
-        (failure: unknown) => failure,
-      ),
-      10_000,
-      'the start to fail',
-    )) as { code?: string; message?: string } | undefined;
+    const error = await startFailure(remote, 'alpha');
     expect(error?.code).toBe('ENGINE_CRASHED');
     expect(error?.message).toMatch(/could not start: it stopped \(exit code 1\) before it was ready, 3 times in a row/);
     expect(error?.message).toContain('build it again (npm run build:cli)');

@@ -8,7 +8,7 @@ import type { TunnelConfig } from '../../../../src-main/core/config/tunnelConfig
 import type { EngineTransport, FromEngine, ToEngine } from '../../../../src-main/core/service/engineProtocol.ts';
 import type { RunningTunnel } from '../../../../src-main/core/service/ports.ts';
 import type { RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
-import { eventually } from '../../../fixtures/deadline.ts';
+import { eventually, withDeadline } from '../../../fixtures/deadline.ts';
 
 export class ScriptedEngine implements EngineTransport {
   readonly sent: ToEngine[] = [];
@@ -98,4 +98,13 @@ export async function runningIn(remote: RemoteTunnels, engine: ScriptedEngine, n
   await eventually(() => engine.starts().length > before, { timeoutMs: 5_000, what: `the start of ${name} sent` });
   engine.started(engine.starts().at(-1)!, port);
   return { tunnel: await starting, events };
+}
+
+/** Why starting tunnel `name` through `remote` failed, within 10 s; undefined if it started. */
+export async function startFailure(remote: RemoteTunnels, name: string): Promise<{ code?: string; message?: string } | undefined> {
+  const outcome = remote.startTunnel(sampleConfig(name), { onEvent: () => undefined }).then(
+    () => undefined,
+    (failure: unknown) => failure as { code?: string; message?: string },
+  );
+  return withDeadline(outcome, 10_000, 'the start to fail');
 }
