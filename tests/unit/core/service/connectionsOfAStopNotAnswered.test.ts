@@ -4,10 +4,9 @@
  * the engine was ended, so nothing closed them: their rows in the live log stayed "open" for ever.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TunnelEvent } from '../../../../shared/model/events.ts';
 import { createRemoteTunnels, type RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
 import { withDeadline } from '../../../fixtures/deadline.ts';
-import { runningIn, scriptedSpawner } from './scriptedEngine.ts';
+import { openedEvent, runningIn, scriptedSpawner } from './scriptedEngine.ts';
 
 let remote: RemoteTunnels | undefined;
 
@@ -16,16 +15,14 @@ afterEach(async () => {
   remote = undefined;
 });
 
-const status = { brokers: [], openConnections: 0, totalConnections: 0 };
-const opened = (id: number): TunnelEvent => ({ event: 'connection.opened', id, time: new Date().toISOString(), profile: 'alpha', listener: 'pulsar', local: '127.0.0.1:5555', sni: 'pulsar.example.test', proxy: 'proxy.example.test:4443' });
 
 describe('the connections of a tunnel whose stop the engine did not answer', () => {
   it('are closed in the log, saying the engine was ended', async () => {
     const { spawn, engines } = scriptedSpawner();
     remote = createRemoteTunnels({ spawn, stopTimeoutMs: 200 });
     const { tunnel: alpha, events } = await runningIn(remote, engines[0]!, 'alpha', 7001);
-    engines[0]!.say({ type: 'event', id: 1, event: opened(1), status });
-    engines[0]!.say({ type: 'event', id: 1, event: { event: 'connection.progress', id: 1, bytesUp: 10, bytesDown: 20 }, status });
+    engines[0]!.event(openedEvent(1));
+    engines[0]!.event({ event: 'connection.progress', id: 1, bytesUp: 10, bytesDown: 20 });
 
     await withDeadline(alpha.dispose(), 5_000, 'the stop');
     expect(engines[0]!.exited).toBeDefined();

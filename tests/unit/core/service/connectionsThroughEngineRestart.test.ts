@@ -5,10 +5,9 @@
  * are numbered on from the tunnel's earlier ones, so a new connection is not taken for an old one.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TunnelEvent } from '../../../../shared/model/events.ts';
 import { createRemoteTunnels, type RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
 import { eventually } from '../../../fixtures/deadline.ts';
-import { runningIn, type ScriptedEngine, scriptedSpawner } from './scriptedEngine.ts';
+import { openedEvent, runningIn, scriptedSpawner } from './scriptedEngine.ts';
 
 let remote: RemoteTunnels | undefined;
 
@@ -17,9 +16,6 @@ afterEach(async () => {
   remote = undefined;
 });
 
-const status = { brokers: [], openConnections: 0, totalConnections: 0 };
-const opened = (id: number): TunnelEvent => ({ event: 'connection.opened', id, time: new Date().toISOString(), profile: 'alpha', listener: 'pulsar', local: '127.0.0.1:5555', sni: 'pulsar.example.test', proxy: 'proxy.example.test:4443' });
-const say = (engine: ScriptedEngine, event: TunnelEvent) => engine.say({ type: 'event', id: 1, event, status });
 
 describe('connections through an engine restart', () => {
   it('are closed with ENGINE_CRASHED when the engine dies, and the next engine’s are numbered on', async () => {
@@ -27,10 +23,10 @@ describe('connections through an engine restart', () => {
     remote = createRemoteTunnels({ spawn });
     const { events } = await runningIn(remote, engines[0]!, 'alpha', 7001);
 
-    say(engines[0]!, opened(1));
-    say(engines[0]!, opened(2));
-    say(engines[0]!, { event: 'connection.progress', id: 1, bytesUp: 300, bytesDown: 4000 });
-    say(engines[0]!, { event: 'connection.closed', id: 2, bytesUp: 1, bytesDown: 2, durationMs: 3 });
+    engines[0]!.event(openedEvent(1));
+    engines[0]!.event(openedEvent(2));
+    engines[0]!.event({ event: 'connection.progress', id: 1, bytesUp: 300, bytesDown: 4000 });
+    engines[0]!.event({ event: 'connection.closed', id: 2, bytesUp: 1, bytesDown: 2, durationMs: 3 });
     engines[0]!.exit('killed by SIGKILL');
 
     const closedAtCrash = events.filter((event) => event.event === 'connection.closed' && event.id === 1);
@@ -41,8 +37,8 @@ describe('connections through an engine restart', () => {
     engines[1]!.say({ type: 'ready' });
     await eventually(() => engines[1]!.starts().includes(1), { timeoutMs: 5_000, what: 'the tunnel started again' });
     engines[1]!.started(1, 7001);
-    say(engines[1]!, opened(1));
-    say(engines[1]!, { event: 'connection.closed', id: 1, bytesUp: 5, bytesDown: 6, durationMs: 7 });
+    engines[1]!.event(openedEvent(1));
+    engines[1]!.event({ event: 'connection.closed', id: 1, bytesUp: 5, bytesDown: 6, durationMs: 7 });
     const afterRestart = events.slice(events.findIndex((event) => event.event === 'listener.error') + 1).filter((event) => 'id' in event);
     expect(afterRestart.map((event) => `${event.event}:${(event as { id: number }).id}`)).toEqual(['connection.opened:3', 'connection.closed:3']);
   });

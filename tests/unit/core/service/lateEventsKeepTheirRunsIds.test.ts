@@ -10,6 +10,7 @@ import type { LogBatch } from '../../../../shared/ipc/contract.ts';
 import type { TunnelEvent } from '../../../../shared/model/events.ts';
 import { AppService } from '../../../../src-main/core/service/appService.ts';
 import { MemoryStore, sampleProfile, ScriptedRunner } from './memoryStore.ts';
+import { openedEvent } from './scriptedEngine.ts';
 
 let service: AppService | undefined;
 
@@ -18,7 +19,7 @@ afterEach(async () => {
   service = undefined;
 });
 
-const opened = (id: number): TunnelEvent => ({ event: 'connection.opened', id, time: new Date().toISOString(), profile: 'alpha', listener: 'http', local: '127.0.0.1:5555', sni: 'pulsar.example.test', proxy: 'proxy.example.test:4443' });
+const opened = (id: number) => openedEvent(id, 'http');
 const request = (id: number): TunnelEvent => ({ event: 'http.request', id, method: 'GET', path: '/admin/v2/clusters', status: 0, broker: 'pulsar.example.test:8443', durationMs: 5, redirectsFollowed: 0 });
 
 describe('an event of a tunnel that was started again', () => {

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRemoteTunnels, type RemoteTunnels } from '../../../../src-main/core/service/remoteTunnels.ts';
 import { eventually } from '../../../fixtures/deadline.ts';
-import { runningIn, scriptedSpawner } from './scriptedEngine.ts';
+import { openedEvent, runningIn, scriptedSpawner } from './scriptedEngine.ts';
 
 let remote: RemoteTunnels | undefined;
 
@@ -16,18 +16,17 @@ afterEach(async () => {
   remote = undefined;
 });
 
-const status = { brokers: [], openConnections: 0, totalConnections: 0 };
 
 describe('messages of an engine read after its exit', () => {
   it('are dropped: the exit already said what became of its tunnels and connections', async () => {
     const { spawn, engines } = scriptedSpawner();
     remote = createRemoteTunnels({ spawn });
     const { events } = await runningIn(remote, engines[0]!, 'alpha', 7001);
-    engines[0]!.say({ type: 'event', id: 1, event: { event: 'connection.opened', id: 1, time: new Date().toISOString(), profile: 'alpha', listener: 'pulsar', local: '127.0.0.1:5555', sni: 'pulsar.example.test', proxy: 'proxy.example.test:4443' }, status });
+    engines[0]!.event(openedEvent(1));
 
     engines[0]!.exit('killed by SIGKILL');
     const handled = events.length;
-    engines[0]!.say({ type: 'event', id: 1, event: { event: 'connection.closed', id: 1, bytesUp: 1, bytesDown: 2, durationMs: 3 }, status });
+    engines[0]!.event({ event: 'connection.closed', id: 1, bytesUp: 1, bytesDown: 2, durationMs: 3 });
     engines[0]!.say({ type: 'stopped', id: 1 });
 
     expect(events.slice(handled)).toEqual([]);

@@ -50,6 +50,10 @@ export class ScriptedEngine implements EngineTransport {
   pings(): number {
     return this.sent.filter((message) => message.type === 'ping').length;
   }
+  /** Says tunnel `tunnel`'s `event`, with an empty status. */
+  event(event: TunnelEvent, tunnel = 1): void {
+    this.say({ type: 'event', id: tunnel, event, status: { brokers: [], openConnections: 0, totalConnections: 0 } });
+  }
   /** The ids of the tunnels the shell asked this engine to start. */
   starts(): number[] {
     return this.sent.flatMap((message) => (message.type === 'start' ? [message.id] : []));
@@ -71,6 +75,11 @@ export function scriptedSpawner(): { spawn: () => EngineTransport; engines: Scri
       return engine;
     },
   };
+}
+
+/** A `connection.opened` event of connection `id` on `listener`. */
+export function openedEvent(id: number, listener: 'pulsar' | 'http' = 'pulsar'): TunnelEvent {
+  return { event: 'connection.opened', id, time: new Date().toISOString(), profile: 'alpha', listener, local: '127.0.0.1:5555', sni: 'pulsar.example.test', proxy: 'proxy.example.test:4443' };
 }
 
 export function sampleConfig(name: string): TunnelConfig {
